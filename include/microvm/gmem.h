@@ -1,0 +1,43 @@
+/* Guest physical memory: the only module that holds host pointers to guest RAM. */
+#ifndef MICROVM_GMEM_H
+#define MICROVM_GMEM_H
+
+#include <stdint.h>
+
+#include "microvm/compiler.h"
+
+#define GMEM_MAX_REGIONS 2
+
+struct gmem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *host;
+};
+
+struct gmem {
+	struct gmem_region regions[GMEM_MAX_REGIONS];
+	unsigned int nr_regions;
+	uint64_t ram_size;
+	/* The anonymous mapping backing every region, when gmem_create made it. */
+	void *mapping;
+	uint64_t mapping_size;
+};
+
+/* Maps ram_size bytes of anonymous memory and lays them out around the MMIO gap. */
+MUST_CHECK int gmem_create(struct gmem *mem, uint64_t ram_size);
+/* Wraps caller-owned host memory (unit tests, fuzzers) laid out around the MMIO gap. */
+MUST_CHECK int gmem_wrap(struct gmem *mem, void *host, uint64_t ram_size);
+void gmem_destroy(struct gmem *mem);
+
+/* A host pointer to [gpa, gpa+len) when the whole range lies in one region, else NULL. */
+void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len);
+/* True when [gpa, gpa+len) is guest RAM in one region; len 0 is never RAM. */
+bool gmem_is_ram(const struct gmem *mem, uint64_t gpa, uint64_t len);
+/* End of the RAM that starts at 0 (the low region), the limit for 32-bit structures. */
+uint64_t gmem_low_end(const struct gmem *mem);
+
+MUST_CHECK int gmem_read(const struct gmem *mem, uint64_t gpa, void *dst, uint64_t len);
+MUST_CHECK int gmem_write(const struct gmem *mem, uint64_t gpa, const void *src, uint64_t len);
+MUST_CHECK int gmem_fill(const struct gmem *mem, uint64_t gpa, int byte, uint64_t len);
+
+#endif

@@ -1,0 +1,251 @@
+#include "arch/x86/cpu.h"
+
+#include <asm/processor-flags.h>
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "arch/x86/layout.h"
+#include "microvm/log.h"
+
+/* Architectural MSR numbers and bits (Intel SDM vol. 4); no UAPI header exports them. */
+#define MSR_IA32_TSC 0x10
+#define MSR_IA32_SYSENTER_CS 0x174
+#define MSR_IA32_SYSENTER_ESP 0x175
+#define MSR_IA32_SYSENTER_EIP 0x176
+#define MSR_IA32_MISC_ENABLE 0x1a0
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SYSCALL_MASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define MISC_ENABLE_FAST_STRING 0x1ULL
+/* MTRRs on, default type write-back: without it Linux maps all RAM uncached. */
+#define MTRR_DEF_TYPE_ENABLED_WB ((1ULL << 11) | 6)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+
+#define PTE_PRESENT_RW 0x3ULL
+#define PDE_PS 0x80ULL
+#define LAPIC_LVT_LINT0 0x350
+#define LAPIC_LVT_LINT1 0x360
+#define LAPIC_MODE_NMI 0x4
+#define LAPIC_MODE_EXTINT 0x7
+
+#define FPU_DEFAULT_FCW 0x37f
+#define SSE_DEFAULT_MXCSR 0x1f80
+
+uint64_t cpu_gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
+{
+	return (((uint64_t)base & 0xff000000ULL) << (56 - 24)) |
+	       (((uint64_t)flags & 0x0000f0ffULL) << 40) |
+	       (((uint64_t)limit & 0x000f0000ULL) << (48 - 16)) |
+	       (((uint64_t)base & 0x00ffffffULL) << 16) | ((uint64_t)limit & 0x0000ffffULL);
+}
+
+struct kvm_segment cpu_segment_from_gdt(uint64_t entry, uint16_t selector)
+{
+	uint32_t limit = (uint32_t)((entry & 0xffff) | ((entry >> 32) & 0xf0000));
+	uint8_t g = (entry >> 55) & 1;
+	uint8_t present = (entry >> 47) & 1;
+
+	return (struct kvm_segment){
+		.base = ((entry >> 16) & 0xffffff) | (((entry >> 56) & 0xff) << 24),
+		/* KVM takes the limit in bytes: 4 KiB granularity scales it. */
+		.limit = g ? (limit << 12) | 0xfff : limit,
+		.selector = selector,
+		.type = (entry >> 40) & 0xf,
+		.present = present,
+		.dpl = (entry >> 45) & 3,
+		.db = (entry >> 54) & 1,
+		.s = (entry >> 44) & 1,
+		.l = (entry >> 53) & 1,
+		.g = g,
+		.avl = (entry >> 52) & 1,
+		.unusable = !present,
+	};
+}
+
+static void cpu_gdt(uint64_t gdt[LAYOUT_GDT_ENTRIES])
+{
+	/* Two null entries put code and data at the boot protocol's 0x10 and 0x18. */
+	gdt[0] = 0;
+	gdt[1] = 0;
+	gdt[CPU_GDT_CODE_SEL / 8] = cpu_gdt_entry(0xa09b, 0, 0xfffff);
+	gdt[CPU_GDT_DATA_SEL / 8] = cpu_gdt_entry(0xc093, 0, 0xfffff);
+	gdt[CPU_GDT_TSS_SEL / 8] = cpu_gdt_entry(0x808b, 0, 0xfffff);
+}
+
+_Static_assert(CPU_GDT_TSS_SEL / 8 < LAYOUT_GDT_ENTRIES, "the GDT holds the TSS descriptor");
+_Static_assert(LAYOUT_GDT_START + LAYOUT_GDT_ENTRIES * 8 <= LAYOUT_IDT_START,
+	       "the IDT follows the GDT");
+_Static_assert(LAYOUT_PD_START + LAYOUT_PD_COUNT * LAYOUT_PAGE_SIZE <= LAYOUT_PAGE_TABLES_END,
+	       "the page directories fit their area");
+_Static_assert(LAYOUT_PD_COUNT * 512ULL * 0x200000ULL == LAYOUT_IDENTITY_MAP_END,
+	       "the page directories map exactly the identity range");
+
+int cpu_tables_write(const struct gmem *mem)
+{
+	uint64_t gdt[LAYOUT_GDT_ENTRIES];
+	uint64_t entry;
+	int ret;
+
+	entry = LAYOUT_PDPT_START | PTE_PRESENT_RW;
+	ret = gmem_fill(mem, LAYOUT_PML4_START, 0, LAYOUT_PAGE_TABLES_END - LAYOUT_PML4_START);
+	if (!ret)
+		ret = gmem_write(mem, LAYOUT_PML4_START, &entry, sizeof(entry));
+	for (uint64_t i = 0; !ret && i < LAYOUT_PD_COUNT; i++) {
+		entry = (LAYOUT_PD_START + i * LAYOUT_PAGE_SIZE) | PTE_PRESENT_RW;
+		ret = gmem_write(mem, LAYOUT_PDPT_START + i * 8, &entry, sizeof(entry));
+	}
+	/* 2 MiB pages: directory i maps [i GiB, i+1 GiB). */
+	for (uint64_t i = 0; !ret && i < LAYOUT_PD_COUNT * 512; i++) {
+		entry = (i << 21) | PDE_PS | PTE_PRESENT_RW;
+		ret = gmem_write(mem, LAYOUT_PD_START + i * 8, &entry, sizeof(entry));
+	}
+	if (ret)
+		return ret;
+	cpu_gdt(gdt);
+	ret = gmem_write(mem, LAYOUT_GDT_START, gdt, sizeof(gdt));
+	if (ret)
+		return ret;
+	return gmem_fill(mem, LAYOUT_IDT_START, 0, LAYOUT_IDT_SIZE);
+}
+
+static int cpu_set_cpuid(int fd, const struct cpuid_table *supported, unsigned int index,
+			 unsigned int count)
+{
+	struct cpuid_table *t = malloc(sizeof(*t));
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	memcpy(t, supported, sizeof(*t));
+	ret = cpuid_fixup(t, index, count);
+	if (!ret && ioctl(fd, KVM_SET_CPUID2, &t->hdr) < 0)
+		ret = -errno;
+	free(t);
+	return ret;
+}
+
+static int cpu_set_msrs(int fd)
+{
+	static const struct kvm_msr_entry defaults[] = {
+		{ .index = MSR_IA32_SYSENTER_CS },
+		{ .index = MSR_IA32_SYSENTER_ESP },
+		{ .index = MSR_IA32_SYSENTER_EIP },
+		{ .index = MSR_STAR },
+		{ .index = MSR_CSTAR },
+		{ .index = MSR_KERNEL_GS_BASE },
+		{ .index = MSR_SYSCALL_MASK },
+		{ .index = MSR_LSTAR },
+		{ .index = MSR_IA32_TSC },
+		{ .index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING },
+		{ .index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_TYPE_ENABLED_WB },
+	};
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry entries[ARRAY_SIZE(defaults)];
+	} msrs = { .hdr.nmsrs = ARRAY_SIZE(defaults) };
+	int n;
+
+	memcpy(msrs.entries, defaults, sizeof(defaults));
+	n = ioctl(fd, KVM_SET_MSRS, &msrs.hdr);
+	if (n < 0)
+		return -errno;
+	/* KVM stops at the first MSR it refuses and returns how many it set. */
+	if ((size_t)n < ARRAY_SIZE(defaults)) {
+		log_error("KVM refused MSR 0x%x", defaults[n].index);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int cpu_set_fpu(int fd)
+{
+	struct kvm_fpu fpu = { .fcw = FPU_DEFAULT_FCW, .mxcsr = SSE_DEFAULT_MXCSR };
+
+	return ioctl(fd, KVM_SET_FPU, &fpu) < 0 ? -errno : 0;
+}
+
+static void cpu_lapic_set_mode(struct kvm_lapic_state *l, unsigned int reg, uint32_t mode)
+{
+	uint32_t v;
+
+	memcpy(&v, &l->regs[reg], sizeof(v));
+	v = (v & ~0x700u) | (mode << 8);
+	memcpy(&l->regs[reg], &v, sizeof(v));
+}
+
+static int cpu_set_lapic(int fd)
+{
+	struct kvm_lapic_state lapic;
+
+	if (ioctl(fd, KVM_GET_LAPIC, &lapic) < 0)
+		return -errno;
+	/* Virtual wire: the PIC reaches LINT0 as ExtINT, NMIs arrive on LINT1. */
+	cpu_lapic_set_mode(&lapic, LAPIC_LVT_LINT0, LAPIC_MODE_EXTINT);
+	cpu_lapic_set_mode(&lapic, LAPIC_LVT_LINT1, LAPIC_MODE_NMI);
+	return ioctl(fd, KVM_SET_LAPIC, &lapic) < 0 ? -errno : 0;
+}
+
+int cpu_setup_vcpu(int fd, const struct cpuid_table *supported, unsigned int index,
+		   unsigned int count)
+{
+	int ret = cpu_set_cpuid(fd, supported, index, count);
+
+	if (!ret)
+		ret = cpu_set_msrs(fd);
+	if (!ret)
+		ret = cpu_set_fpu(fd);
+	if (!ret)
+		ret = cpu_set_lapic(fd);
+	if (!ret && index > 0) {
+		/* The guest starts secondaries itself, with INIT and SIPI. */
+		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_UNINITIALIZED };
+
+		if (ioctl(fd, KVM_SET_MP_STATE, &mp) < 0)
+			ret = -errno;
+	}
+	return ret;
+}
+
+int cpu_setup_boot_regs(int fd, uint64_t rip)
+{
+	uint64_t gdt[LAYOUT_GDT_ENTRIES];
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = {
+		.rflags = X86_EFLAGS_FIXED,
+		.rip = rip,
+		.rsi = LAYOUT_ZERO_PAGE_START,
+		.rsp = LAYOUT_BOOT_STACK_POINTER,
+		.rbp = LAYOUT_BOOT_STACK_POINTER,
+	};
+	struct kvm_segment data;
+
+	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	cpu_gdt(gdt);
+	data = cpu_segment_from_gdt(gdt[CPU_GDT_DATA_SEL / 8], CPU_GDT_DATA_SEL);
+	sregs.cs = cpu_segment_from_gdt(gdt[CPU_GDT_CODE_SEL / 8], CPU_GDT_CODE_SEL);
+	sregs.ds = data;
+	sregs.es = data;
+	sregs.fs = data;
+	sregs.gs = data;
+	sregs.ss = data;
+	sregs.tr = cpu_segment_from_gdt(gdt[CPU_GDT_TSS_SEL / 8], CPU_GDT_TSS_SEL);
+	sregs.gdt.base = LAYOUT_GDT_START;
+	sregs.gdt.limit = (uint16_t)(sizeof(gdt) - 1);
+	sregs.idt.base = LAYOUT_IDT_START;
+	sregs.idt.limit = (uint16_t)(LAYOUT_IDT_SIZE - 1);
+	sregs.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG;
+	sregs.cr3 = LAYOUT_PML4_START;
+	sregs.cr4 = X86_CR4_PAE;
+	sregs.efer = EFER_LME | EFER_LMA;
+	if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0)
+		return -errno;
+	return ioctl(fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+}

@@ -1,0 +1,129 @@
+#include "microvm/gmem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "arch/x86/layout.h"
+
+static int gmem_layout(struct gmem *mem, uint8_t *host, uint64_t ram_size)
+{
+	if (ram_size < LAYOUT_MIN_RAM || ram_size > LAYOUT_MAX_RAM || ram_size % LAYOUT_PAGE_SIZE)
+		return -EINVAL;
+
+	memset(mem->regions, 0, sizeof(mem->regions));
+	mem->ram_size = ram_size;
+	if (ram_size <= LAYOUT_MMIO_GAP_START) {
+		mem->regions[0] = (struct gmem_region){ .gpa = 0, .size = ram_size, .host = host };
+		mem->nr_regions = 1;
+		return 0;
+	}
+	/* RAM that would fall in the 32-bit MMIO gap moves above 4 GiB. */
+	mem->regions[0] = (struct gmem_region){ .gpa = 0, .size = LAYOUT_MMIO_GAP_START, .host = host };
+	mem->regions[1] = (struct gmem_region){
+		.gpa = LAYOUT_MMIO_GAP_END,
+		.size = ram_size - LAYOUT_MMIO_GAP_START,
+		.host = host + LAYOUT_MMIO_GAP_START,
+	};
+	mem->nr_regions = 2;
+	return 0;
+}
+
+int gmem_create(struct gmem *mem, uint64_t ram_size)
+{
+	void *host;
+	int ret;
+
+	memset(mem, 0, sizeof(*mem));
+	if (ram_size < LAYOUT_MIN_RAM || ram_size > LAYOUT_MAX_RAM || ram_size % LAYOUT_PAGE_SIZE)
+		return -EINVAL;
+	host = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (host == MAP_FAILED)
+		return -errno;
+	ret = gmem_layout(mem, host, ram_size);
+	if (ret) {
+		munmap(host, ram_size);
+		return ret;
+	}
+	mem->mapping = host;
+	mem->mapping_size = ram_size;
+	return 0;
+}
+
+int gmem_wrap(struct gmem *mem, void *host, uint64_t ram_size)
+{
+	memset(mem, 0, sizeof(*mem));
+	return gmem_layout(mem, host, ram_size);
+}
+
+void gmem_destroy(struct gmem *mem)
+{
+	if (mem->mapping)
+		munmap(mem->mapping, mem->mapping_size);
+	memset(mem, 0, sizeof(*mem));
+}
+
+void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len)
+{
+	uint64_t end;
+
+	if (len == 0 || add_overflows_u64(gpa, len, &end))
+		return NULL;
+	for (unsigned int i = 0; i < mem->nr_regions; i++) {
+		const struct gmem_region *r = &mem->regions[i];
+
+		if (gpa >= r->gpa && end <= r->gpa + r->size)
+			return r->host + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+bool gmem_is_ram(const struct gmem *mem, uint64_t gpa, uint64_t len)
+{
+	return gmem_ptr(mem, gpa, len) != NULL;
+}
+
+uint64_t gmem_low_end(const struct gmem *mem)
+{
+	return mem->nr_regions ? mem->regions[0].size : 0;
+}
+
+int gmem_read(const struct gmem *mem, uint64_t gpa, void *dst, uint64_t len)
+{
+	const void *src;
+
+	if (len == 0)
+		return 0;
+	src = gmem_ptr(mem, gpa, len);
+	if (!src)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+int gmem_write(const struct gmem *mem, uint64_t gpa, const void *src, uint64_t len)
+{
+	void *dst;
+
+	if (len == 0)
+		return 0;
+	dst = gmem_ptr(mem, gpa, len);
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+int gmem_fill(const struct gmem *mem, uint64_t gpa, int byte, uint64_t len)
+{
+	void *dst;
+
+	if (len == 0)
+		return 0;
+	dst = gmem_ptr(mem, gpa, len);
+	if (!dst)
+		return -EFAULT;
+	memset(dst, byte, len);
+	return 0;
+}

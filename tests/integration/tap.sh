@@ -1,0 +1,42 @@
+# Minimal TAP helpers for the integration scripts (sourced, POSIX sh).
+tap_n=0
+tap_failed=0
+
+ok() {
+    tap_n=$((tap_n + 1))
+    echo "ok $tap_n - $1"
+}
+
+not_ok() {
+    tap_n=$((tap_n + 1))
+    tap_failed=$((tap_failed + 1))
+    echo "not ok $tap_n - $1"
+}
+
+# check DESCRIPTION COMMAND...: one test point from a command's exit status.
+check() {
+    desc=$1
+    shift
+    if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# Runs a command, keeping its exit status, stdout and stderr for assertions.
+run() {
+    set +e
+    "$@" >"$tap_tmp/out" 2>"$tap_tmp/err" </dev/null
+    rc=$?
+    set -e
+}
+
+diag_output() {
+    sed 's/^/# stdout: /' "$tap_tmp/out" | head -n 40
+    sed 's/^/# stderr: /' "$tap_tmp/err" | head -n 40
+}
+
+tap_done() {
+    echo "1..$tap_n"
+    [ "$tap_failed" -eq 0 ]
+}
+
+tap_tmp=$(mktemp -d)
+trap 'rm -rf "$tap_tmp"' EXIT
