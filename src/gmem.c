@@ -6,9 +6,14 @@
 
 #include "arch/x86/layout.h"
 
+static bool gmem_size_valid(uint64_t ram_size)
+{
+	return ram_size >= LAYOUT_MIN_RAM && ram_size <= LAYOUT_MAX_RAM && ram_size % LAYOUT_PAGE_SIZE == 0;
+}
+
 static int gmem_layout(struct gmem *mem, uint8_t *host, uint64_t ram_size)
 {
-	if (ram_size < LAYOUT_MIN_RAM || ram_size > LAYOUT_MAX_RAM || ram_size % LAYOUT_PAGE_SIZE)
+	if (!gmem_size_valid(ram_size))
 		return -EINVAL;
 
 	memset(mem->regions, 0, sizeof(mem->regions));
@@ -35,7 +40,7 @@ int gmem_create(struct gmem *mem, uint64_t ram_size)
 	int ret;
 
 	memset(mem, 0, sizeof(*mem));
-	if (ram_size < LAYOUT_MIN_RAM || ram_size > LAYOUT_MAX_RAM || ram_size % LAYOUT_PAGE_SIZE)
+	if (!gmem_size_valid(ram_size))
 		return -EINVAL;
 	host = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -40,8 +40,8 @@ tiny_start64:
 	/*
 	 * Zero our bss (it holds the stack): an ELF loader zero-fills p_memsz,
 	 * but a bzImage loader copies only syssize*16 bytes. The bounds are
-	 * 16-byte aligned by the linker script; we run on the VMM's stack and
-	 * touch no memory but the bss. All addresses are below 2 GiB.
+	 * 16-byte aligned by the linker script; the loop needs no stack. All
+	 * addresses are below 2 GiB, so 32-bit immediates hold them.
 	 */
 	movl $__bss_start, %edi
 	movl $__bss_end, %ecx

@@ -74,15 +74,19 @@
 #define TRAMP_PAGE 0x10000u
 #define TRAMP_COUNTER_OFFSET 0x800u
 /*
- * Spin bounds, in `pause` iterations, so the guest never hangs. Under the PVM
- * host's instruction emulator one iteration takes about 4 us, so the AP wait
- * gives up after about 4 s (it ends as soon as every AP has checked in); on
- * hardware KVM the same counts are 10-100 times shorter.
+ * Bounds of the start-up delays, in `pause` iterations: about 2 us each under
+ * the PVM host's instruction emulator, 10-100 times less on hardware KVM.
  */
 #define SPIN_IPI_DELIVERY 10000u
 #define SPIN_AFTER_INIT 10000u
 #define SPIN_AFTER_SIPI 2000u
-#define SPIN_AP_WAIT 1000000u
+/*
+ * The wait for the APs ends when all have checked in, or after 2^32 TSC ticks
+ * (1-4 s for a 1-4 GHz TSC, emulated or not), or, should the TSC not move,
+ * after 2^28 iterations.
+ */
+#define AP_WAIT_TSC_TICKS (1ULL << 32)
+#define AP_WAIT_MAX_SPINS (1u << 28)
 /* LSR polls per character before we stop waiting for the UART at all. */
 #define SPIN_UART 100000u
 
@@ -568,7 +572,8 @@ static void start_aps(const struct mp_info *mp)
 	uint64_t counter = TRAMP_PAGE + TRAMP_COUNTER_OFFSET;
 	unsigned int i, round, n_ids, n_aps = 0;
 	uint8_t self;
-	uint32_t n, spins;
+	uint32_t n = 0, spins;
+	uint64_t t0;
 
 	if (mp->cpus <= 1) {
 		kprintf("cpus-started: 1\n");
@@ -602,15 +607,14 @@ static void start_aps(const struct mp_info *mp)
 		spin(SPIN_AFTER_SIPI);
 	}
 	/* Wait, bounded, for every AP to check in. */
-	n = 0;
-	for (spins = 0; spins < SPIN_AP_WAIT; spins++) {
+	t0 = rdtsc();
+	for (spins = 0; spins < AP_WAIT_MAX_SPINS; spins++) {
 		n = phys_read32(counter);
-		if (n >= n_aps)
+		if (n >= n_aps || rdtsc() - t0 >= AP_WAIT_TSC_TICKS)
 			break;
 		cpu_pause();
 	}
 	kprintf("cpus-started: %u\n", 1 + n);
-	{ uint64_t t0 = rdtsc(), t1; spin(100000); t1 = rdtsc(); kprintf("dbg: tsc per 100000 pauses=%lu\n", t1 - t0); }
 }
 
 /* ---- the report ---- */

@@ -1,6 +1,7 @@
 /*
  * Real kernels (the project's Linux build, as bzImage and vmlinux; paths in
- * MICROVM_TEST_BZIMAGE / MICROVM_TEST_VMLINUX, set by scripts/test) load and
+ * MICROVM_TEST_BZIMAGE / MICROVM_TEST_VMLINUX, set by scripts/test) and Debian's
+ * packaged cloud kernel (MICROVM_TEST_DEBIAN_BZIMAGE) load and
  * give the documented fields, and truncated copies are rejected cleanly.
  */
 #include <setjmp.h>
@@ -109,8 +110,12 @@ static void truncations_rejected(const char *env, size_t *first_accepted)
 
 	real_kernel_read(env, &k);
 	*first_accepted = SIZE_MAX;
-	for (size_t len = 0; len <= k.size; len += len < 4096 ? 1 : k.size / 509 + 1) {
+	for (size_t len = 0, step; len <= k.size; len = len == k.size ? SIZE_MAX : len + step) {
 		int ret;
+
+		step = len < 4096 ? 1 : k.size / 509 + 1;
+		if (len + step > k.size && len != k.size)
+			step = k.size - len;
 
 		memset(&d, 0, sizeof(d));
 		ret = load_prefix(&k, len, &boot, &d);
@@ -157,6 +162,30 @@ static void bzimage_truncations(void **state)
 	free(k.data);
 }
 
+/* Debian's signed cloud kernel: ~1.5 KiB of signature after the payload stays out (B5). */
+static void debian_bzimage_loads(void **state)
+{
+	(void)state;
+	struct real_kernel k;
+	struct boot_info boot;
+	struct diag d;
+	const struct setup_header *hdr;
+	size_t kernel_file_end;
+
+	real_kernel_read("MICROVM_TEST_DEBIAN_BZIMAGE", &k);
+	hdr = (const void *)(k.data + 0x1f1);
+	kernel_file_end = ((size_t)hdr->setup_sects + 1) * 512 + (size_t)hdr->syssize * 16;
+	assert_true(k.size > kernel_file_end);
+	if (load_prefix(&k, k.size, &boot, &d))
+		fail_msg("%s", d.msg);
+	assert_int_equal(boot.kernel.format, KERNEL_BZIMAGE);
+	assert_int_equal(boot.kernel.load_end - boot.kernel.load_start, (uint64_t)hdr->syssize * 16);
+	assert_int_equal(boot.kernel.entry, 0x100200);
+	assert_int_equal(load_prefix(&k, kernel_file_end, &boot, &d), 0);
+	assert_int_not_equal(load_prefix(&k, kernel_file_end - 1, &boot, &d), 0);
+	free(k.data);
+}
+
 static void vmlinux_truncations(void **state)
 {
 	(void)state;
@@ -182,8 +211,9 @@ static int group_teardown(void **state)
 int main(void)
 {
 	/* Skipped as a whole, loudly, when run outside scripts/test (no kernel built). */
-	if (!getenv("MICROVM_TEST_BZIMAGE") || !getenv("MICROVM_TEST_VMLINUX")) {
-		printf("1..0 # SKIP MICROVM_TEST_BZIMAGE/MICROVM_TEST_VMLINUX not set: run scripts/test, which builds the Linux test kernel\n");
+	if (!getenv("MICROVM_TEST_BZIMAGE") || !getenv("MICROVM_TEST_VMLINUX") ||
+	    !getenv("MICROVM_TEST_DEBIAN_BZIMAGE")) {
+		printf("1..0 # SKIP MICROVM_TEST_BZIMAGE/VMLINUX/DEBIAN_BZIMAGE not set: run scripts/test, which builds and fetches the kernels\n");
 		return 0;
 	}
 
@@ -192,6 +222,7 @@ int main(void)
 		cmocka_unit_test(vmlinux_loads),
 		cmocka_unit_test(bzimage_truncations),
 		cmocka_unit_test(vmlinux_truncations),
+		cmocka_unit_test(debian_bzimage_loads),
 	};
 
 	return cmocka_run_group_tests_name("real_kernels", tests, group_setup, group_teardown);

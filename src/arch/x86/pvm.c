@@ -1,0 +1,111 @@
+#include "arch/x86/pvm.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "arch/x86/pagewalk.h"
+
+#define PVM_SYSFS_MODULE "/sys/module/kvm_pvm"
+#define BP_VECTOR 3
+
+bool pvm_host_detected(void)
+{
+	return access(PVM_SYSFS_MODULE, F_OK) == 0;
+}
+
+const char *pvm_cmdline_switches(void)
+{
+	/*
+	 * XSAVE and every feature whose instructions the host's emulator lacks, as measured
+	 * in HOST-KVM.md; cx16 because cmpxchg16b stops Debian's kernels.
+	 */
+	return "noxsave clearcpuid=smap,smep,popcnt,avx,avx2,bmi1,bmi2,movbe,sse4_2,aes,"
+	       "pclmulqdq,rdrand,rdseed,fsgsbase,pcid,invpcid,clflushopt,clwb,erms,fsrm,"
+	       "xsaveopt,umip,avx512f,la57,pku,ospke,rtm,hle,cx16";
+}
+
+static struct insn_mode pvm_mode_of(const struct kvm_sregs *s)
+{
+	return (struct insn_mode){
+		.long64 = (s->efer & (1ULL << 10)) && s->cs.l,
+		.db32 = s->cs.db,
+	};
+}
+
+int pvm_site_read(int fd, const struct gmem *mem, struct pvm_site *site)
+{
+	struct pagewalk_ctx ctx;
+	struct insn_mode mode;
+	uint64_t la;
+
+	memset(site, 0, sizeof(*site));
+	if (ioctl(fd, KVM_GET_REGS, &site->regs) < 0 || ioctl(fd, KVM_GET_SREGS, &site->sregs) < 0)
+		return -errno;
+	ctx = (struct pagewalk_ctx){
+		.cr0 = site->sregs.cr0, .cr3 = site->sregs.cr3,
+		.cr4 = site->sregs.cr4, .efer = site->sregs.efer,
+	};
+	mode = pvm_mode_of(&site->sregs);
+	/* In 64-bit mode CS.base is ignored; elsewhere EIP is 32 bits (or 16) on top of it. */
+	la = mode.long64 ? site->regs.rip : (site->sregs.cs.base + (site->regs.rip & 0xffffffffULL));
+	site->nbytes = pagewalk_read(mem, &ctx, la, site->bytes, sizeof(site->bytes));
+	return 0;
+}
+
+static int pvm_inject_bp(int fd, struct pvm_site *site, const struct insn *insn,
+			 const struct insn_mode *mode)
+{
+	struct kvm_vcpu_events events;
+
+	/* #BP is a trap: it is delivered with RIP already past the int3. */
+	site->regs.rip = insn_next_rip(insn, mode, site->regs.rip);
+	if (ioctl(fd, KVM_SET_REGS, &site->regs) < 0)
+		return -errno;
+	if (ioctl(fd, KVM_GET_VCPU_EVENTS, &events) < 0)
+		return -errno;
+	events.exception.injected = 1;
+	events.exception.nr = BP_VECTOR;
+	events.exception.has_error_code = 0;
+	events.exception.error_code = 0;
+	return ioctl(fd, KVM_SET_VCPU_EVENTS, &events) < 0 ? -errno : 0;
+}
+
+int pvm_finish(int fd, struct pvm_site *site, enum insn_kind *done)
+{
+	struct insn_mode mode = pvm_mode_of(&site->sregs);
+	struct insn insn;
+	int ret;
+
+	/* Only kernel code is emulated on PVM; anything else reaching here is not ours to finish. */
+	if (site->sregs.cs.dpl != 0 || (site->sregs.cs.selector & 3) != 0)
+		return -ENOTSUP;
+	ret = insn_decode(site->bytes, site->nbytes, &mode, &insn);
+	if (ret)
+		return ret;
+	*done = insn.kind;
+	if (insn.kind == INSN_INT3)
+		return pvm_inject_bp(fd, site, &insn, &mode);
+	ret = insn_emulate(&insn, &mode, &site->regs);
+	if (ret)
+		return ret;
+	return ioctl(fd, KVM_SET_REGS, &site->regs) < 0 ? -errno : 0;
+}
+
+void pvm_format_bytes(const struct pvm_site *site, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	if (site->nbytes == 0) {
+		snprintf(buf, size, "(unreadable)");
+		return;
+	}
+	for (size_t i = 0; i < site->nbytes && used + 4 <= size; i++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%02x", i ? " " : "", site->bytes[i]);
+}
