@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "microvm/compiler.h"
+#include "rlimit.h"
 
 #define JAILER_ID_MAX 64
 #define JAILER_DEFAULT_CHROOT_BASE "/srv/jailer"
@@ -17,12 +19,22 @@
 struct jailer_args {
 	const char *id;
 	const char *exec_file;      /* --exec-file, or the first word after -- */
+	bool exec_search;           /* exec_file came after --: a bare name is looked up */
 	char **vmm_argv;            /* the VMM's arguments after -- (without its name) */
 	int vmm_argc;
 	uid_t uid;
 	gid_t gid;
 	bool allow_root;
 	const char *chroot_base;
+	const char *netns;          /* --netns PATH: a network namespace to join */
+	bool daemonize;
+	bool new_pid_ns;
+	bool cleanup;               /* remove the jail when the VMM ends */
+	bool userns;                /* rootless: run the jail in a new user namespace */
+	const char *parent_cgroup;  /* NULL: the exec file's name, as Firecracker does */
+	struct cgroup_setting cgroups[CGROUP_SETTINGS_MAX];
+	size_t n_cgroups;
+	struct rlimit_settings limits;
 };
 
 enum jailer_args_result {

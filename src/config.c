@@ -16,6 +16,9 @@ enum {
 	OPT_VCPUS,
 	OPT_CHECK,
 	OPT_NO_PVM,
+	OPT_SECCOMP_POLICY,
+	OPT_NO_SECCOMP,
+	OPT_PRINT_SECCOMP,
 	OPT_VERSION,
 };
 
@@ -27,6 +30,9 @@ static const struct option config_options[] = {
 	{ "vcpus", required_argument, NULL, OPT_VCPUS },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "no-pvm", no_argument, NULL, OPT_NO_PVM },
+	{ "seccomp-policy", required_argument, NULL, OPT_SECCOMP_POLICY },
+	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
+	{ "print-seccomp", no_argument, NULL, OPT_PRINT_SECCOMP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -48,6 +54,10 @@ void config_print_usage(FILE *out)
 		"  --check           load and validate everything into guest memory as a boot\n"
 		"                    would, print a summary and exit without running the guest\n"
 		"  --no-pvm          never apply the PVM-host workarounds, even on a PVM host\n"
+		"  --seccomp-policy FILE  use the filters in FILE (from seccomp-compile --binary)\n"
+		"                    instead of the built-in ones\n"
+		"  --no-seccomp      run without seccomp filters (debugging only)\n"
+		"  --print-seccomp   print each thread's allowlist and exit\n"
 		"  -v, --verbose     more log output (repeatable)\n"
 		"  -q, --quiet       errors only\n"
 		"  -h, --help        this help\n"
@@ -128,6 +138,16 @@ enum config_result config_parse(struct microvm_config *cfg, int argc, char **arg
 		case OPT_NO_PVM:
 			cfg->pvm = PVM_OFF;
 			break;
+		case OPT_SECCOMP_POLICY:
+			cfg->seccomp = SANDBOX_FILE;
+			cfg->seccomp_policy = optarg;
+			break;
+		case OPT_NO_SECCOMP:
+			cfg->seccomp = SANDBOX_OFF;
+			break;
+		case OPT_PRINT_SECCOMP:
+			cfg->print_seccomp = true;
+			break;
 		case 'v':
 			cfg->verbosity++;
 			break;
@@ -149,7 +169,7 @@ enum config_result config_parse(struct microvm_config *cfg, int argc, char **arg
 	}
 	if (optind < argc)
 		return config_usage_error("unexpected argument '%s'", argv[optind]);
-	if (!cfg->kernel_path)
+	if (!cfg->kernel_path && !cfg->print_seccomp)
 		return config_usage_error("--kernel FILE is required");
 	return CONFIG_OK;
 }

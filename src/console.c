@@ -25,8 +25,7 @@ static int console_make_raw(int fd)
 {
 	struct termios raw;
 
-	/* Only a foreground terminal: a background job changing it would be stopped by SIGTTOU. */
-	if (!isatty(fd) || tcgetpgrp(fd) != getpgrp())
+	if (!isatty(fd))
 		return 0;
 	if (tcgetattr(fd, &console_saved) < 0)
 		return -errno;
@@ -58,6 +57,11 @@ int console_open(struct console *c, int in_fd, int out_fd)
 	c->in_eof = false;
 	atomic_init(&c->stopping, false);
 	atomic_init(&c->out_broken, false);
+	/* A background job reading its terminal would be stopped by SIGTTIN: no input then. */
+	if (isatty(in_fd) && tcgetpgrp(in_fd) != getpgrp()) {
+		c->in_eof = true;
+		return 0;
+	}
 	return console_make_raw(in_fd);
 }
 

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static void diag_vset(struct diag *d, const char *fmt, va_list ap)
+static PRINTF_LIKE(2, 0) void diag_vset(struct diag *d, const char *fmt, va_list ap)
 {
 	if (!d)
 		return;

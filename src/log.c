@@ -17,7 +17,7 @@ enum log_level log_get_level(void)
 	return log_level;
 }
 
-static void log_vprint(enum log_level level, const char *tag, const char *fmt, va_list ap)
+static PRINTF_LIKE(3, 0) void log_vprint(enum log_level level, const char *tag, const char *fmt, va_list ap)
 {
 	char line[1024];
 

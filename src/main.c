@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "microvm/boottimer.h"
 #include "microvm/config.h"
 #include "microvm/gmem.h"
 #include "microvm/image.h"
 #include "microvm/loader.h"
 #include "microvm/log.h"
+#include "microvm/sandbox.h"
+#include "microvm/vm.h"
 
 static enum log_level main_log_level(int verbosity)
 {
@@ -39,6 +42,7 @@ int main(int argc, char **argv)
 	struct diag d;
 	int ret;
 
+	boottimer_mark_process_start();
 	switch (config_parse(&cfg, argc, argv)) {
 	case CONFIG_OK:
 		break;
@@ -49,6 +53,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("microvm", main_log_level(cfg.verbosity));
+	/* Loads --seccomp-policy FILE now: it is an open and a parse like any other. */
+	if (sandbox_prepare(cfg.seccomp, cfg.seccomp_policy, &d))
+		die("%s", d.msg);
+	if (cfg.print_seccomp) {
+		sandbox_print(stdout);
+		return 0;
+	}
+	if (cfg.seccomp == SANDBOX_OFF)
+		log_warn("--no-seccomp: running without seccomp filters; use only for debugging");
 	main_check_host_memory(cfg.mem_mib);
 
 	if (image_open(&kernel, cfg.kernel_path, &d))
@@ -57,6 +70,14 @@ int main(int argc, char **argv)
 		die("%s", d.msg);
 	if (cmdline_append(&cmdline, cfg.cmdline, &d))
 		die("%s", d.msg);
+	if (cfg.pvm != PVM_OFF && pvm_host_detected()) {
+		if (cmdline_append(&cmdline, pvm_cmdline_switches(), &d))
+			die("%s", d.msg);
+		/* --check output stays a summary; a boot says what it changed. */
+		(cfg.check_only ? log_debug : log_info)(
+			"PVM host detected: added to the kernel command line: %s (--no-pvm turns this off)",
+			pvm_cmdline_switches());
+	}
 
 	ret = gmem_create(&mem, cfg.mem_mib * LAYOUT_MIB);
 	if (ret)
@@ -73,5 +94,7 @@ int main(int argc, char **argv)
 		gmem_destroy(&mem);
 		return 0;
 	}
-	die("running the guest needs the VMM, which is not built yet; use --check");
+	ret = vm_run(&(struct vm_params){ .vcpus = cfg.vcpus, .pvm = cfg.pvm }, &mem, &boot);
+	gmem_destroy(&mem);
+	return ret;
 }

@@ -108,8 +108,9 @@ static int vcpu_handle_mmio(struct vcpu *v)
 static int vcpu_handle_emulation_failure(struct vcpu *v)
 {
 	struct pvm_site site;
-	enum insn_kind kind;
+	enum insn_kind kind = INSN_INT3; /* set by pvm_finish before any failure but -ENOTSUP */
 	char bytes[3 * INSN_MAX_LEN + 16];
+	uint64_t rip;
 	int ret = pvm_site_read(v->fd, v->env->mem, &site);
 
 	if (ret) {
@@ -117,26 +118,25 @@ static int vcpu_handle_emulation_failure(struct vcpu *v)
 			  v->index, KVM_INTERNAL_ERROR_EMULATION, strerror(-ret));
 		return ret;
 	}
+	rip = site.regs.rip;
 	if (v->env->pvm != PVM_OFF) {
 		ret = pvm_finish(v->fd, &site, &kind);
 		if (ret == 0) {
 			if (!atomic_exchange(&v->env->pvm_seen, true))
-				log_info("vcpu %u: KVM's emulator cannot run %s at RIP 0x%llx (a PVM host): finishing such instructions in the VMM",
-					 v->index, insn_name(kind), (unsigned long long)site.regs.rip);
-			if ((size_t)kind < ARRAY_SIZE(v->finished))
-				v->finished[kind]++;
+				log_info("vcpu %u: KVM's emulator cannot run %s at RIP 0x%" PRIx64 " (a PVM host): finishing such instructions in the VMM",
+					 v->index, insn_name(kind), rip);
+			v->finished[kind]++;
 			return 0;
 		}
 		if (ret != -ENOTSUP) {
-			log_error("vcpu %u: cannot finish %s for the guest: %s", v->index,
-				  insn_name(kind), strerror(-ret));
+			log_error("vcpu %u: cannot finish %s at RIP 0x%" PRIx64 " for the guest: %s",
+				  v->index, insn_name(kind), rip, strerror(-ret));
 			return ret;
 		}
 	}
 	pvm_format_bytes(&site, bytes, sizeof(bytes));
-	log_error("vcpu %u: KVM internal error: emulation failure (suberror %u) at RIP 0x%llx (CPL %u), instruction bytes: %s",
-		  v->index, KVM_INTERNAL_ERROR_EMULATION, (unsigned long long)site.regs.rip,
-		  site.sregs.cs.selector & 3u, bytes);
+	log_error("vcpu %u: KVM internal error: emulation failure (suberror %u) at RIP 0x%" PRIx64 " (CPL %u), instruction bytes: %s",
+		  v->index, KVM_INTERNAL_ERROR_EMULATION, rip, site.sregs.cs.selector & 3u, bytes);
 	return -ENOTSUP;
 }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "microvm/compiler.h"
+#include "microvm/sandbox.h"
 
 #define CONFIG_DEFAULT_MEM_MIB 128
 #define CONFIG_DEFAULT_VCPUS 1
@@ -34,6 +35,9 @@ struct microvm_config {
 	unsigned int vcpus;
 	bool check_only;          /* --check: load and validate, no vCPU */
 	enum pvm_mode pvm;
+	enum sandbox_mode seccomp;
+	const char *seccomp_policy;  /* --seccomp-policy FILE */
+	bool print_seccomp;
 	int verbosity;            /* -v raises, -q lowers */
 };
 

@@ -21,7 +21,7 @@
 #define SERIAL_FIFO_SIZE 16
 
 struct serial_sink {
-	/* Transmitted bytes; called with the device lock held. */
+	/* Transmitted bytes; called without the device lock, so it may block. */
 	void (*tx)(void *ctx, uint8_t byte);
 	/* The interrupt output changed level; called with the device lock held. */
 	void (*set_irq)(void *ctx, bool level);

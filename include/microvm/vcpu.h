@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "arch/x86/insn.h"
 #include "microvm/bus.h"
 #include "microvm/compiler.h"
 #include "microvm/config.h"
@@ -51,7 +52,7 @@ struct vcpu {
 	bool started;
 	struct vcpu_env *env;
 	unsigned int unclaimed_logged;
-	unsigned long finished[4]; /* instructions finished for the PVM host, by enum insn_kind */
+	unsigned long finished[INSN_NR_KINDS]; /* finished for a PVM host, by enum insn_kind */
 };
 
 /* Creates vCPU index on vm_fd and maps its run area; vcpu_destroy undoes it. */

@@ -192,7 +192,7 @@ static void serial_write_fcr(struct serial8250 *s, uint8_t val)
 
 void serial8250_write(struct serial8250 *s, unsigned int offset, uint8_t val)
 {
-	bool room = false;
+	bool room = false, tx = false;
 
 	pthread_mutex_lock(&s->lock);
 	switch (offset) {
@@ -201,12 +201,11 @@ void serial8250_write(struct serial8250 *s, unsigned int offset, uint8_t val)
 			s->dll = val;
 			break;
 		}
-		if (s->mcr & MCR_LOOP) {
+		if (s->mcr & MCR_LOOP)
 			(void)serial_push_locked(s, &val, 1);
-		} else {
-			s->sink.tx(s->sink.ctx, val);
-		}
-		/* The byte left at once, so THR is empty again and may interrupt. */
+		else
+			tx = true;
+		/* The byte leaves at once, so THR is empty again and may interrupt. */
 		s->thr_pending = true;
 		break;
 	case REG_IER:
@@ -241,6 +240,9 @@ void serial8250_write(struct serial8250 *s, unsigned int offset, uint8_t val)
 	}
 	serial_update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	/* Outside the lock: a slow or blocked stdout must not stall input or the other vCPUs' reads. */
+	if (tx)
+		s->sink.tx(s->sink.ctx, val);
 	if (room && s->sink.rx_room)
 		s->sink.rx_room(s->sink.ctx);
 }

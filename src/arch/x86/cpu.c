@@ -115,17 +115,16 @@ int cpu_tables_write(const struct gmem *mem)
 	return gmem_fill(mem, LAYOUT_IDT_START, 0, LAYOUT_IDT_SIZE);
 }
 
-static int cpu_set_cpuid(int fd, const struct cpuid_table *supported, unsigned int index,
+static int cpu_set_cpuid(int fd, const struct kvm_cpuid2 *supported, unsigned int index,
 			 unsigned int count)
 {
-	struct cpuid_table *t = malloc(sizeof(*t));
+	struct kvm_cpuid2 *t = cpuid_dup(supported);
 	int ret;
 
 	if (!t)
 		return -ENOMEM;
-	memcpy(t, supported, sizeof(*t));
 	ret = cpuid_fixup(t, index, count);
-	if (!ret && ioctl(fd, KVM_SET_CPUID2, &t->hdr) < 0)
+	if (!ret && ioctl(fd, KVM_SET_CPUID2, t) < 0)
 		ret = -errno;
 	free(t);
 	return ret;
@@ -146,14 +145,15 @@ static int cpu_set_msrs(int fd)
 		{ .index = MSR_IA32_MISC_ENABLE, .data = MISC_ENABLE_FAST_STRING },
 		{ .index = MSR_MTRR_DEF_TYPE, .data = MTRR_DEF_TYPE_ENABLED_WB },
 	};
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry entries[ARRAY_SIZE(defaults)];
-	} msrs = { .hdr.nmsrs = ARRAY_SIZE(defaults) };
+	struct kvm_msrs *msrs = calloc(1, sizeof(*msrs) + sizeof(defaults));
 	int n;
 
-	memcpy(msrs.entries, defaults, sizeof(defaults));
-	n = ioctl(fd, KVM_SET_MSRS, &msrs.hdr);
+	if (!msrs)
+		return -ENOMEM;
+	msrs->nmsrs = ARRAY_SIZE(defaults);
+	memcpy(msrs->entries, defaults, sizeof(defaults));
+	n = ioctl(fd, KVM_SET_MSRS, msrs);
+	free(msrs);
 	if (n < 0)
 		return -errno;
 	/* KVM stops at the first MSR it refuses and returns how many it set. */
@@ -192,7 +192,7 @@ static int cpu_set_lapic(int fd)
 	return ioctl(fd, KVM_SET_LAPIC, &lapic) < 0 ? -errno : 0;
 }
 
-int cpu_setup_vcpu(int fd, const struct cpuid_table *supported, unsigned int index,
+int cpu_setup_vcpu(int fd, const struct kvm_cpuid2 *supported, unsigned int index,
 		   unsigned int count)
 {
 	int ret = cpu_set_cpuid(fd, supported, index, count);

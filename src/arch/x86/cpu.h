@@ -28,7 +28,7 @@ MUST_CHECK int cpu_tables_write(const struct gmem *mem);
  * Per-vCPU state for vCPU index of count: CPUID (from supported, fixed up), MSR
  * defaults, FPU, LAPIC LINT0/LINT1. Secondary vCPUs are left waiting for INIT/SIPI.
  */
-MUST_CHECK int cpu_setup_vcpu(int vcpu_fd, const struct cpuid_table *supported,
+MUST_CHECK int cpu_setup_vcpu(int vcpu_fd, const struct kvm_cpuid2 *supported,
 			      unsigned int index, unsigned int count);
 /* The BSP's registers for the 64-bit entry at rip, RSI pointing at the zero page. */
 MUST_CHECK int cpu_setup_boot_regs(int vcpu_fd, uint64_t rip);

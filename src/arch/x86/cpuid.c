@@ -1,6 +1,7 @@
 #include "arch/x86/cpuid.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LEAF_FEATURES 0x1
@@ -27,9 +28,25 @@
 #define TOPO_LEVEL_SMT 1
 #define TOPO_LEVEL_CORE 2
 
-struct kvm_cpuid_entry2 *cpuid_find(struct cpuid_table *t, uint32_t function, uint32_t index)
+#define CPUID_ALLOC_SIZE (sizeof(struct kvm_cpuid2) + CPUID_MAX_ENTRIES * sizeof(struct kvm_cpuid_entry2))
+
+struct kvm_cpuid2 *cpuid_alloc(void)
 {
-	for (uint32_t i = 0; i < t->hdr.nent && i < CPUID_MAX_ENTRIES; i++) {
+	return calloc(1, CPUID_ALLOC_SIZE);
+}
+
+struct kvm_cpuid2 *cpuid_dup(const struct kvm_cpuid2 *t)
+{
+	struct kvm_cpuid2 *copy = malloc(CPUID_ALLOC_SIZE);
+
+	if (copy)
+		memcpy(copy, t, CPUID_ALLOC_SIZE);
+	return copy;
+}
+
+struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *t, uint32_t function, uint32_t index)
+{
+	for (uint32_t i = 0; i < t->nent && i < CPUID_MAX_ENTRIES; i++) {
 		struct kvm_cpuid_entry2 *e = &t->entries[i];
 
 		if (e->function != function)
@@ -81,13 +98,13 @@ static void cpuid_set_kvm_signature(struct kvm_cpuid_entry2 *e)
 	memcpy(&e->edx, "M\0\0\0", 4);
 }
 
-int cpuid_fixup(struct cpuid_table *t, unsigned int index, unsigned int count)
+int cpuid_fixup(struct kvm_cpuid2 *t, unsigned int index, unsigned int count)
 {
 	/* APIC IDs are 8 bits and 0xff is the broadcast ID. */
-	if (count == 0 || count > 254 || index >= count || t->hdr.nent > CPUID_MAX_ENTRIES)
+	if (count == 0 || count > 254 || index >= count || t->nent > CPUID_MAX_ENTRIES)
 		return -EINVAL;
 
-	for (uint32_t i = 0; i < t->hdr.nent; i++) {
+	for (uint32_t i = 0; i < t->nent; i++) {
 		struct kvm_cpuid_entry2 *e = &t->entries[i];
 
 		switch (e->function) {
@@ -133,9 +150,9 @@ int cpuid_fixup(struct cpuid_table *t, unsigned int index, unsigned int count)
 	if (!cpuid_find(t, LEAF_HYPERVISOR, 0)) {
 		struct kvm_cpuid_entry2 *e;
 
-		if (t->hdr.nent == CPUID_MAX_ENTRIES)
+		if (t->nent == CPUID_MAX_ENTRIES)
 			return -ENOSPC;
-		e = &t->entries[t->hdr.nent++];
+		e = &t->entries[t->nent++];
 		/* EAX: the highest hypervisor leaf, this one. */
 		*e = (struct kvm_cpuid_entry2){ .function = LEAF_HYPERVISOR, .eax = LEAF_HYPERVISOR };
 		cpuid_set_kvm_signature(e);

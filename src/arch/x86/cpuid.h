@@ -12,15 +12,16 @@
 
 #define CPUID_MAX_ENTRIES 256
 
-/* struct kvm_cpuid2 ends in a flexible array: this is its fixed-size storage. */
-struct cpuid_table {
-	struct kvm_cpuid2 hdr;
-	struct kvm_cpuid_entry2 entries[CPUID_MAX_ENTRIES];
-};
-
-/* Rewrites t for vCPU index (its APIC ID) of count; -EINVAL for a bad index or count. */
-MUST_CHECK int cpuid_fixup(struct cpuid_table *t, unsigned int index, unsigned int count);
+/* A zeroed table with room for CPUID_MAX_ENTRIES entries (nent 0), or NULL; free() it. */
+struct kvm_cpuid2 *cpuid_alloc(void);
+/* A copy of t (which has that room), or NULL. */
+struct kvm_cpuid2 *cpuid_dup(const struct kvm_cpuid2 *t);
+/*
+ * Rewrites t (from cpuid_alloc) for vCPU index (its APIC ID) of count; -EINVAL for a
+ * bad index, count or nent, -ENOSPC when a missing leaf does not fit.
+ */
+MUST_CHECK int cpuid_fixup(struct kvm_cpuid2 *t, unsigned int index, unsigned int count);
 /* The entry for function/index, or NULL. */
-struct kvm_cpuid_entry2 *cpuid_find(struct cpuid_table *t, uint32_t function, uint32_t index);
+struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *t, uint32_t function, uint32_t index);
 
 #endif

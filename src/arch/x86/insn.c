@@ -44,6 +44,10 @@ int insn_decode(const uint8_t *bytes, size_t n, const struct insn_mode *mode, st
 		*out = (struct insn){ .kind = INSN_INT3, .len = 1 };
 		return 0;
 	}
+	if (bytes[i] == 0x9b && i == 0) {
+		*out = (struct insn){ .kind = INSN_FWAIT, .len = 1 };
+		return 0;
+	}
 	if (i + 3 > n || bytes[i] != 0x0f)
 		return -ENOTSUP;
 	if (bytes[i + 1] == 0x01 && i == 0 && (bytes[i + 2] == 0xca || bytes[i + 2] == 0xcb)) {
@@ -73,7 +77,7 @@ int insn_decode(const uint8_t *bytes, size_t n, const struct insn_mode *mode, st
 	return -ENOTSUP;
 }
 
-static uint64_t *insn_reg(struct kvm_regs *regs, unsigned int nr)
+static __u64 *insn_reg(struct kvm_regs *regs, unsigned int nr)
 {
 	/* Encoding order differs from struct kvm_regs' field order. */
 	switch (nr) {
@@ -106,8 +110,8 @@ uint64_t insn_next_rip(const struct insn *insn, const struct insn_mode *mode, ui
 
 static int insn_popcnt(const struct insn *insn, struct kvm_regs *regs)
 {
-	uint64_t *dst = insn_reg(regs, insn->dst);
-	uint64_t *src = insn_reg(regs, insn->src);
+	__u64 *dst = insn_reg(regs, insn->dst);
+	__u64 *src = insn_reg(regs, insn->src);
 	uint64_t val, count;
 
 	if (!dst || !src)
@@ -147,6 +151,8 @@ int insn_emulate(const struct insn *insn, const struct insn_mode *mode, struct k
 	case INSN_STAC:
 		regs->rflags |= X86_EFLAGS_AC;
 		break;
+	case INSN_FWAIT:
+		break;
 	case INSN_INT3:
 	default:
 		return -EINVAL;
@@ -162,6 +168,7 @@ const char *insn_name(enum insn_kind kind)
 	case INSN_POPCNT: return "popcnt";
 	case INSN_CLAC: return "clac";
 	case INSN_STAC: return "stac";
+	case INSN_FWAIT: return "fwait";
 	default: return "?";
 	}
 }

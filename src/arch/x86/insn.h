@@ -21,7 +21,9 @@ enum insn_kind {
 	INSN_POPCNT, /* F3 [REX] 0F B8 /r, register source only */
 	INSN_CLAC,   /* 0F 01 CA */
 	INSN_STAC,   /* 0F 01 CB */
+	INSN_FWAIT,  /* 9B: a no-op unless an x87 exception is pending or CR0.TS+MP trap it */
 };
+#define INSN_NR_KINDS (INSN_FWAIT + 1)
 
 struct insn {
 	enum insn_kind kind;
@@ -40,7 +42,7 @@ struct insn_mode {
 /* -ENOTSUP for anything not listed in enum insn_kind (including popcnt with a memory operand). */
 MUST_CHECK int insn_decode(const uint8_t *bytes, size_t n, const struct insn_mode *mode,
 			   struct insn *out);
-/* Applies a decoded POPCNT/CLAC/STAC to regs, RIP included; -EINVAL for INT3 (it needs an event). */
+/* Applies a decoded POPCNT/CLAC/STAC/FWAIT to regs (FWAIT: caller checked it cannot fault), RIP included; -EINVAL for INT3 (it needs an event). */
 MUST_CHECK int insn_emulate(const struct insn *insn, const struct insn_mode *mode,
 			    struct kvm_regs *regs);
 /* RIP after the instruction, wrapped as the mode wraps it. */

@@ -1,5 +1,6 @@
 #include "arch/x86/pvm.h"
 
+#include <asm/processor-flags.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -8,9 +9,15 @@
 #include <unistd.h>
 
 #include "arch/x86/pagewalk.h"
+#include "microvm/vm.h"
 
 #define PVM_SYSFS_MODULE "/sys/module/kvm_pvm"
 #define BP_VECTOR 3
+#define FSW_ES 0x80 /* x87 exception summary */
+#define PVM_CLEARCPUID "cx16,smap,smep,popcnt,fsgsbase,pcid,invpcid,rdrand,rdseed,erms,fsrm," \
+		       "clflushopt,clwb,umip,movbe,bmi1,bmi2,sse4_2,aes,pclmulqdq"
+_Static_assert(sizeof(PVM_CLEARCPUID) - 1 <= PVM_CLEARCPUID_MAX,
+	       "Linux would cut the clearcpuid list short");
 
 bool pvm_host_detected(void)
 {
@@ -20,12 +27,12 @@ bool pvm_host_detected(void)
 const char *pvm_cmdline_switches(void)
 {
 	/*
-	 * XSAVE and every feature whose instructions the host's emulator lacks, as measured
-	 * in HOST-KVM.md; cx16 because cmpxchg16b stops Debian's kernels.
+	 * noxsave also clears everything built on XSAVE (AVX*, XSAVEOPT/C/S, PKU). The
+	 * clearcpuid list holds the other features whose instructions the host's emulator
+	 * lacks (HOST-KVM.md), most important first, because Linux 6.1 reads at most
+	 * PVM_CLEARCPUID_MAX characters of it and silently ignores the rest.
 	 */
-	return "noxsave clearcpuid=smap,smep,popcnt,avx,avx2,bmi1,bmi2,movbe,sse4_2,aes,"
-	       "pclmulqdq,rdrand,rdseed,fsgsbase,pcid,invpcid,clflushopt,clwb,erms,fsrm,"
-	       "xsaveopt,umip,avx512f,la57,pku,ospke,rtm,hle,cx16";
+	return "noxsave clearcpuid=" PVM_CLEARCPUID;
 }
 
 static struct insn_mode pvm_mode_of(const struct kvm_sregs *s)
@@ -74,6 +81,18 @@ static int pvm_inject_bp(int fd, struct pvm_site *site, const struct insn *insn,
 	return ioctl(fd, KVM_SET_VCPU_EVENTS, &events) < 0 ? -errno : 0;
 }
 
+/* FWAIT faults with #NM when CR0.TS and CR0.MP are set and #MF when FSW.ES is: not ours then. */
+static int pvm_fwait_is_nop(int fd, const struct kvm_sregs *sregs)
+{
+	struct kvm_fpu fpu;
+
+	if ((sregs->cr0 & (X86_CR0_TS | X86_CR0_MP)) == (X86_CR0_TS | X86_CR0_MP))
+		return -ENOTSUP;
+	if (ioctl(fd, KVM_GET_FPU, &fpu) < 0)
+		return -errno;
+	return (fpu.fsw & FSW_ES) ? -ENOTSUP : 0;
+}
+
 int pvm_finish(int fd, struct pvm_site *site, enum insn_kind *done)
 {
 	struct insn_mode mode = pvm_mode_of(&site->sregs);
@@ -89,6 +108,11 @@ int pvm_finish(int fd, struct pvm_site *site, enum insn_kind *done)
 	*done = insn.kind;
 	if (insn.kind == INSN_INT3)
 		return pvm_inject_bp(fd, site, &insn, &mode);
+	if (insn.kind == INSN_FWAIT) {
+		ret = pvm_fwait_is_nop(fd, &site->sregs);
+		if (ret)
+			return ret;
+	}
 	ret = insn_emulate(&insn, &mode, &site->regs);
 	if (ret)
 		return ret;

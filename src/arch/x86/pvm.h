@@ -2,7 +2,7 @@
  * PVM hosts (../shared/docs/HOST-KVM.md): KVM runs guest kernel code through its
  * instruction emulator, which lacks some instructions. This module detects such a
  * host, names the kernel switches that keep Linux off the worst of them, and finishes
- * the few simple instructions (int3, popcnt, clac, stac) the emulator gives up on.
+ * the few simple instructions (int3, popcnt, clac, stac, fwait) the emulator gives up on.
  */
 #ifndef MICROVM_ARCH_X86_PVM_H
 #define MICROVM_ARCH_X86_PVM_H
@@ -24,8 +24,10 @@ struct pvm_site {
 	size_t nbytes; /* how many of bytes[] could be read (may be 0) */
 };
 
-bool pvm_host_detected(void);
-const char *pvm_cmdline_switches(void);
+/* cpu_parse_early_param() copies clearcpuid= into a 128-byte buffer. */
+#define PVM_CLEARCPUID_MAX 127
+
+/* pvm_host_detected() and pvm_cmdline_switches() are declared for main.c in microvm/vm.h. */
 
 /* Reads the registers and up to 15 instruction bytes at CS:RIP. */
 MUST_CHECK int pvm_site_read(int vcpu_fd, const struct gmem *mem, struct pvm_site *site);

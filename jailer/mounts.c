@@ -1,0 +1,101 @@
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "dev.h"
+#include "microvm/cleanup.h"
+
+/* The flags a bind remount must repeat: in a user namespace, dropping one is refused. */
+static unsigned long mounts_kept_flags(const struct statvfs *vfs)
+{
+	static const struct { unsigned long st, ms; } map[] = {
+		{ ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+		{ ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+	};
+	unsigned long flags = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
+		if (vfs->f_flag & map[i].st)
+			flags |= map[i].ms;
+	return flags;
+}
+
+/*
+ * Disk images: the operator's file itself. mount(2) takes no fd from another mount
+ * namespace (the fds opened at validation point into the host's), so the file is bound
+ * by the path its fd resolves to, and the result must be the very inode checked then.
+ */
+static int mounts_bind_disks(const struct jail_files *files, struct diag *d)
+{
+	for (size_t i = 0; i < files->n; i++) {
+		const struct jail_file *f = &files->items[i];
+		char link[64], src[PATH_MAX];
+		struct stat want, got;
+		ssize_t n;
+
+		if (f->kind != JAIL_FILE_DISK)
+			continue;
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", f->fd);
+		n = readlink(link, src, sizeof(src) - 1);
+		if (n < 0 || fstat(f->fd, &want))
+			return diag_fail_errno(d, -errno, "jail: the disk image for %s: %s", f->path, strerror(errno));
+		src[n] = '\0';
+		/* f->path + 1: relative to the working directory, the jail root. */
+		if (mount(src, f->path + 1, NULL, MS_BIND, NULL))
+			return diag_fail_errno(d, -errno, "jail: binding %s onto %s: %s", src, f->path, strerror(errno));
+		if (stat(f->path + 1, &got) || got.st_dev != want.st_dev || got.st_ino != want.st_ino)
+			return diag_fail_errno(d, -ESTALE, "jail: %s was replaced since it was checked", src);
+	}
+	return 0;
+}
+
+int mounts_enter_jail(const struct jail_files *files, bool bind_devices, struct diag *d)
+{
+	cleanup_fd int old_root = -1;
+	struct statvfs vfs;
+	int ret;
+
+	if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL))
+		return diag_fail_errno(d, -errno, "mounts: making / a slave: %s", strerror(errno));
+	/*
+	 * Paths relative to the working directory, the jail directory: nothing above it is
+	 * looked up again, so a symlink swapped into the chroot base's path changes nothing.
+	 * pivot_root needs the new root to be a mount point. */
+	if (mount("root", "root", NULL, MS_BIND, NULL))
+		return diag_fail_errno(d, -errno, "mounts: binding the jail root: %s", strerror(errno));
+	/* Looking "root" up again steps onto the bind mount just made. */
+	if (chdir("root"))
+		return diag_fail_errno(d, -errno, "mounts: entering the jail root: %s", strerror(errno));
+	ret = mounts_bind_disks(files, d);
+	if (!ret && bind_devices)
+		ret = dev_bind_host(d);
+	if (ret)
+		return ret;
+	/* Read-only: the VMM can create nothing in its jail; the disks are mounts of their own. */
+	if (statvfs(".", &vfs))
+		return diag_fail_errno(d, -errno, "mounts: statvfs of the jail root: %s", strerror(errno));
+	if (mount(NULL, ".", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | mounts_kept_flags(&vfs), NULL))
+		return diag_fail_errno(d, -errno, "mounts: making the jail root read-only: %s", strerror(errno));
+	old_root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (old_root < 0)
+		return diag_fail_errno(d, -errno, "mounts: opening /: %s", strerror(errno));
+	/* pivot_root(".", "."): the old root ends up stacked on the new one, with no directory for it. */
+	if (syscall(SYS_pivot_root, ".", "."))
+		return diag_fail_errno(d, -errno, "mounts: pivot_root: %s", strerror(errno));
+	if (fchdir(old_root))
+		return diag_fail_errno(d, -errno, "mounts: %s", strerror(errno));
+	if (umount2(".", MNT_DETACH))
+		return diag_fail_errno(d, -errno, "mounts: detaching the old root: %s", strerror(errno));
+	if (chdir("/"))
+		return diag_fail_errno(d, -errno, "mounts: chdir /: %s", strerror(errno));
+	return 0;
+}

@@ -1,0 +1,31 @@
+#include "proc.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int proc_close_fds_above_stdio(void)
+{
+	return close_range(3, ~0U, 0) ? -errno : 0;
+}
+
+void proc_reset_signals(void)
+{
+	sigset_t none;
+
+	/* SIGKILL and SIGSTOP refuse the change; every other signal takes it. */
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int proc_exit_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return 1;
+}

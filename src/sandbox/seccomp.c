@@ -1,0 +1,189 @@
+#include "microvm/sandbox.h"
+
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "microvm/image.h"
+#include "microvm/seccomp_filters.h"
+#include "sandbox/filter_file.h"
+
+static enum sandbox_mode sandbox_mode;
+static struct seccomp_file *sandbox_file;
+static const char *sandbox_file_name;
+/* Read by the SIGSYS handler: a plain pointer, set before the filter goes in. */
+static __thread const char *sandbox_thread = "main";
+
+static size_t sandbox_append(char *buf, size_t len, size_t cap, const char *s)
+{
+	while (*s && len + 1 < cap)
+		buf[len++] = *s++;
+	return len;
+}
+
+static size_t sandbox_append_uint(char *buf, size_t len, size_t cap, unsigned long v)
+{
+	char digits[24];
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < sizeof(digits));
+	while (n && len + 1 < cap)
+		buf[len++] = digits[--n];
+	return len;
+}
+
+/* Async-signal-safe: names the thread and the syscall with write(2), then exits. */
+static void sandbox_sigsys(int sig, siginfo_t *info, void *ucontext)
+{
+	char line[256];
+	size_t len = 0;
+	int nr = info->si_syscall;
+	const char *name = nr >= 0 && (size_t)nr < seccomp_syscall_name_count ? seccomp_syscall_names[nr] : "?";
+
+	(void)sig;
+	(void)ucontext;
+	len = sandbox_append(line, len, sizeof(line), "microvm: seccomp: thread ");
+	len = sandbox_append(line, len, sizeof(line), sandbox_thread);
+	len = sandbox_append(line, len, sizeof(line), " made forbidden syscall ");
+	len = sandbox_append(line, len, sizeof(line), name);
+	len = sandbox_append(line, len, sizeof(line), " (");
+	len = sandbox_append_uint(line, len, sizeof(line), (unsigned long)nr);
+	len = sandbox_append(line, len, sizeof(line), "); exiting with status ");
+	len = sandbox_append_uint(line, len, sizeof(line), SANDBOX_EXIT_CODE);
+	len = sandbox_append(line, len, sizeof(line), "\n");
+	if (write(STDERR_FILENO, line, len) < 0)
+		_exit(SANDBOX_EXIT_CODE);
+	_exit(SANDBOX_EXIT_CODE);
+}
+
+static int sandbox_load_file(const char *file, struct diag *d)
+{
+	struct image img;
+	uint8_t *data;
+	int ret;
+	/* The largest file seccomp-compile can write. */
+	const uint64_t max = sizeof(struct seccomp_file_header) +
+			     SECCOMP_FILE_MAX_FILTERS * (sizeof(struct seccomp_file_entry) +
+							 SECCOMP_FILE_MAX_INSNS * sizeof(struct sock_filter));
+
+	ret = image_open(&img, file, d);
+	if (ret)
+		return ret;
+	if (img.size > max) {
+		image_close(&img);
+		return diag_fail(d, "%s: file size %llu: larger than any filter file (%llu bytes)", file,
+				 (unsigned long long)img.size, (unsigned long long)max);
+	}
+	data = malloc(img.size);
+	sandbox_file = calloc(1, sizeof(*sandbox_file));
+	if (!data || !sandbox_file) {
+		image_close(&img);
+		free(data);
+		return diag_fail_errno(d, -ENOMEM, "%s: out of memory", file);
+	}
+	ret = image_read(&img, 0, data, img.size);
+	if (ret)
+		ret = diag_fail_errno(d, ret, "%s: short read", file);
+	else
+		ret = seccomp_file_parse(data, img.size, file, sandbox_file, d);
+	image_close(&img);
+	free(data);
+	sandbox_file_name = file;
+	return ret;
+}
+
+int sandbox_prepare(enum sandbox_mode mode, const char *file, struct diag *d)
+{
+	struct sigaction sa;
+	int ret;
+
+	sandbox_mode = mode;
+	if (mode == SANDBOX_OFF)
+		return 0;
+	if (mode == SANDBOX_FILE) {
+		ret = sandbox_load_file(file, d);
+		if (ret)
+			return ret;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sandbox_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL) < 0)
+		return diag_fail_errno(d, -errno, "seccomp: cannot install the SIGSYS handler: %s", strerror(errno));
+	return 0;
+}
+
+static int sandbox_find(const char *kind, struct sock_fprog *prog)
+{
+	if (sandbox_mode == SANDBOX_FILE) {
+		for (unsigned int i = 0; i < sandbox_file->count; i++) {
+			if (strcmp(sandbox_file->filters[i].thread, kind) == 0) {
+				prog->filter = sandbox_file->filters[i].insns;
+				prog->len = (unsigned short)sandbox_file->filters[i].len;
+				return 0;
+			}
+		}
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < seccomp_builtin_filter_count; i++) {
+		if (strcmp(seccomp_builtin_filters[i].thread, kind) == 0) {
+			/* The kernel copies the program and never writes it. */
+			prog->filter = (struct sock_filter *)(uintptr_t)seccomp_builtin_filters[i].insns;
+			prog->len = (unsigned short)seccomp_builtin_filters[i].len;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int sandbox_enter(const char *thread_kind, struct diag *d)
+{
+	struct sock_fprog prog;
+
+	if (sandbox_mode == SANDBOX_OFF)
+		return 0;
+	if (sandbox_find(thread_kind, &prog))
+		return diag_fail_errno(d, -ENOENT, "seccomp: %s has no filter for thread kind '%s'",
+				       sandbox_mode == SANDBOX_FILE ? sandbox_file_name : "the built-in set",
+				       thread_kind);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return diag_fail_errno(d, -errno, "seccomp: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	sandbox_thread = thread_kind;
+	/* No TSYNC: every thread installs its own, as Firecracker does. */
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return diag_fail_errno(d, -errno, "seccomp: installing the %s filter: %s", thread_kind,
+				       strerror(errno));
+	return 0;
+}
+
+void sandbox_print(FILE *out)
+{
+	if (sandbox_mode == SANDBOX_OFF) {
+		fprintf(out, "seccomp: off (--no-seccomp)\n");
+		return;
+	}
+	if (sandbox_mode == SANDBOX_FILE) {
+		for (unsigned int i = 0; i < sandbox_file->count; i++)
+			fprintf(out, "thread %s: %zu BPF instructions from %s (rules not recorded in the file)\n",
+				sandbox_file->filters[i].thread, sandbox_file->filters[i].len,
+				sandbox_file_name);
+		return;
+	}
+	for (size_t i = 0; i < seccomp_builtin_filter_count; i++) {
+		const struct seccomp_filter_def *f = &seccomp_builtin_filters[i];
+
+		fprintf(out, "thread %s: %zu syscalls, %zu rules, %zu BPF instructions\n", f->thread,
+			f->nr_syscalls, f->nr_rules, f->len);
+		for (size_t r = 0; r < f->nr_rules; r++)
+			fprintf(out, "  %s\n", f->rules[r].text);
+	}
+}

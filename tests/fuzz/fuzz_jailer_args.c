@@ -1,0 +1,112 @@
+/*
+ * jailer_args_parse on any argument vector: the input split at NUL bytes is
+ * argv after "jailer". An accepted vector yields only validated values.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "harness.h"
+
+/* Each argument ends at a NUL or at the end of the input; a final NUL starts no empty argument. */
+static char **split_argv(const uint8_t *data, size_t size, char **buf, int *argc)
+{
+	size_t count = 1;
+	char **argv;
+	int n = 0;
+
+	/* One exact-size buffer: ASan sees a read past the last argument's NUL. */
+	*buf = malloc(size + 1);
+	FUZZ_CHECK(*buf != NULL);
+	memcpy(*buf, data, size);
+	(*buf)[size] = '\0';
+	for (size_t i = 0; i < size; i++)
+		count += (*buf)[i] == '\0';
+	argv = calloc(count + 2, sizeof(*argv));
+	FUZZ_CHECK(argv != NULL);
+	argv[n++] = "jailer";
+	for (size_t off = 0; off < size; off += strlen(*buf + off) + 1)
+		argv[n++] = *buf + off;
+	*argc = n;
+	return argv;
+}
+
+/* p is the default value or points into one of the arguments, never into memory the parser made up. */
+static bool from_argv(const char *p, char **argv, int argc, const char *dflt)
+{
+	/* By value: string literals in two files need not be one object. */
+	if (dflt && strcmp(p, dflt) == 0)
+		return true;
+	for (int i = 1; i < argc; i++)
+		if (p >= argv[i] && p <= argv[i] + strlen(argv[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Each parse starts from a fresh process's getopt state, as in the jailer.
+ * jailer_args_parse sets optind = 1, which keeps glibc's position inside a
+ * short-option cluster an earlier vector stopped in ("-hP" stops after the
+ * h), so a later parse would go on with the P; optind = 0 reinitialises.
+ * Redundant once jailer_args_parse itself sets optind = 0.
+ */
+static void getopt_fresh(void)
+{
+	static char *no_options[] = { "jailer", NULL };
+
+	optind = 0;
+	getopt(1, no_options, "");
+}
+
+/* Usage text and errors go nowhere; fd 2 stays for sanitizer reports. */
+static enum jailer_args_result parse_quietly(struct jailer_args *a, int argc, char **argv)
+{
+	static FILE *devnull;
+	FILE *out = stdout, *err = stderr;
+	enum jailer_args_result r;
+
+	if (!devnull)
+		devnull = fopen("/dev/null", "w");
+	FUZZ_CHECK(devnull != NULL);
+	getopt_fresh();
+	stdout = stderr = devnull;
+	r = jailer_args_parse(a, argc, argv);
+	stdout = out;
+	stderr = err;
+	return r;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct jailer_args a, again;
+	enum jailer_args_result r;
+	char *buf, **argv;
+	int argc;
+
+	argv = split_argv(data, size, &buf, &argc);
+	r = parse_quietly(&a, argc, argv);
+	if (r == JAILER_ARGS_OK) {
+		FUZZ_CHECK(a.id && jailer_id_valid(a.id) && from_argv(a.id, argv, argc, NULL));
+		FUZZ_CHECK(a.exec_file && from_argv(a.exec_file, argv, argc, NULL));
+		FUZZ_CHECK(from_argv(a.chroot_base, argv, argc, JAILER_DEFAULT_CHROOT_BASE));
+		/* Root only when asked for; (uid_t)-1 means "unchanged" to setresuid(), never a target. */
+		FUZZ_CHECK(a.allow_root || (a.uid != 0 && a.gid != 0));
+		FUZZ_CHECK(a.uid != (uid_t)-1 && a.gid != (gid_t)-1);
+		/* The VMM's arguments are the tail of argv, NULL-terminated. */
+		FUZZ_CHECK(a.vmm_argc >= 0 && a.vmm_argv + a.vmm_argc == argv + argc &&
+			   a.vmm_argv[a.vmm_argc] == NULL);
+	} else {
+		FUZZ_CHECK(r == JAILER_ARGS_EXIT_HELP || r == JAILER_ARGS_EXIT_USAGE);
+	}
+	/* No hidden state: the same vector parses the same way again (getopt keeps some in globals). */
+	FUZZ_CHECK(parse_quietly(&again, argc, argv) == r);
+	FUZZ_CHECK(r != JAILER_ARGS_OK ||
+		   (again.id == a.id && again.exec_file == a.exec_file && again.vmm_argv == a.vmm_argv &&
+		    again.vmm_argc == a.vmm_argc && again.uid == a.uid && again.gid == a.gid &&
+		    again.allow_root == a.allow_root && again.chroot_base == a.chroot_base));
+	free(argv);
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * What every fuzz harness shares: the entry point the three drivers call
+ * (libFuzzer, AFL++ persistent mode, the smoke test), the guest RAM the
+ * loaders write to, and the way a broken invariant is reported.
+ */
+#ifndef TESTS_FUZZ_HARNESS_H
+#define TESTS_FUZZ_HARNESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "microvm/compiler.h"
+#include "microvm/gmem.h"
+
+/*
+ * Room for the Linux test kernel (its decompression range ends at 32 MiB);
+ * every input pays for a mincore() over all of it (about 8 us per 64 MiB).
+ */
+#define FUZZ_RAM_SIZE (64ULL << 20)
+
+/* Runs one input of any bytes and returns 0; a broken invariant aborts. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* abort() is what every fuzzer records as a crash, with the input that caused it. */
+NORETURN void fuzz_fail(const char *file, int line, const char *what);
+#define FUZZ_CHECK(cond) ((cond) ? (void)0 : fuzz_fail(__FILE__, __LINE__, #cond))
+
+/* A half-open range of guest physical addresses. */
+struct fuzz_range {
+	uint64_t start;
+	uint64_t end;
+};
+
+/* The guest RAM, mapped on first use and reused by every input. */
+const struct gmem *fuzz_ram(void);
+/*
+ * Aborts unless every page written since the last call lies in one of the
+ * allowed ranges (the loaders must write nowhere else, and nothing at all
+ * when they reject), then discards those pages so the next input starts
+ * from all-zero RAM at the cost of what was written, not of the whole RAM.
+ */
+void fuzz_ram_check_writes(const struct fuzz_range *allowed, size_t n);
+
+#endif

@@ -1,0 +1,359 @@
+/* The jailer's pure helpers: ids, cgroup names, resource limits, VMM argument rewriting, jail paths. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "cgroup.h"
+#include "files.h"
+#include "rlimit.h"
+#include "vmmargs.h"
+
+static enum jailer_args_result parse(struct jailer_args *a, int argc, const char **argv)
+{
+	return jailer_args_parse(a, argc, (char **)(uintptr_t)argv);
+}
+
+static void id_validation(void **state)
+{
+	(void)state;
+	char id64[65], id65[66];
+
+	memset(id64, 'a', 64);
+	id64[64] = '\0';
+	memset(id65, 'a', 65);
+	id65[65] = '\0';
+	assert_true(jailer_id_valid("vm1"));
+	assert_true(jailer_id_valid("551e7604-e35c-42b3-b825-416853441234"));
+	assert_true(jailer_id_valid("A-z-0-9"));
+	assert_true(jailer_id_valid(id64));
+	assert_false(jailer_id_valid(id65));
+	assert_false(jailer_id_valid(""));
+	assert_false(jailer_id_valid("a/b"));
+	assert_false(jailer_id_valid(".."));
+	assert_false(jailer_id_valid("a b"));
+	assert_false(jailer_id_valid("a_b"));
+	assert_false(jailer_id_valid("a.b"));
+	assert_false(jailer_id_valid("a\nb"));
+	assert_false(jailer_id_valid("\xc3\xa9"));
+}
+
+static void cgroup_names(void **state)
+{
+	(void)state;
+
+	assert_true(cgroup_file_valid("memory.max"));
+	assert_true(cgroup_file_valid("cpu.max"));
+	assert_true(cgroup_file_valid("pids.max"));
+	assert_true(cgroup_file_valid("hugetlb.2MB.max"));
+	assert_true(cgroup_file_valid("cgroup.max.descendants"));
+	assert_true(cgroup_file_valid("io.bfq.weight"));
+	assert_false(cgroup_file_valid(""));
+	assert_false(cgroup_file_valid("memory"));
+	assert_false(cgroup_file_valid("memory."));
+	assert_false(cgroup_file_valid(".max"));
+	assert_false(cgroup_file_valid(".."));
+	assert_false(cgroup_file_valid("memory..max"));
+	assert_false(cgroup_file_valid("../cgroup.procs"));
+	assert_false(cgroup_file_valid("a/memory.max"));
+	assert_false(cgroup_file_valid("memory.max/"));
+	assert_false(cgroup_file_valid("memory max"));
+	assert_false(cgroup_file_valid("memory.max\n"));
+
+	assert_true(cgroup_path_valid("microvm"));
+	assert_true(cgroup_path_valid("a/b/c"));
+	assert_true(cgroup_path_valid("machine.slice/vms_1"));
+	assert_false(cgroup_path_valid(""));
+	assert_false(cgroup_path_valid("/a"));
+	assert_false(cgroup_path_valid("a/"));
+	assert_false(cgroup_path_valid("a//b"));
+	assert_false(cgroup_path_valid(".."));
+	assert_false(cgroup_path_valid("a/../b"));
+	assert_false(cgroup_path_valid("a/./b"));
+	assert_false(cgroup_path_valid("."));
+	assert_false(cgroup_path_valid("a b"));
+	assert_true(cgroup_path_valid("a..b"));
+}
+
+static void cgroup_settings(void **state)
+{
+	(void)state;
+	struct cgroup_setting s;
+	struct diag d;
+
+	assert_int_equal(cgroup_setting_parse(&s, "memory.max=256M", &d), 0);
+	assert_string_equal(s.file, "memory.max");
+	assert_string_equal(s.value, "256M");
+	assert_int_equal(cgroup_setting_parse(&s, "cpu.max=50000 100000", &d), 0);
+	assert_string_equal(s.file, "cpu.max");
+	assert_string_equal(s.value, "50000 100000");
+	assert_int_equal(cgroup_setting_parse(&s, "memory.max=a=b", &d), 0);
+	assert_string_equal(s.value, "a=b");
+
+	assert_int_equal(cgroup_setting_parse(&s, "memory.max", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "expected FILE=VALUE"));
+	assert_int_equal(cgroup_setting_parse(&s, "=1", &d), -EINVAL);
+	assert_int_equal(cgroup_setting_parse(&s, "memory.max=", &d), -EINVAL);
+	assert_int_equal(cgroup_setting_parse(&s, "memory.max=1\n2", &d), -EINVAL);
+	assert_int_equal(cgroup_setting_parse(&s, "../cgroup.procs=0", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "'../cgroup.procs' is not a cgroup file name"));
+	assert_int_equal(cgroup_setting_parse(&s, "memory..max=1", &d), -EINVAL);
+	assert_int_equal(cgroup_setting_parse(&s,
+		"a123456789012345678901234567890123456789012345678901234567890123.max=1", &d), -EINVAL);
+}
+
+static void resource_limits(void **state)
+{
+	(void)state;
+	struct rlimit_settings r;
+	struct diag d;
+
+	rlimit_settings_init(&r);
+	assert_false(r.fsize_set);
+	assert_int_equal(r.nofile, 2048);
+	assert_int_equal(rlimit_parse(&r, "fsize=1048576", &d), 0);
+	assert_true(r.fsize_set);
+	assert_int_equal(r.fsize, 1048576);
+	assert_int_equal(rlimit_parse(&r, "no-file=64", &d), 0);
+	assert_int_equal(r.nofile, 64);
+	assert_int_equal(rlimit_parse(&r, "fsize=0", &d), 0);
+	assert_int_equal(r.fsize, 0);
+	assert_int_equal(rlimit_parse(&r, "fsize=18446744073709551615", &d), 0);
+	assert_true(r.fsize == UINT64_MAX);
+
+	assert_int_equal(rlimit_parse(&r, "fsize=18446744073709551616", &d), -EINVAL);
+	assert_int_equal(rlimit_parse(&r, "fsize=-1", &d), -EINVAL);
+	assert_int_equal(rlimit_parse(&r, "fsize= 1", &d), -EINVAL);
+	assert_int_equal(rlimit_parse(&r, "fsize=1k", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "decimal number"));
+	assert_int_equal(rlimit_parse(&r, "fsize=", &d), -EINVAL);
+	assert_int_equal(rlimit_parse(&r, "fsize", &d), -EINVAL);
+	assert_int_equal(rlimit_parse(&r, "nofile=1", &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "unknown limit"));
+	assert_int_equal(rlimit_parse(&r, "no-file-x=1", &d), -EINVAL);
+	assert_int_equal(rlimit_parse(&r, "=1", &d), -EINVAL);
+}
+
+/* Scans argv and returns the number of file references found, or the negative error. */
+static int scan(int argc, const char **argv, struct vmm_file_ref *refs, struct diag *d)
+{
+	size_t n;
+	int ret = vmmargs_scan(argc, (char *const *)(uintptr_t)argv, refs, VMMARGS_REFS_MAX, &n, d);
+
+	return ret ? ret : (int)n;
+}
+
+static void assert_ref(const char **argv, const struct vmm_file_ref *r, int argi,
+		       enum vmm_file_role role, const char *path)
+{
+	assert_int_equal(r->argi, argi);
+	assert_int_equal(r->role, role);
+	assert_int_equal(r->len, strlen(path));
+	assert_memory_equal(argv[argi] + r->off, path, r->len);
+}
+
+static void vmm_args_files(void **state)
+{
+	(void)state;
+	struct vmm_file_ref refs[VMMARGS_REFS_MAX];
+	struct diag d;
+	const char *plain[] = { "--kernel", "bzImage", "--mem", "64" };
+	const char *forms[] = { "--kernel=/k/vmlinux", "-v", "--initrd", "i.img", "--cmdline",
+				"--kernel x", "--drive", "path=/d/root.ext4,ro", "--drive=ro,path=d2" };
+	const char *value_like[] = { "--cmdline", "--kernel", "--kernel", "k" };
+	const char *stops[] = { "--kernel", "k", "stray", "--initrd", "i" };
+	const char *dashdash[] = { "--kernel", "k", "--", "--initrd", "i" };
+	const char *abbreviated_plain[] = { "--cmd", "--kernel", "--kernel", "k" };
+	const char *unknown[] = { "--check", "--future-flag", "--kernel", "k" };
+
+	assert_int_equal(scan(4, plain, refs, &d), 1);
+	assert_ref(plain, &refs[0], 1, VMM_FILE_KERNEL, "bzImage");
+
+	assert_int_equal(scan(9, forms, refs, &d), 4);
+	assert_ref(forms, &refs[0], 0, VMM_FILE_KERNEL, "/k/vmlinux");
+	assert_ref(forms, &refs[1], 3, VMM_FILE_INITRD, "i.img");
+	assert_ref(forms, &refs[2], 7, VMM_FILE_DISK, "/d/root.ext4");
+	assert_ref(forms, &refs[3], 8, VMM_FILE_DISK, "d2");
+	assert_string_equal(refs[2].option, "drive");
+
+	/* A value is never read as an option, even one spelled like --kernel. */
+	assert_int_equal(scan(4, value_like, refs, &d), 1);
+	assert_ref(value_like, &refs[0], 3, VMM_FILE_KERNEL, "k");
+	assert_int_equal(scan(4, abbreviated_plain, refs, &d), 1);
+	assert_ref(abbreviated_plain, &refs[0], 3, VMM_FILE_KERNEL, "k");
+
+	/* The VMM stops at its first non-option and at "--": so does the scan. */
+	assert_int_equal(scan(5, stops, refs, &d), 1);
+	assert_int_equal(scan(5, dashdash, refs, &d), 1);
+	assert_int_equal(scan(4, unknown, refs, &d), 1);
+	assert_ref(unknown, &refs[0], 3, VMM_FILE_KERNEL, "k");
+	assert_int_equal(scan(0, plain, refs, &d), 0);
+}
+
+static void vmm_args_errors(void **state)
+{
+	(void)state;
+	struct vmm_file_ref refs[VMMARGS_REFS_MAX];
+	struct diag d;
+	const char *abbreviated[] = { "--kern", "k" };
+	const char *abbreviated_eq[] = { "--ini=i" };
+	const char *missing[] = { "--mem", "64", "--kernel" };
+	const char *empty[] = { "--kernel=" };
+	const char *no_path[] = { "--drive", "ro" };
+	const char *empty_path[] = { "--drive", "path=,ro" };
+	const char *two_paths[] = { "--drive", "path=a,path=b" };
+	const char *many[2 * VMMARGS_REFS_MAX + 2];
+
+	assert_int_equal(scan(2, abbreviated, refs, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "write --kernel in full"));
+	assert_int_equal(scan(1, abbreviated_eq, refs, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "write --initrd in full"));
+	assert_int_equal(scan(3, missing, refs, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "needs a value"));
+	assert_int_equal(scan(1, empty, refs, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "empty path"));
+	assert_int_equal(scan(2, no_path, refs, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "expected path=FILE"));
+	assert_int_equal(scan(2, empty_path, refs, &d), -EINVAL);
+	assert_int_equal(scan(2, two_paths, refs, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "more than one path="));
+	for (size_t i = 0; i < ARRAY_SIZE(many); i += 2) {
+		many[i] = "--drive";
+		many[i + 1] = "path=x";
+	}
+	assert_int_equal(scan((int)ARRAY_SIZE(many), many, refs, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "more than"));
+}
+
+static void vmm_args_splice(void **state)
+{
+	(void)state;
+	char *s;
+
+	s = vmmargs_splice("path=/d/root.ext4,ro", 5, 12, "/root.ext4");
+	assert_string_equal(s, "path=/root.ext4,ro");
+	free(s);
+	s = vmmargs_splice("--kernel=/very/long/path/bzImage", 9, 23, "/bzImage");
+	assert_string_equal(s, "--kernel=/bzImage");
+	free(s);
+	s = vmmargs_splice("k", 0, 1, "/k");
+	assert_string_equal(s, "/k");
+	free(s);
+	assert_null(vmmargs_splice("abc", 2, 2, "x"));
+	assert_null(vmmargs_splice("abc", 4, 0, "x"));
+}
+
+static int add(struct jail_files *f, const char *path)
+{
+	return files_add(f, JAIL_FILE_INPUT, open("/dev/null", O_RDONLY | O_CLOEXEC), path);
+}
+
+static void jail_paths(void **state)
+{
+	(void)state;
+	struct jail_files f;
+
+	files_init(&f);
+	assert_int_equal(add(&f, "/microvm"), 0);
+	assert_int_equal(add(&f, "/lib/x86_64-linux-gnu/libc.so.6"), 0);
+	assert_int_equal(add(&f, "/lib/x86_64-linux-gnu/libm.so.6"), 0);
+	assert_int_equal(add(&f, "/bzImage"), 0);
+	assert_int_equal(add(&f, "/devices"), 0);
+	assert_true(files_has(&f, "/bzImage"));
+	assert_false(files_has(&f, "/lib"));
+	/* The same path, a directory on the way to one, a path below a file, the jail's /dev. */
+	assert_int_equal(add(&f, "/bzImage"), -EEXIST);
+	assert_int_equal(add(&f, "/lib"), -EEXIST);
+	assert_int_equal(add(&f, "/lib/x86_64-linux-gnu"), -EEXIST);
+	assert_int_equal(add(&f, "/microvm/x"), -EEXIST);
+	assert_int_equal(add(&f, "/dev"), -EEXIST);
+	assert_int_equal(add(&f, "/dev/kvm"), -EEXIST);
+	assert_int_equal(f.n, 5);
+	for (size_t i = 0; i < f.n; i++) {
+		close(f.items[i].fd);
+		free(f.items[i].path);
+	}
+	assert_string_equal(files_basename("dir/bzImage"), "bzImage");
+	assert_string_equal(files_basename("/a/b/c"), "c");
+	assert_string_equal(files_basename("k"), "k");
+}
+
+static void args_flags(void **state)
+{
+	(void)state;
+	struct jailer_args a;
+	const char *full[] = { "jailer", "--id", "vm1", "--uid", "1000", "--gid", "1001",
+			       "--chroot-base-dir", "/j", "--netns", "/run/netns/x", "--daemonize",
+			       "--new-pid-ns", "--cleanup", "--userns", "--cgroup", "memory.max=1G",
+			       "--cgroup", "pids.max=10", "--parent-cgroup", "vms/a",
+			       "--resource-limit", "fsize=10", "--resource-limit", "no-file=20",
+			       "--", "microvm", "--kernel", "k" };
+	const char *defaults[] = { "jailer", "--id", "x", "--exec-file", "/bin/vmm", "--", "--kernel", "k" };
+	const char *root[] = { "jailer", "--id", "x", "--uid", "0", "--allow-root", "--", "vmm" };
+	const char *bad_cgroup[] = { "jailer", "--id", "x", "--cgroup", "a/b.max=1", "--", "vmm" };
+	const char *bad_parent[] = { "jailer", "--id", "x", "--parent-cgroup", "a/../b", "--", "vmm" };
+	const char *bad_limit[] = { "jailer", "--id", "x", "--resource-limit", "fsize=x", "--", "vmm" };
+	const char *no_vmm[] = { "jailer", "--id", "x" };
+
+	assert_int_equal(parse(&a, (int)ARRAY_SIZE(full), full), JAILER_ARGS_OK);
+	assert_string_equal(a.id, "vm1");
+	assert_int_equal(a.uid, 1000);
+	assert_int_equal(a.gid, 1001);
+	assert_string_equal(a.chroot_base, "/j");
+	assert_string_equal(a.netns, "/run/netns/x");
+	assert_true(a.daemonize && a.new_pid_ns && a.cleanup && a.userns);
+	assert_int_equal(a.n_cgroups, 2);
+	assert_string_equal(a.cgroups[1].file, "pids.max");
+	assert_string_equal(a.parent_cgroup, "vms/a");
+	assert_true(a.limits.fsize_set);
+	assert_int_equal(a.limits.fsize, 10);
+	assert_int_equal(a.limits.nofile, 20);
+	assert_string_equal(a.exec_file, "microvm");
+	assert_true(a.exec_search);
+	assert_int_equal(a.vmm_argc, 2);
+	assert_string_equal(a.vmm_argv[0], "--kernel");
+
+	assert_int_equal(parse(&a, (int)ARRAY_SIZE(defaults), defaults), JAILER_ARGS_OK);
+	assert_int_equal(a.uid, 65534);
+	assert_int_equal(a.gid, 65534);
+	assert_string_equal(a.chroot_base, "/srv/jailer");
+	assert_int_equal(a.limits.nofile, 2048);
+	assert_false(a.limits.fsize_set);
+	assert_null(a.parent_cgroup);
+	assert_false(a.daemonize || a.new_pid_ns || a.cleanup || a.userns);
+	assert_string_equal(a.exec_file, "/bin/vmm");
+	assert_false(a.exec_search);
+	assert_int_equal(a.vmm_argc, 2);
+
+	assert_int_equal(parse(&a, (int)ARRAY_SIZE(root), root), JAILER_ARGS_OK);
+	assert_int_equal(a.uid, 0);
+	assert_int_equal(parse(&a, (int)ARRAY_SIZE(bad_cgroup), bad_cgroup), JAILER_ARGS_EXIT_USAGE);
+	assert_int_equal(parse(&a, (int)ARRAY_SIZE(bad_parent), bad_parent), JAILER_ARGS_EXIT_USAGE);
+	assert_int_equal(parse(&a, (int)ARRAY_SIZE(bad_limit), bad_limit), JAILER_ARGS_EXIT_USAGE);
+	assert_int_equal(parse(&a, (int)ARRAY_SIZE(no_vmm), no_vmm), JAILER_ARGS_EXIT_USAGE);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(id_validation),
+		cmocka_unit_test(cgroup_names),
+		cmocka_unit_test(cgroup_settings),
+		cmocka_unit_test(resource_limits),
+		cmocka_unit_test(vmm_args_files),
+		cmocka_unit_test(vmm_args_errors),
+		cmocka_unit_test(vmm_args_splice),
+		cmocka_unit_test(jail_paths),
+		cmocka_unit_test(args_flags),
+	};
+
+	return cmocka_run_group_tests_name("jailer", tests, NULL, NULL);
+}
