@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "microvm/strparse.h"
+
 #include "microvm/diag.h"
 
 enum {
@@ -111,15 +113,10 @@ static PRINTF_LIKE(1, 2) enum jailer_args_result jailer_usage_error(const char *
 
 static bool jailer_parse_id_number(const char *s, uint32_t *out)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
 	/* (uid_t)-1 means "unchanged" to setuid-family calls: never a target id. */
-	if (errno || *end != '\0' || v >= UINT32_MAX)
+	if (!parse_decimal_u64(s, 0, UINT32_MAX - 1, &v))
 		return false;
 	*out = (uint32_t)v;
 	return true;

@@ -5,27 +5,13 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "microvm/strparse.h"
+
 void rlimit_settings_init(struct rlimit_settings *r)
 {
 	r->fsize_set = false;
 	r->fsize = 0;
 	r->nofile = RLIMIT_SETTINGS_DEFAULT_NOFILE;
-}
-
-/* Strict decimal: digits only, no sign, no spaces, no trailing bytes, no overflow. */
-static bool rlimit_parse_u64(const char *s, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end != '\0')
-		return false;
-	*out = v;
-	return true;
 }
 
 int rlimit_parse(struct rlimit_settings *r, const char *arg, struct diag *d)
@@ -37,7 +23,7 @@ int rlimit_parse(struct rlimit_settings *r, const char *arg, struct diag *d)
 	if (!eq)
 		return diag_fail(d, "--resource-limit '%s': expected NAME=VALUE (fsize or no-file)", arg);
 	name_len = (size_t)(eq - arg);
-	if (!rlimit_parse_u64(eq + 1, &v))
+	if (!parse_decimal_u64(eq + 1, 0, UINT64_MAX, &v))
 		return diag_fail(d, "--resource-limit '%s': the value must be a decimal number", arg);
 	if (name_len == strlen("fsize") && !strncmp(arg, "fsize", name_len)) {
 		r->fsize_set = true;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "microvm/log.h"
+#include "microvm/strparse.h"
 
 enum {
 	OPT_KERNEL = 0x100,
@@ -19,6 +20,7 @@ enum {
 	OPT_SECCOMP_POLICY,
 	OPT_NO_SECCOMP,
 	OPT_PRINT_SECCOMP,
+	OPT_DEBUG_SECCOMP_VIOLATION,
 	OPT_VERSION,
 };
 
@@ -33,6 +35,8 @@ static const struct option config_options[] = {
 	{ "seccomp-policy", required_argument, NULL, OPT_SECCOMP_POLICY },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "print-seccomp", no_argument, NULL, OPT_PRINT_SECCOMP },
+	/* Hidden, for the seccomp tests: a thread makes a forbidden syscall. */
+	{ "debug-seccomp-violation", required_argument, NULL, OPT_DEBUG_SECCOMP_VIOLATION },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -67,22 +71,6 @@ void config_print_usage(FILE *out)
 		"2 on a usage error.\n",
 		CONFIG_DEFAULT_CMDLINE, CONFIG_DEFAULT_MEM_MIB, CONFIG_MAX_VCPUS,
 		CONFIG_DEFAULT_VCPUS);
-}
-
-/* Strict decimal: digits only, no sign, no trailing bytes, within [min, max]. */
-static bool config_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end != '\0' || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
 }
 
 static PRINTF_LIKE(1, 2) enum config_result config_usage_error(const char *fmt, ...)
@@ -123,12 +111,12 @@ enum config_result config_parse(struct microvm_config *cfg, int argc, char **arg
 			cfg->cmdline = optarg;
 			break;
 		case OPT_MEM:
-			if (!config_parse_u64(optarg, CONFIG_MIN_MEM_MIB, CONFIG_MAX_MEM_MIB, &v))
+			if (!parse_decimal_u64(optarg, CONFIG_MIN_MEM_MIB, CONFIG_MAX_MEM_MIB, &v))
 				return config_usage_error("--mem '%s': expected a size in MiB from " CONFIG_MIN_MEM_MIB_STR " to " CONFIG_MAX_MEM_MIB_STR, optarg);
 			cfg->mem_mib = v;
 			break;
 		case OPT_VCPUS:
-			if (!config_parse_u64(optarg, 1, CONFIG_MAX_VCPUS, &v))
+			if (!parse_decimal_u64(optarg, 1, CONFIG_MAX_VCPUS, &v))
 				return config_usage_error("--vcpus '%s': expected a number from 1 to " CONFIG_MAX_VCPUS_STR, optarg);
 			cfg->vcpus = (unsigned int)v;
 			break;
@@ -147,6 +135,11 @@ enum config_result config_parse(struct microvm_config *cfg, int argc, char **arg
 			break;
 		case OPT_PRINT_SECCOMP:
 			cfg->print_seccomp = true;
+			break;
+		case OPT_DEBUG_SECCOMP_VIOLATION:
+			if (strcmp(optarg, "vmm") != 0 && strcmp(optarg, "vcpu") != 0)
+				return config_usage_error("--debug-seccomp-violation '%s': expected vmm or vcpu", optarg);
+			cfg->seccomp_violation = optarg;
 			break;
 		case 'v':
 			cfg->verbosity++;

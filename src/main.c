@@ -94,7 +94,14 @@ int main(int argc, char **argv)
 		gmem_destroy(&mem);
 		return 0;
 	}
-	ret = vm_run(&(struct vm_params){ .vcpus = cfg.vcpus, .pvm = cfg.pvm }, &mem, &boot);
+	ret = vm_run(&(struct vm_params){
+			     .vcpus = cfg.vcpus,
+			     .pvm = cfg.pvm,
+			     .seccomp_violation = !cfg.seccomp_violation ? VM_SECCOMP_VIOLATION_NONE :
+						  strcmp(cfg.seccomp_violation, "vmm") == 0 ? VM_SECCOMP_VIOLATION_VMM :
+						  VM_SECCOMP_VIOLATION_VCPU,
+		     },
+		     &mem, &boot);
 	gmem_destroy(&mem);
 	return ret;
 }

@@ -5,11 +5,14 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch/x86/pvm.h"
 #include "microvm/log.h"
+#include "microvm/sandbox.h"
 
 /* Unclaimed accesses logged per vCPU (at debug level) before going quiet. */
 #define VCPU_UNCLAIMED_LOG_MAX 16
@@ -224,12 +227,50 @@ static int vcpu_run_loop(struct vcpu *v)
 	return -1;
 }
 
+void vcpu_gate_init(struct vcpu_gate *g)
+{
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->opened_cond, NULL);
+	g->opened = false;
+}
+
+void vcpu_gate_open(struct vcpu_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->opened = true;
+	pthread_cond_broadcast(&g->opened_cond);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void vcpu_gate_destroy(struct vcpu_gate *g)
+{
+	pthread_cond_destroy(&g->opened_cond);
+	pthread_mutex_destroy(&g->lock);
+}
+
+static void vcpu_gate_wait(struct vcpu_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	while (!g->opened)
+		pthread_cond_wait(&g->opened_cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
 static void *vcpu_thread_main(void *arg)
 {
 	struct vcpu *v = arg;
+	struct diag d;
 	int status;
 
-	/* Everything this thread does from here on is exit servicing: a sandbox goes first. */
+	/* The filter goes first: from here on the thread only services exits. */
+	if (sandbox_enter("vcpu", &d)) {
+		log_error("vcpu %u: %s", v->index, d.msg);
+		vm_exit_request(v->env->exit, VM_STATUS_ERROR);
+		return NULL;
+	}
+	vcpu_gate_wait(&v->env->gate);
+	if (v->env->seccomp_violation && v->index == 0)
+		syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
 	status = vcpu_run_loop(v);
 	if (status >= 0)
 		vm_exit_request(v->env->exit, status);

@@ -24,6 +24,7 @@
 #include "microvm/i8042.h"
 #include "microvm/legacy.h"
 #include "microvm/log.h"
+#include "microvm/sandbox.h"
 #include "microvm/serial8250.h"
 #include "microvm/vcpu.h"
 
@@ -323,10 +324,10 @@ static int vm_epoll_add(int epfd, int fd, uint32_t events, uint64_t tag)
 }
 
 /* The main thread's loop: console input and signals until the VM is to end. */
-static int vm_main_loop(struct vm *vm, int sfd)
+/* The main loop's epoll set, made before the sandbox (it is an fd like any other). */
+static int vm_events_open(struct vm *vm, int sfd)
 {
 	cleanup_fd int epfd = epoll_create1(EPOLL_CLOEXEC);
-	bool stdin_pollable = true, stdin_armed = false;
 	int ret;
 
 	if (epfd < 0)
@@ -338,6 +339,13 @@ static int vm_main_loop(struct vm *vm, int sfd)
 		ret = vm_epoll_add(epfd, vm->rx_room_efd, EPOLLIN, VM_EV_RX_ROOM);
 	if (ret)
 		return ret;
+	return steal_fd(&epfd);
+}
+
+static int vm_main_loop(struct vm *vm, int epfd, int sfd)
+{
+	bool stdin_pollable = true, stdin_armed = false;
+	int ret;
 
 	while (!vm_exit_requested(&vm->exit)) {
 		bool want_input = !vm->console.in_eof && serial8250_rx_room(&vm->serial) > 0;
@@ -418,11 +426,30 @@ static void vm_kick_handler(int signo)
 	(void)signo;
 }
 
+static int vm_sandbox_enter(struct vm *vm)
+{
+	struct diag d;
+	int ret = sandbox_enter("vmm", &d);
+
+	if (ret) {
+		log_error("%s", d.msg);
+		vm_exit_request(&vm->exit, VM_STATUS_ERROR);
+		return ret;
+	}
+	if (vm->params->seccomp_violation == VM_SECCOMP_VIOLATION_VMM) {
+		char *const argv[] = { "/bin/true", NULL };
+
+		execve(argv[0], argv, argv + 1);
+	}
+	return 0;
+}
+
 /* Everything after KVM setup: devices, vCPUs, threads, the main loop. */
 static int vm_boot_and_run(struct vm *vm, const struct boot_info *boot, int kick_signal)
 {
 	sigset_t stop_signals;
 	cleanup_fd int sfd = -1;
+	cleanup_fd int epfd = -1;
 	int ret;
 
 	ret = cpu_tables_write(vm->mem);
@@ -449,6 +476,11 @@ static int vm_boot_and_run(struct vm *vm, const struct boot_info *boot, int kick
 	ret = console_open(&vm->console, STDIN_FILENO, STDOUT_FILENO);
 	if (ret)
 		return vm_fail("cannot set up the terminal", ret);
+	epfd = vm_events_open(vm, sfd);
+	if (epfd < 0) {
+		console_close(&vm->console);
+		return vm_fail("cannot set up the event loop", epfd);
+	}
 
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		ret = vcpu_start(&vm->vcpus[i]);
@@ -458,8 +490,12 @@ static int vm_boot_and_run(struct vm *vm, const struct boot_info *boot, int kick
 			break;
 		}
 	}
+	/* Every open and parse is behind us: this thread's filter goes in before any guest code runs. */
+	if (!ret)
+		ret = vm_sandbox_enter(vm);
+	vcpu_gate_open(&vm->env.gate);
 	if (!ret) {
-		ret = vm_main_loop(vm, sfd);
+		ret = vm_main_loop(vm, epfd, sfd);
 		if (ret) {
 			log_error("VMM main loop: %s", strerror(-ret));
 			vm_exit_request(&vm->exit, VM_STATUS_ERROR);
@@ -473,6 +509,7 @@ static int vm_boot_and_run(struct vm *vm, const struct boot_info *boot, int kick
 
 static void vm_teardown(struct vm *vm)
 {
+	vcpu_gate_destroy(&vm->env.gate);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	if (vm->i8042_ready)
@@ -519,6 +556,8 @@ int vm_run(const struct vm_params *p, struct gmem *mem, const struct boot_info *
 		.mem = mem, .pio = &vm->pio, .mmio = &vm->mmio, .pvm = p->pvm, .exit = &vm->exit,
 	};
 	atomic_init(&vm->env.pvm_seen, false);
+	vm->env.seccomp_violation = p->seccomp_violation == VM_SECCOMP_VIOLATION_VCPU;
+	vcpu_gate_init(&vm->env.gate);
 
 	/*
 	 * Signals, set before any thread exists: the stop signals blocked (a signalfd reads

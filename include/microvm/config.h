@@ -38,6 +38,7 @@ struct microvm_config {
 	enum sandbox_mode seccomp;
 	const char *seccomp_policy;  /* --seccomp-policy FILE */
 	bool print_seccomp;
+	const char *seccomp_violation; /* hidden test option: "vmm" or "vcpu" */
 	int verbosity;            /* -v raises, -q lowers */
 };
 

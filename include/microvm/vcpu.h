@@ -34,6 +34,20 @@ void vm_exit_request(struct vm_exit *e, int status);
 bool vm_exit_requested(struct vm_exit *e);
 
 /* What every vCPU thread shares: read-only once the threads run. */
+/*
+ * vCPU threads install their seccomp filter, then wait here until the VMM
+ * thread has installed its own, so no thread runs guest code unfiltered.
+ */
+struct vcpu_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t opened_cond;
+	bool opened;
+};
+
+void vcpu_gate_init(struct vcpu_gate *g);
+void vcpu_gate_open(struct vcpu_gate *g);
+void vcpu_gate_destroy(struct vcpu_gate *g);
+
 struct vcpu_env {
 	const struct gmem *mem;
 	const struct bus *pio;
@@ -41,6 +55,9 @@ struct vcpu_env {
 	enum pvm_mode pvm;
 	struct vm_exit *exit;
 	atomic_bool pvm_seen; /* an emulation failure was finished: log the first only */
+	struct vcpu_gate gate;
+	/* Test-only (--debug-seccomp-violation vcpu): vCPU 0 makes a forbidden syscall. */
+	bool seccomp_violation;
 };
 
 struct vcpu {

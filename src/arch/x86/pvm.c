@@ -1,6 +1,7 @@
 #include "arch/x86/pvm.h"
 
 #include <asm/processor-flags.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <stdio.h>
@@ -19,9 +20,24 @@
 _Static_assert(sizeof(PVM_CLEARCPUID) - 1 <= PVM_CLEARCPUID_MAX,
 	       "Linux would cut the clearcpuid list short");
 
+bool pvm_detect(bool sysfs_module, uint32_t leaf1_ecx, uint32_t ext_leaf1_ecx)
+{
+	/*
+	 * KVM without VMX or SVM in the host CPU can only be a software KVM: PVM.
+	 * The CPUID test also works inside a jail, where /sys is not mounted.
+	 */
+	return sysfs_module || (!(leaf1_ecx & PVM_CPUID_1_ECX_VMX) && !(ext_leaf1_ecx & PVM_CPUID_80000001_ECX_SVM));
+}
+
 bool pvm_host_detected(void)
 {
-	return access(PVM_SYSFS_MODULE, F_OK) == 0;
+	unsigned int eax, ebx, ecx = 0, edx, ext_ecx = 0;
+
+	if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+		ecx = 0;
+	if (!__get_cpuid(0x80000001, &eax, &ebx, &ext_ecx, &edx))
+		ext_ecx = 0;
+	return pvm_detect(access(PVM_SYSFS_MODULE, F_OK) == 0, ecx, ext_ecx);
 }
 
 const char *pvm_cmdline_switches(void)

@@ -29,6 +29,11 @@ struct pvm_site {
 
 /* pvm_host_detected() and pvm_cmdline_switches() are declared for main.c in microvm/vm.h. */
 
+#define PVM_CPUID_1_ECX_VMX (1U << 5)
+#define PVM_CPUID_80000001_ECX_SVM (1U << 2)
+/* The decision behind pvm_host_detected(), from what it reads. */
+bool pvm_detect(bool sysfs_module, uint32_t leaf1_ecx, uint32_t ext_leaf1_ecx);
+
 /* Reads the registers and up to 15 instruction bytes at CS:RIP. */
 MUST_CHECK int pvm_site_read(int vcpu_fd, const struct gmem *mem, struct pvm_site *site);
 /*
