@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "microvm/compiler.h"
 #include "microvm/image.h"
 #include "microvm/seccomp_filters.h"
 #include "sandbox/filter_file.h"
@@ -26,14 +28,14 @@ static size_t sandbox_append(char *buf, size_t len, size_t cap, const char *s)
 	return len;
 }
 
-static size_t sandbox_append_uint(char *buf, size_t len, size_t cap, unsigned long v)
+static size_t sandbox_append_uint(char *buf, size_t len, size_t cap, unsigned long v, unsigned int base)
 {
 	char digits[24];
 	size_t n = 0;
 
 	do {
-		digits[n++] = (char)('0' + v % 10);
-		v /= 10;
+		digits[n++] = "0123456789abcdef"[v % base];
+		v /= base;
 	} while (v && n < sizeof(digits));
 	while (n && len + 1 < cap)
 		buf[len++] = digits[--n];
@@ -48,16 +50,23 @@ static void sandbox_sigsys(int sig, siginfo_t *info, void *ucontext)
 	int nr = info->si_syscall;
 	const char *name = nr >= 0 && (size_t)nr < seccomp_syscall_name_count ? seccomp_syscall_names[nr] : "?";
 
+	const ucontext_t *uc = ucontext;
+	static const int arg_regs[] = { REG_RDI, REG_RSI, REG_RDX };
+
 	(void)sig;
-	(void)ucontext;
 	len = sandbox_append(line, len, sizeof(line), "microvm: seccomp: thread ");
 	len = sandbox_append(line, len, sizeof(line), sandbox_thread);
 	len = sandbox_append(line, len, sizeof(line), " made forbidden syscall ");
 	len = sandbox_append(line, len, sizeof(line), name);
 	len = sandbox_append(line, len, sizeof(line), " (");
-	len = sandbox_append_uint(line, len, sizeof(line), (unsigned long)nr);
+	len = sandbox_append_uint(line, len, sizeof(line), (unsigned long)nr, 10);
+	/* The first three arguments tell which rule was missing (an ioctl's request...). */
+	for (size_t i = 0; i < ARRAY_SIZE(arg_regs); i++) {
+		len = sandbox_append(line, len, sizeof(line), i ? ", 0x" : ", args 0x");
+		len = sandbox_append_uint(line, len, sizeof(line), (unsigned long)uc->uc_mcontext.gregs[arg_regs[i]], 16);
+	}
 	len = sandbox_append(line, len, sizeof(line), "); exiting with status ");
-	len = sandbox_append_uint(line, len, sizeof(line), SANDBOX_EXIT_CODE);
+	len = sandbox_append_uint(line, len, sizeof(line), SANDBOX_EXIT_CODE, 10);
 	len = sandbox_append(line, len, sizeof(line), "\n");
 	if (write(STDERR_FILENO, line, len) < 0)
 		_exit(SANDBOX_EXIT_CODE);

@@ -89,7 +89,7 @@ for thread in vmm vcpu; do
     [ $thread = vmm ] && syscall=execve || syscall=openat
     run "$microvm" --kernel "$tap_tmp/spin.elf" --debug-seccomp-violation $thread
     check "forbidden $syscall in the $thread thread: killed with 148 and a named log line" sh -c "[ $rc -eq 148 ] &&
-        grep -q 'seccomp: thread $thread made forbidden syscall $syscall ([0-9]*)' '$tap_tmp/err'"
+        grep -q 'seccomp: thread $thread made forbidden syscall $syscall ([0-9]*, args 0x' '$tap_tmp/err'"
 done
 
 run "$microvm" --print-seccomp

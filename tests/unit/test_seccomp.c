@@ -145,7 +145,7 @@ static void forbidden_syscalls_kill_and_name(void **state)
 			int st = run_filtered(seccomp_builtin_filters[k].thread, forbidden[i], args, err,
 					      sizeof(err));
 
-			snprintf(want, sizeof(want), "thread %s made forbidden syscall %s (%ld)",
+			snprintf(want, sizeof(want), "thread %s made forbidden syscall %s (%ld, args ",
 				 seccomp_builtin_filters[k].thread, names[i], forbidden[i]);
 			if (st != SANDBOX_EXIT_CODE || !strstr(err, want))
 				fail_msg("%s: %s gave status %d: %s", seccomp_builtin_filters[k].thread,
