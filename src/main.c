@@ -11,6 +11,7 @@
 #include "microvm/image.h"
 #include "microvm/loader.h"
 #include "microvm/log.h"
+#include "microvm/registry.h"
 #include "microvm/sandbox.h"
 #include "microvm/vm.h"
 
@@ -38,6 +39,8 @@ int main(int argc, char **argv)
 	struct gmem mem;
 	struct image kernel, initrd;
 	struct cmdline_buf cmdline = { .len = 0 };
+	/* Static: what it holds stays reachable on die()'s way out. */
+	static struct registry devices;
 	struct boot_info boot;
 	struct diag d;
 	int ret;
@@ -70,6 +73,9 @@ int main(int argc, char **argv)
 		die("%s", d.msg);
 	if (cmdline_append(&cmdline, cfg.cmdline, &d))
 		die("%s", d.msg);
+	/* Disk images, the tap and the vsock socket: opened now, before any sandbox. */
+	if (registry_open(&devices, &cfg, &d) || registry_cmdline(&devices, &cmdline, &d))
+		die("%s", d.msg);
 	if (cfg.pvm != PVM_OFF && pvm_host_detected()) {
 		if (cmdline_append(&cmdline, pvm_cmdline_switches(), &d))
 			die("%s", d.msg);
@@ -91,6 +97,7 @@ int main(int argc, char **argv)
 
 	if (cfg.check_only) {
 		boot_print_summary(stdout, cfg.kernel_path, &boot);
+		registry_close(&devices);
 		gmem_destroy(&mem);
 		return 0;
 	}
@@ -100,8 +107,10 @@ int main(int argc, char **argv)
 			     .seccomp_violation = !cfg.seccomp_violation ? VM_SECCOMP_VIOLATION_NONE :
 						  strcmp(cfg.seccomp_violation, "vmm") == 0 ? VM_SECCOMP_VIOLATION_VMM :
 						  VM_SECCOMP_VIOLATION_VCPU,
+			     .devices = &devices,
 		     },
 		     &mem, &boot);
+	registry_close(&devices);
 	gmem_destroy(&mem);
 	return ret;
 }

@@ -24,6 +24,7 @@
 #include "microvm/i8042.h"
 #include "microvm/legacy.h"
 #include "microvm/log.h"
+#include "microvm/registry.h"
 #include "microvm/sandbox.h"
 #include "microvm/serial8250.h"
 #include "microvm/vcpu.h"
@@ -199,6 +200,27 @@ static void vm_serial_rx_room(void *ctx)
 		log_debug("rx event: %s", strerror(errno));
 }
 
+/* A virtio device's interrupt: an edge on its GSI, as an irqfd gives. */
+static void vm_virtio_irq(void *ctx, unsigned int gsi)
+{
+	struct vm *vm = ctx;
+	struct kvm_irq_level irq = { .irq = gsi, .level = 1 };
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+	irq.level = 0;
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+}
+
+/* The I/O thread cannot serve the devices: the VM cannot go on. */
+static void vm_io_failed(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	vm_exit_request(&vm->exit, VM_STATUS_ERROR);
+}
+
 static void vm_guest_reset(void *ctx)
 {
 	struct vm *vm = ctx;
@@ -240,6 +262,8 @@ static int vm_setup_devices(struct vm *vm)
 	if (!ret)
 		ret = bus_register(&vm->pio, "com1", SERIAL_COM1_BASE, SERIAL_NR_REGS,
 				   &serial8250_bus_ops, &vm->serial);
+	if (!ret)
+		ret = registry_attach(vm->params->devices, &vm->mmio, vm->mem, vm_virtio_irq, vm);
 	if (ret)
 		return ret;
 	bus_seal(&vm->pio);
@@ -490,6 +514,13 @@ static int vm_boot_and_run(struct vm *vm, const struct boot_info *boot, int kick
 			break;
 		}
 	}
+	if (!ret) {
+		ret = registry_start(vm->params->devices, vm_io_failed, vm);
+		if (ret) {
+			log_error("cannot start the device I/O thread: %s", strerror(-ret));
+			vm_exit_request(&vm->exit, VM_STATUS_ERROR);
+		}
+	}
 	/* Every open and parse is behind us: this thread's filter goes in before any guest code runs. */
 	if (!ret)
 		ret = vm_sandbox_enter(vm);
@@ -502,6 +533,7 @@ static int vm_boot_and_run(struct vm *vm, const struct boot_info *boot, int kick
 		}
 	}
 	vm_stop_vcpus(vm, kick_signal);
+	registry_stop(vm->params->devices);
 	console_close(&vm->console);
 	vm_log_pvm_summary(vm);
 	return ret;

@@ -10,14 +10,15 @@
  * first instruction, on both. The PVH path then builds long mode itself (GDT,
  * static identity page tables, EFER.LME) and joins the common 64-bit code.
  *
- * Report, one line on COM1:  "bench-guest: entry=64|pvh32 long-mode=yes\n"
- * Then, built without BENCH_IDLE: reset through the i8042 (microvm exits 0;
- * QEMU exits too, run with -no-reboot). Built with BENCH_IDLE: a second line
- * "bench-guest: idle\n" and halt forever with interrupts off, so the VMM stays
- * alive to be measured until it gets SIGTERM.
+ * Report, one line on COM1:  "bench-guest: entry=64|pvh32 long-mode=yes\n".
+ * Then, built without BENCH_IDLE: reset through the i8042 (microvm exits 0),
+ * then write 0 to port 0xf4 (QEMU's isa-debug-exit: QEMU exits 1). Built with
+ * BENCH_IDLE: a second line "bench-guest: idle\n", then halt forever with
+ * interrupts off, so that the VMM stays alive to be measured until SIGTERM.
  *
  * Plain instructions only: on PVM hosts guest CPL0 code is emulated by KVM
  * (docs/HOST-KVM.md). No IDT: nothing here takes an interrupt or exception.
+ * Its own 4 KiB stack, since the PVH entry gets none.
  */
 
 #define BOOT_TIMER_PORT 0x3f0
@@ -28,6 +29,7 @@
 #define LSR_POLL_LIMIT 100000
 #define I8042_COMMAND 0x64
 #define I8042_CMD_RESET 0xfe
+#define ISA_DEBUG_EXIT_PORT 0xf4	/* QEMU -device isa-debug-exit,iobase=0xf4 */
 
 #define CR0_PG 0x80000000
 #define CR4_PAE 0x20
@@ -99,6 +101,10 @@ bench_common64:
 #else
 	movb $I8042_CMD_RESET, %al
 	movw $I8042_COMMAND, %dx
+	outb %al, %dx
+	/* QEMU's microvm machine has no i8042: its isa-debug-exit device ends it instead. */
+	xorl %eax, %eax
+	movw $ISA_DEBUG_EXIT_PORT, %dx
 	outb %al, %dx
 #endif
 1:	cli

@@ -8,8 +8,11 @@
  *   ... config_parse, gmem_create ...
  *   if (cfg.pvm != PVM_OFF && pvm_host_detected())
  *           append pvm_cmdline_switches() to the command line and log it
+ *   registry_open, registry_cmdline            the virtio devices (microvm/registry.h)
  *   ... boot_load ...
- *   return vm_run(&(struct vm_params){ .vcpus = cfg.vcpus, .pvm = cfg.pvm }, &mem, &boot);
+ *   ret = vm_run(&(struct vm_params){ .vcpus = cfg.vcpus, .pvm = cfg.pvm,
+ *                                     .devices = &devices }, &mem, &boot);
+ *   registry_close
  */
 #ifndef MICROVM_VM_H
 #define MICROVM_VM_H
@@ -30,10 +33,13 @@ enum vm_seccomp_violation {
 	VM_SECCOMP_VIOLATION_VCPU,  /* openat */
 };
 
+struct registry;
+
 struct vm_params {
 	unsigned int vcpus;   /* 1..VM_MAX_VCPUS */
 	enum pvm_mode pvm;
 	enum vm_seccomp_violation seccomp_violation;
+	struct registry *devices; /* opened; vm_run attaches, starts and stops them */
 };
 
 /* True on a PVM host (the kvm_pvm module is loaded): guest kernel code is emulated. */

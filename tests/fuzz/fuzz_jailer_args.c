@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "harness.h"
@@ -45,19 +44,18 @@ static bool from_argv(const char *p, char **argv, int argc, const char *dflt)
 	return false;
 }
 
-/*
- * Each parse starts from a fresh process's getopt state, as in the jailer.
- * jailer_args_parse sets optind = 1, which keeps glibc's position inside a
- * short-option cluster an earlier vector stopped in ("-hP" stops after the
- * h), so a later parse would go on with the P; optind = 0 reinitialises.
- * Redundant once jailer_args_parse itself sets optind = 0.
- */
-static void getopt_fresh(void)
+/* Field by field: padding need not match. */
+static bool same_args(const struct jailer_args *a, const struct jailer_args *b)
 {
-	static char *no_options[] = { "jailer", NULL };
-
-	optind = 0;
-	getopt(1, no_options, "");
+	return a->id == b->id && a->exec_file == b->exec_file && a->exec_search == b->exec_search &&
+	       a->vmm_argv == b->vmm_argv && a->vmm_argc == b->vmm_argc && a->uid == b->uid &&
+	       a->gid == b->gid && a->allow_root == b->allow_root && a->chroot_base == b->chroot_base &&
+	       a->netns == b->netns && a->daemonize == b->daemonize && a->new_pid_ns == b->new_pid_ns &&
+	       a->cleanup == b->cleanup && a->userns == b->userns &&
+	       a->parent_cgroup == b->parent_cgroup && a->n_cgroups == b->n_cgroups &&
+	       memcmp(a->cgroups, b->cgroups, a->n_cgroups * sizeof(a->cgroups[0])) == 0 &&
+	       a->limits.fsize_set == b->limits.fsize_set && a->limits.fsize == b->limits.fsize &&
+	       a->limits.nofile == b->limits.nofile;
 }
 
 /* Usage text and errors go nowhere; fd 2 stays for sanitizer reports. */
@@ -70,7 +68,6 @@ static enum jailer_args_result parse_quietly(struct jailer_args *a, int argc, ch
 	if (!devnull)
 		devnull = fopen("/dev/null", "w");
 	FUZZ_CHECK(devnull != NULL);
-	getopt_fresh();
 	stdout = stderr = devnull;
 	r = jailer_args_parse(a, argc, argv);
 	stdout = out;
@@ -90,7 +87,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == JAILER_ARGS_OK) {
 		FUZZ_CHECK(a.id && jailer_id_valid(a.id) && from_argv(a.id, argv, argc, NULL));
 		FUZZ_CHECK(a.exec_file && from_argv(a.exec_file, argv, argc, NULL));
-		FUZZ_CHECK(from_argv(a.chroot_base, argv, argc, JAILER_DEFAULT_CHROOT_BASE));
+		/* A VMM named after "--" is that whole word, and its arguments follow it. */
+		FUZZ_CHECK(!a.exec_search || a.vmm_argv[-1] == a.exec_file);
+		FUZZ_CHECK(a.chroot_base[0] && from_argv(a.chroot_base, argv, argc, JAILER_DEFAULT_CHROOT_BASE));
+		FUZZ_CHECK(!a.netns || from_argv(a.netns, argv, argc, NULL));
+		FUZZ_CHECK(!a.parent_cgroup ||
+			   (cgroup_path_valid(a.parent_cgroup) && from_argv(a.parent_cgroup, argv, argc, NULL)));
+		/* Each cgroup setting becomes one write of one line to a file in the VM's cgroup. */
+		FUZZ_CHECK(a.n_cgroups <= CGROUP_SETTINGS_MAX);
+		for (size_t i = 0; i < a.n_cgroups; i++)
+			FUZZ_CHECK(cgroup_file_valid(a.cgroups[i].file) && a.cgroups[i].value[0] &&
+				   !strpbrk(a.cgroups[i].value, "\n\r") &&
+				   from_argv(a.cgroups[i].value, argv, argc, NULL));
 		/* Root only when asked for; (uid_t)-1 means "unchanged" to setresuid(), never a target. */
 		FUZZ_CHECK(a.allow_root || (a.uid != 0 && a.gid != 0));
 		FUZZ_CHECK(a.uid != (uid_t)-1 && a.gid != (gid_t)-1);
@@ -102,10 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* No hidden state: the same vector parses the same way again (getopt keeps some in globals). */
 	FUZZ_CHECK(parse_quietly(&again, argc, argv) == r);
-	FUZZ_CHECK(r != JAILER_ARGS_OK ||
-		   (again.id == a.id && again.exec_file == a.exec_file && again.vmm_argv == a.vmm_argv &&
-		    again.vmm_argc == a.vmm_argc && again.uid == a.uid && again.gid == a.gid &&
-		    again.allow_root == a.allow_root && again.chroot_base == a.chroot_base));
+	FUZZ_CHECK(r != JAILER_ARGS_OK || same_args(&a, &again));
 	free(argv);
 	free(buf);
 	return 0;

@@ -20,20 +20,24 @@ void fuzz_fail(const char *file, int line, const char *what)
 	abort();
 }
 
-const struct gmem *fuzz_ram(void)
+/* Fresh anonymous memory at the same address: no pages and no page tables, so mincore() is cheap. */
+static void fuzz_ram_map(void *at)
 {
-	void *host;
+	void *host = mmap(at, FUZZ_RAM_SIZE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | (at ? MAP_FIXED : 0), -1, 0);
 
-	if (ram.host)
-		return &ram.mem;
-	/* Anonymous memory, so mincore() can tell which pages were ever written. */
-	host = mmap(NULL, FUZZ_RAM_SIZE, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	FUZZ_CHECK(host != MAP_FAILED);
 	/* A huge page would make one written byte look like 512 written pages. */
 	FUZZ_CHECK(madvise(host, FUZZ_RAM_SIZE, MADV_NOHUGEPAGE) == 0);
-	FUZZ_CHECK(gmem_wrap(&ram.mem, host, FUZZ_RAM_SIZE) == 0);
 	ram.host = host;
+}
+
+const struct gmem *fuzz_ram(void)
+{
+	if (!ram.host) {
+		fuzz_ram_map(NULL);
+		FUZZ_CHECK(gmem_wrap(&ram.mem, ram.host, FUZZ_RAM_SIZE) == 0);
+	}
 	return &ram.mem;
 }
 
@@ -50,39 +54,30 @@ static bool fuzz_page_allowed(uint64_t page, const struct fuzz_range *allowed, s
 void fuzz_ram_check_writes(const struct fuzz_range *allowed, size_t n)
 {
 	const uint64_t lsb = 0x0101010101010101ULL;
-	uint64_t run_start = 0;
-	bool in_run = false;
+	bool written = false;
 
 	FUZZ_CHECK(ram.host != NULL);
 	/* A page is resident only once touched; the loaders never read guest RAM, so touched means written. */
 	FUZZ_CHECK(mincore(ram.host, FUZZ_RAM_SIZE, ram.resident) == 0);
-	for (uint64_t page = 0; page <= FUZZ_RAM_PAGES; page++) {
-		bool resident;
+	for (uint64_t page = 0; page < FUZZ_RAM_PAGES; page += 8) {
 		uint64_t word;
 
-		/* Most of RAM stays untouched: skip it eight pages at a time. */
-		if (!in_run && page % 8 == 0 && page + 8 <= FUZZ_RAM_PAGES) {
-			memcpy(&word, ram.resident + page, sizeof(word));
-			if (!(word & lsb)) {
-				page += 7;
+		/* Most of RAM stays untouched: eight pages at a time. */
+		memcpy(&word, ram.resident + page, sizeof(word));
+		if (!(word & lsb))
+			continue;
+		for (uint64_t p = page; p < page + 8; p++) {
+			if (!(ram.resident[p] & 1))
 				continue;
-			}
-		}
-		resident = page < FUZZ_RAM_PAGES && (ram.resident[page] & 1);
-		if (resident) {
-			if (!fuzz_page_allowed(page, allowed, n)) {
+			if (!fuzz_page_allowed(p, allowed, n)) {
 				fprintf(stderr, "fuzz: guest page 0x%llx written outside the validated ranges\n",
-					(unsigned long long)(page * FUZZ_PAGE_SIZE));
+					(unsigned long long)(p * FUZZ_PAGE_SIZE));
 				fuzz_fail(__FILE__, __LINE__, "the loader wrote only where it validated");
 			}
-			if (!in_run)
-				run_start = page;
-			in_run = true;
-		} else if (in_run) {
-			/* Back to zero-fill-on-demand pages: the next input sees zeros and a clean mincore(). */
-			FUZZ_CHECK(madvise(ram.host + run_start * FUZZ_PAGE_SIZE,
-					   (page - run_start) * FUZZ_PAGE_SIZE, MADV_DONTNEED) == 0);
-			in_run = false;
+			written = true;
 		}
 	}
+	/* Cheaper than MADV_DONTNEED, which leaves the page tables for the next mincore() to walk. */
+	if (written)
+		fuzz_ram_map(ram.host);
 }

@@ -36,8 +36,8 @@ const struct gmem *fuzz_ram(void);
 /*
  * Aborts unless every page written since the last call lies in one of the
  * allowed ranges (the loaders must write nowhere else, and nothing at all
- * when they reject), then discards those pages so the next input starts
- * from all-zero RAM at the cost of what was written, not of the whole RAM.
+ * when they reject), then, if anything was written, maps fresh memory over
+ * the RAM so the next input starts from zeroes.
  */
 void fuzz_ram_check_writes(const struct fuzz_range *allowed, size_t n);
 

@@ -198,11 +198,15 @@ static void synthetic_cmdline(void)
 
 static void synthetic_jailer_args(void)
 {
-	static const char *const vectors[][16] = {
+	static const char *const vectors[][24] = {
 		{ "--id", "vm1", "--", "microvm", "--kernel", "vmlinux", NULL },
 		{ "--id", "a-B-9", "--exec-file", "/usr/bin/microvm", "--uid", "1000", "--gid", "1000",
 		  "--chroot-base-dir", "/srv/jail", "--", "--kernel", "bzImage", NULL },
 		{ "--id", "root-vm", "--uid", "0", "--gid", "0", "--allow-root", "--", "microvm", NULL },
+		{ "--id", "vm2", "--netns", "/var/run/netns/vm2", "--cgroup", "memory.max=256M",
+		  "--cgroup", "pids.max=64", "--parent-cgroup", "microvm/vms", "--resource-limit",
+		  "fsize=1048576", "--resource-limit", "no-file=1024", "--new-pid-ns", "--daemonize",
+		  "--cleanup", "--userns", "--", "microvm", NULL },
 		{ "--uid=4294967294", "--id=x", "--", "vmm", NULL },
 		{ "-h", NULL },
 		{ "--version", NULL },

@@ -617,6 +617,459 @@ static void start_aps(const struct mp_info *mp)
 	kprintf("cpus-started: %u\n", 1 + n);
 }
 
+/* ---- 11. virtio-mmio devices (only with tiny.virtio=1 on the command line) ---- */
+
+#define VIRTIO_MAGIC 0x74726976u /* "virt" */
+#define VIRTIO_MAX_DEVICES 8
+#define VIRTIO_REG_MAGIC 0x000
+#define VIRTIO_REG_VERSION 0x004
+#define VIRTIO_REG_DEVICE_ID 0x008
+#define VIRTIO_REG_DEVICE_FEATURES 0x010
+#define VIRTIO_REG_DEVICE_FEATURES_SEL 0x014
+#define VIRTIO_REG_DRIVER_FEATURES 0x020
+#define VIRTIO_REG_DRIVER_FEATURES_SEL 0x024
+#define VIRTIO_REG_QUEUE_SEL 0x030
+#define VIRTIO_REG_QUEUE_NUM_MAX 0x034
+#define VIRTIO_REG_QUEUE_NUM 0x038
+#define VIRTIO_REG_QUEUE_READY 0x044
+#define VIRTIO_REG_QUEUE_NOTIFY 0x050
+#define VIRTIO_REG_STATUS 0x070
+#define VIRTIO_REG_QUEUE_DESC 0x080
+#define VIRTIO_REG_QUEUE_AVAIL 0x090
+#define VIRTIO_REG_QUEUE_USED 0x0a0
+#define VIRTIO_REG_CONFIG 0x100
+#define VIRTIO_STATUS_ACK 1u
+#define VIRTIO_STATUS_DRIVER 2u
+#define VIRTIO_STATUS_DRIVER_OK 4u
+#define VIRTIO_STATUS_FEATURES_OK 8u
+#define VIRTIO_F_VERSION_1_HIGH 1u /* bit 32: bit 0 of the high word */
+#define VIRTIO_ID_NET 1u
+#define VIRTIO_ID_BLOCK 2u
+#define VIRTIO_ID_RNG 4u
+#define VIRTIO_BLK_F_RO (1u << 5)
+#define VIRTIO_NET_F_MAC (1u << 5)
+#define VIRTIO_BLK_T_IN 0u
+#define VIRTIO_BLK_T_OUT 1u
+#define VIRTIO_BLK_T_FLUSH 4u
+#define VIRTIO_BLK_T_GET_ID 8u
+#define VIRTIO_BLK_ID_BYTES 20u
+#define VRING_DESC_F_NEXT 1u
+#define VRING_DESC_F_WRITE 2u
+/*
+ * Queues of 8 entries in free RAM below the EBDA (the VMM uses 0x500-0xefff and
+ * 0x20000-0x20fff; the AP trampoline 0x10000): 16 KiB per device from 0x40000.
+ * In each: descriptors at +0, the avail ring at +0x200, the used ring at +0x400
+ * (per queue, 0x800 apart), buffers from +0x2000.
+ */
+#define VQ_SIZE 8u
+#define VQ_AREA 0x40000u
+#define VQ_AREA_PER_DEVICE 0x4000u
+#define VQ_QUEUE_STRIDE 0x800u
+#define VQ_AVAIL 0x200u
+#define VQ_USED 0x400u
+#define VQ_BUFS 0x2000u
+/*
+ * The wait for the device to use a chain: 2^32 TSC ticks (1-4 s), or 2^28 polls if
+ * the TSC does not move. The VMM serves blk, rng and net transmit within the
+ * notification itself; net receive waits for a frame from the host.
+ */
+#define VIRTQ_WAIT_TSC_TICKS (1ULL << 32)
+#define VIRTQ_WAIT_MAX_SPINS (1u << 28)
+/* Frames the guest looks at before giving up on the host's. */
+#define NET_RX_MAX_FRAMES 32u
+#define NET_RX_BUF_LEN 1526u /* header + 1514 */
+#define SECTOR_SIZE 512u
+#define TEST_SECTOR 1u
+#define NET_FRAME_LEN 60u
+#define NET_HDR_LEN 12u
+
+struct virtio_dev {
+	uint64_t base;
+	unsigned int irq;
+	uint64_t area;           /* its rings and buffers */
+	uint16_t avail_idx[2];
+};
+
+struct vq_buf {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;          /* VRING_DESC_F_WRITE or 0 */
+};
+
+static inline void phys_write16(uint64_t pa, uint16_t v)
+{
+	*(volatile uint16_t *)(uintptr_t)pa = v;
+}
+
+static inline void phys_write64(uint64_t pa, uint64_t v)
+{
+	*(volatile uint64_t *)(uintptr_t)pa = v;
+}
+
+static uint32_t vio_read(const struct virtio_dev *d, uint32_t reg)
+{
+	return phys_read32(d->base + reg);
+}
+
+static void vio_write(const struct virtio_dev *d, uint32_t reg, uint32_t v)
+{
+	phys_write32(d->base + reg, v);
+}
+
+/* True if the command line has the word `word` (bounded by max bytes). */
+static int cmdline_has(uint64_t cmdline, uint32_t max, const char *word)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < max; i++) {
+		if (phys_read8(cmdline + i) == 0)
+			return 0;
+		if (i > 0 && phys_read8(cmdline + i - 1) != ' ')
+			continue;
+		for (j = 0; word[j] && i + j < max && phys_read8(cmdline + i + j) == (uint8_t)word[j]; j++)
+			;
+		if (word[j] == 0 && (i + j >= max || phys_read8(cmdline + i + j) == ' ' ||
+				     phys_read8(cmdline + i + j) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* Reads a number in base 10 or 16 at cmdline + *i; advances *i past it. */
+static uint64_t cmdline_number(uint64_t cmdline, uint32_t max, uint32_t *i, unsigned int base)
+{
+	uint64_t v = 0;
+
+	for (; *i < max; (*i)++) {
+		uint8_t c = phys_read8(cmdline + *i);
+		unsigned int digit;
+
+		if (c >= '0' && c <= '9')
+			digit = c - '0';
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			digit = c - 'a' + 10;
+		else
+			break;
+		v = v * base + digit;
+	}
+	return v;
+}
+
+/* Every virtio_mmio.device=SIZE@0xADDR:IRQ on the command line, at most `max`. */
+static unsigned int find_virtio(uint64_t cmdline, uint32_t max, struct virtio_dev *devs,
+				unsigned int max_devs)
+{
+	static const char key[] = "virtio_mmio.device=";
+	unsigned int n = 0;
+	uint32_t i, j;
+
+	for (i = 0; i < max && n < max_devs; i++) {
+		if (phys_read8(cmdline + i) == 0)
+			break;
+		for (j = 0; key[j] && i + j < max && phys_read8(cmdline + i + j) == (uint8_t)key[j]; j++)
+			;
+		if (key[j])
+			continue;
+		for (i += j; i < max && phys_read8(cmdline + i) != '@' && phys_read8(cmdline + i) > ' '; i++)
+			;
+		if (i + 3 >= max || phys_read8(cmdline + i + 1) != '0' || phys_read8(cmdline + i + 2) != 'x')
+			continue;
+		i += 3;
+		devs[n].base = cmdline_number(cmdline, max, &i, 16);
+		if (i >= max || phys_read8(cmdline + i) != ':')
+			continue;
+		i++;
+		devs[n].irq = (unsigned int)cmdline_number(cmdline, max, &i, 10);
+		devs[n].area = VQ_AREA + (uint64_t)n * VQ_AREA_PER_DEVICE;
+		devs[n].avail_idx[0] = devs[n].avail_idx[1] = 0;
+		n++;
+	}
+	return n;
+}
+
+static uint64_t vq_base(const struct virtio_dev *d, unsigned int q)
+{
+	return d->area + (uint64_t)q * VQ_QUEUE_STRIDE;
+}
+
+/* Reset, negotiate VERSION_1 only, set up queues 0..nq-1, DRIVER_OK. Returns the device features' low word, or -1. */
+static int64_t virtio_setup(struct virtio_dev *d, unsigned int nq)
+{
+	uint32_t low, high;
+	unsigned int q;
+
+	vio_write(d, VIRTIO_REG_STATUS, 0);
+	vio_write(d, VIRTIO_REG_STATUS, VIRTIO_STATUS_ACK);
+	vio_write(d, VIRTIO_REG_STATUS, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER);
+	vio_write(d, VIRTIO_REG_DEVICE_FEATURES_SEL, 1);
+	high = vio_read(d, VIRTIO_REG_DEVICE_FEATURES);
+	vio_write(d, VIRTIO_REG_DEVICE_FEATURES_SEL, 0);
+	low = vio_read(d, VIRTIO_REG_DEVICE_FEATURES);
+	if (!(high & VIRTIO_F_VERSION_1_HIGH))
+		return -1;
+	vio_write(d, VIRTIO_REG_DRIVER_FEATURES_SEL, 1);
+	vio_write(d, VIRTIO_REG_DRIVER_FEATURES, VIRTIO_F_VERSION_1_HIGH);
+	vio_write(d, VIRTIO_REG_DRIVER_FEATURES_SEL, 0);
+	vio_write(d, VIRTIO_REG_DRIVER_FEATURES, 0);
+	vio_write(d, VIRTIO_REG_STATUS, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	if (!(vio_read(d, VIRTIO_REG_STATUS) & VIRTIO_STATUS_FEATURES_OK))
+		return -1;
+	for (q = 0; q < nq; q++) {
+		uint64_t base = vq_base(d, q);
+		uint32_t i;
+
+		for (i = 0; i < VQ_QUEUE_STRIDE; i += 4)
+			phys_write32(base + i, 0);
+		vio_write(d, VIRTIO_REG_QUEUE_SEL, q);
+		if (vio_read(d, VIRTIO_REG_QUEUE_NUM_MAX) < VQ_SIZE)
+			return -1;
+		vio_write(d, VIRTIO_REG_QUEUE_NUM, VQ_SIZE);
+		vio_write(d, VIRTIO_REG_QUEUE_DESC, (uint32_t)base);
+		vio_write(d, VIRTIO_REG_QUEUE_DESC + 4, (uint32_t)(base >> 32));
+		vio_write(d, VIRTIO_REG_QUEUE_AVAIL, (uint32_t)(base + VQ_AVAIL));
+		vio_write(d, VIRTIO_REG_QUEUE_AVAIL + 4, (uint32_t)((base + VQ_AVAIL) >> 32));
+		vio_write(d, VIRTIO_REG_QUEUE_USED, (uint32_t)(base + VQ_USED));
+		vio_write(d, VIRTIO_REG_QUEUE_USED + 4, (uint32_t)((base + VQ_USED) >> 32));
+		vio_write(d, VIRTIO_REG_QUEUE_READY, 1);
+	}
+	vio_write(d, VIRTIO_REG_STATUS, VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER |
+					     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	return low;
+}
+
+/*
+ * Puts one chain in descriptors 0..n-1 of queue q, notifies, and waits (bounded)
+ * for the device to use it. Returns the used length, or -1 if it never came.
+ */
+static int64_t virtq_run(struct virtio_dev *d, unsigned int q, const struct vq_buf *bufs,
+			 unsigned int n)
+{
+	uint64_t base = vq_base(d, q);
+	uint16_t idx = d->avail_idx[q];
+	unsigned int i;
+	uint32_t spins;
+	uint64_t t0;
+
+	for (i = 0; i < n; i++) {
+		uint64_t desc = base + 16ULL * i;
+
+		phys_write64(desc, bufs[i].addr);
+		phys_write32(desc + 8, bufs[i].len);
+		phys_write16(desc + 12, (uint16_t)(bufs[i].flags | (i + 1 < n ? VRING_DESC_F_NEXT : 0)));
+		phys_write16(desc + 14, (uint16_t)(i + 1));
+	}
+	phys_write16(base + VQ_AVAIL + 4 + 2u * (idx % VQ_SIZE), 0);
+	idx++;
+	phys_write16(base + VQ_AVAIL + 2, idx);
+	d->avail_idx[q] = idx;
+	vio_write(d, VIRTIO_REG_QUEUE_NOTIFY, q);
+	t0 = rdtsc();
+	for (spins = 0; spins < VIRTQ_WAIT_MAX_SPINS; spins++) {
+		if (phys_read16(base + VQ_USED + 2) == idx)
+			return phys_read32(base + VQ_USED + 4 + 8u * ((idx - 1u) % VQ_SIZE) + 4);
+		if (rdtsc() - t0 >= VIRTQ_WAIT_TSC_TICKS)
+			break;
+		cpu_pause();
+	}
+	return -1;
+}
+
+/* One block request: header, optional data, status. Returns the status byte, or 0xff. */
+static unsigned int blk_request(struct virtio_dev *d, uint32_t type, uint64_t sector,
+				uint32_t data_len, int device_writes)
+{
+	uint64_t hdr = d->area + VQ_BUFS, status = hdr + 0x100, data = hdr + 0x200;
+	struct vq_buf bufs[3];
+	unsigned int n = 0;
+
+	phys_write32(hdr, type);
+	phys_write32(hdr + 4, 0);
+	phys_write64(hdr + 8, sector);
+	phys_write8(status, 0xff);
+	bufs[n++] = (struct vq_buf){ hdr, 16, 0 };
+	if (data_len)
+		bufs[n++] = (struct vq_buf){ data, data_len, device_writes ? VRING_DESC_F_WRITE : 0 };
+	bufs[n++] = (struct vq_buf){ status, 1, VRING_DESC_F_WRITE };
+	if (virtq_run(d, 0, bufs, n) < 0)
+		return 0xff;
+	return phys_read8(status);
+}
+
+static uint32_t fnv1a(uint64_t addr, uint32_t len)
+{
+	uint32_t h = FNV32_OFFSET, i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ phys_read8(addr + i)) * FNV32_PRIME;
+	return h;
+}
+
+/* The sector the guest writes: its text marker, then a byte pattern. */
+static uint8_t test_pattern(uint32_t i)
+{
+	static const char marker[] = "tiny virtio-blk sector 1";
+
+	return i < sizeof(marker) - 1 ? (uint8_t)marker[i] : (uint8_t)(i * 13 + 7);
+}
+
+static void virtio_blk_test(struct virtio_dev *d)
+{
+	uint64_t data = d->area + VQ_BUFS + 0x200, capacity;
+	int64_t features = virtio_setup(d, 1);
+	unsigned int status, i;
+	int match = 1;
+
+	if (features < 0) {
+		kprintf("virtio-blk: base=0x%lx setup failed\n", d->base);
+		return;
+	}
+	capacity = vio_read(d, VIRTIO_REG_CONFIG) | ((uint64_t)vio_read(d, VIRTIO_REG_CONFIG + 4) << 32);
+	for (i = 0; i <= VIRTIO_BLK_ID_BYTES; i++)
+		phys_write8(data + i, 0);
+	status = blk_request(d, VIRTIO_BLK_T_GET_ID, 0, VIRTIO_BLK_ID_BYTES, 1);
+	kprintf("virtio-blk: base=0x%lx irq=%u capacity=%lu ro=%u id=", d->base, d->irq, capacity,
+		(features & VIRTIO_BLK_F_RO) ? 1u : 0u);
+	for (i = 0; status == 0 && i < VIRTIO_BLK_ID_BYTES && phys_read8(data + i); i++)
+		uart_putc(printable(phys_read8(data + i)));
+	kprintf("\n");
+
+	for (i = 0; i < SECTOR_SIZE; i++)
+		phys_write8(data + i, test_pattern(i));
+	kprintf("virtio-blk: write sector=%u status=%u\n", TEST_SECTOR,
+		blk_request(d, VIRTIO_BLK_T_OUT, TEST_SECTOR, SECTOR_SIZE, 0));
+	kprintf("virtio-blk: flush status=%u\n", blk_request(d, VIRTIO_BLK_T_FLUSH, 0, 0, 0));
+	for (i = 0; i < SECTOR_SIZE; i++)
+		phys_write8(data + i, 0);
+	status = blk_request(d, VIRTIO_BLK_T_IN, TEST_SECTOR, SECTOR_SIZE, 1);
+	for (i = 0; i < SECTOR_SIZE; i++)
+		match &= phys_read8(data + i) == test_pattern(i);
+	kprintf("virtio-blk: read sector=%u status=%u fnv1a=0x%08x written=%s\n", TEST_SECTOR, status,
+		fnv1a(data, SECTOR_SIZE), match ? "yes" : "no");
+	kprintf("virtio-blk: read-past-end status=%u\n",
+		blk_request(d, VIRTIO_BLK_T_IN, capacity, SECTOR_SIZE, 1));
+}
+
+static void virtio_rng_test(struct virtio_dev *d)
+{
+	uint64_t buf = d->area + VQ_BUFS;
+	struct vq_buf b = { buf, 32, VRING_DESC_F_WRITE };
+	unsigned int i, nonzero = 0;
+	int64_t got;
+
+	if (virtio_setup(d, 1) < 0) {
+		kprintf("virtio-rng: base=0x%lx setup failed\n", d->base);
+		return;
+	}
+	for (i = 0; i < 32; i++)
+		phys_write8(buf + i, 0);
+	got = virtq_run(d, 0, &b, 1);
+	for (i = 0; i < 32; i++)
+		nonzero += phys_read8(buf + i) != 0;
+	kprintf("virtio-rng: base=0x%lx irq=%u bytes=%lu nonzero=%s\n", d->base, d->irq,
+		(uint64_t)got, nonzero > 16 ? "yes" : "no");
+}
+
+/*
+ * Offers receive buffers one at a time until a frame of EtherType 0x88b6 comes
+ * from the host (others, such as the host's own IPv6 chatter, are skipped).
+ */
+static void virtio_net_receive(struct virtio_dev *d)
+{
+	uint64_t buf = d->area + VQ_BUFS + 0x800;
+	struct vq_buf b = { buf, NET_RX_BUF_LEN, VRING_DESC_F_WRITE };
+	unsigned int frames, i;
+
+	for (frames = 0; frames < NET_RX_MAX_FRAMES; frames++) {
+		int64_t len = virtq_run(d, 0, &b, 1);
+
+		if (len < 0) {
+			kprintf("virtio-net: rx timeout frames=%u\n", frames);
+			return;
+		}
+		if (len < NET_HDR_LEN + 14 || phys_read8(buf + NET_HDR_LEN + 12) != 0x88 ||
+		    phys_read8(buf + NET_HDR_LEN + 13) != 0xb6)
+			continue;
+		kprintf("virtio-net: rx len=%lu num_buffers=%u payload=", (uint64_t)len - NET_HDR_LEN,
+			phys_read16(buf + 10));
+		for (i = NET_HDR_LEN + 14; i < len && phys_read8(buf + i); i++)
+			uart_putc(printable(phys_read8(buf + i)));
+		kprintf("\n");
+		return;
+	}
+	kprintf("virtio-net: rx none of %u frames\n", frames);
+}
+
+/*
+ * Sends one broadcast frame of EtherType 0x88b5 (local experimental) through
+ * queue 1; then, with tiny.net-rx=1, waits for one from the host on queue 0.
+ */
+static void virtio_net_test(struct virtio_dev *d, int rx)
+{
+	static const char payload[] = "microvm tiny guest frame";
+	uint64_t frame = d->area + VQ_BUFS;
+	struct vq_buf b = { frame, NET_HDR_LEN + NET_FRAME_LEN, 0 };
+	int64_t features = virtio_setup(d, 2);
+	uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+	unsigned int i;
+
+	if (features < 0) {
+		kprintf("virtio-net: base=0x%lx setup failed\n", d->base);
+		return;
+	}
+	if (features & VIRTIO_NET_F_MAC)
+		for (i = 0; i < 6; i++)
+			mac[i] = phys_read8(d->base + VIRTIO_REG_CONFIG + i);
+	for (i = 0; i < NET_HDR_LEN + NET_FRAME_LEN; i++)
+		phys_write8(frame + i, 0);
+	for (i = 0; i < 6; i++) {
+		phys_write8(frame + NET_HDR_LEN + i, 0xff);
+		phys_write8(frame + NET_HDR_LEN + 6 + i, mac[i]);
+	}
+	phys_write8(frame + NET_HDR_LEN + 12, 0x88);
+	phys_write8(frame + NET_HDR_LEN + 13, 0xb5);
+	for (i = 0; i < sizeof(payload) - 1; i++)
+		phys_write8(frame + NET_HDR_LEN + 14 + i, (uint8_t)payload[i]);
+	kprintf("virtio-net: base=0x%lx irq=%u mac=%02x:%02x:%02x:%02x:%02x:%02x tx=%s\n", d->base,
+		d->irq, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+		virtq_run(d, 1, &b, 1) >= 0 ? "done" : "timeout");
+	if (rx)
+		virtio_net_receive(d);
+}
+
+static void report_virtio(uint64_t zp)
+{
+	uint64_t cmdline = phys_read32(zp + BP_CMD_LINE_PTR) |
+			   ((uint64_t)phys_read32(zp + BP_EXT_CMD_LINE_PTR) << 32);
+	uint32_t max = phys_read32(zp + BP_CMDLINE_SIZE);
+	struct virtio_dev devs[VIRTIO_MAX_DEVICES];
+	unsigned int n, i;
+
+	if (max == 0 || max > CMDLINE_MAX)
+		max = CMDLINE_MAX;
+	if (cmdline == 0 || !phys_mapped(cmdline, max) || !cmdline_has(cmdline, max, "tiny.virtio=1"))
+		return;
+	n = find_virtio(cmdline, max, devs, VIRTIO_MAX_DEVICES);
+	kprintf("virtio: devices=%u\n", n);
+	for (i = 0; i < n; i++) {
+		uint32_t id;
+
+		if (vio_read(&devs[i], VIRTIO_REG_MAGIC) != VIRTIO_MAGIC ||
+		    vio_read(&devs[i], VIRTIO_REG_VERSION) != 2) {
+			kprintf("virtio: base=0x%lx not a version 2 virtio-mmio device\n", devs[i].base);
+			continue;
+		}
+		id = vio_read(&devs[i], VIRTIO_REG_DEVICE_ID);
+		if (id == VIRTIO_ID_BLOCK)
+			virtio_blk_test(&devs[i]);
+		else if (id == VIRTIO_ID_RNG)
+			virtio_rng_test(&devs[i]);
+		else if (id == VIRTIO_ID_NET)
+			virtio_net_test(&devs[i], cmdline_has(cmdline, max, "tiny.net-rx=1"));
+		else
+			kprintf("virtio: base=0x%lx device-id=%u skipped\n", devs[i].base, id);
+	}
+}
+
 /* ---- the report ---- */
 
 void tiny_main(uint64_t zero_page)
@@ -633,6 +1086,8 @@ void tiny_main(uint64_t zero_page)
 	}
 	report_mptable(&mp);
 	start_aps(&mp);
+	if (zero_page != 0 && phys_mapped(zero_page, BP_SIZE))
+		report_virtio(zero_page);
 	kprintf("tiny: done\n");
 	outb(I8042_COMMAND, I8042_CMD_RESET);
 	for (;;)

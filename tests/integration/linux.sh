@@ -21,7 +21,7 @@ if [ ! -c /dev/kvm ]; then
 fi
 
 python3 "$here/tiny-initramfs.py" "$tap_tmp/initramfs.cpio"
-cmdline="console=ttyS0 reboot=k panic=1 nomodule i8042.noaux i8042.nomux i8042.dumbkbd microvm.test=$format"
+cmdline="console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.dumbkbd microvm.test=$format"
 start=$(date +%s)
 run "$microvm" --kernel "$kernel" --initrd "$tap_tmp/initramfs.cpio" --mem 128 --cmdline "$cmdline"
 took=$(( $(date +%s) - start ))

@@ -121,7 +121,7 @@ static void check_table(struct fixture *f, unsigned int ncpus)
 			off += 8;
 			break;
 		case 3:
-			/* ISA IRQ n on IOAPIC pin n */
+			/* IRQ n on IOAPIC pin n, every pin */
 			assert_int_equal(mpc[off + 5], mpc[off + 7]);
 			assert_int_equal(mpc[off + 6], ncpus);
 			off += 8;
@@ -137,7 +137,7 @@ static void check_table(struct fixture *f, unsigned int ncpus)
 	assert_int_equal(bsp, 1);
 	assert_int_equal(counts[1], 1);
 	assert_int_equal(counts[2], 1);
-	assert_int_equal(counts[3], 16);
+	assert_int_equal(counts[3], MPTABLE_IOAPIC_PINS);
 	assert_int_equal(counts[4], 2);
 }
 

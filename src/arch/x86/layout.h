@@ -48,6 +48,12 @@
 /* virtio-mmio device windows, 4 KiB each, from the start of the gap. */
 #define LAYOUT_VIRTIO_MMIO_START LAYOUT_MMIO_GAP_START
 #define LAYOUT_VIRTIO_MMIO_SIZE 0x1000ULL
+/*
+ * Their interrupt lines, one per window in the same order: IOAPIC pins 5-23, as
+ * Firecracker's (COM1 has 4, the PIT 0). The MP table routes every pin.
+ */
+#define LAYOUT_VIRTIO_IRQ_FIRST 5
+#define LAYOUT_VIRTIO_IRQ_LAST 23
 /* KVM needs three pages for the TSS and one for the identity map on Intel. */
 #define LAYOUT_KVM_TSS_ADDR 0xfffbd000ULL
 #define LAYOUT_KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL

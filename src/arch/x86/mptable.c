@@ -104,7 +104,7 @@ uint64_t mptable_size(unsigned int ncpus)
 {
 	return sizeof(struct mpf_intel) + sizeof(struct mpc_table) +
 	       (uint64_t)ncpus * sizeof(struct mpc_cpu) + sizeof(struct mpc_bus) +
-	       sizeof(struct mpc_ioapic) + MPTABLE_ISA_IRQS * sizeof(struct mpc_intsrc) +
+	       sizeof(struct mpc_ioapic) + MPTABLE_IOAPIC_PINS * sizeof(struct mpc_intsrc) +
 	       2 * sizeof(struct mpc_intsrc);
 }
 
@@ -129,7 +129,7 @@ int mptable_write(const struct gmem *mem, unsigned int ncpus)
 	/* Built in a local buffer, checksummed, then copied into the guest in one checked write. */
 	uint8_t buf[sizeof(struct mpf_intel) + sizeof(struct mpc_table) +
 		    MPTABLE_MAX_CPUS * sizeof(struct mpc_cpu) + sizeof(struct mpc_bus) +
-		    sizeof(struct mpc_ioapic) + (MPTABLE_ISA_IRQS + 2) * sizeof(struct mpc_intsrc)];
+		    sizeof(struct mpc_ioapic) + (MPTABLE_IOAPIC_PINS + 2) * sizeof(struct mpc_intsrc)];
 	const uint8_t ioapic_id = (uint8_t)ncpus;
 	const size_t table_off = sizeof(struct mpf_intel);
 	size_t off = table_off + sizeof(struct mpc_table);
@@ -138,6 +138,7 @@ int mptable_write(const struct gmem *mem, unsigned int ncpus)
 	uint64_t size = mptable_size(ncpus);
 
 	_Static_assert(MPTABLE_MAX_CPUS < MP_APIC_ALL, "APIC IDs must stay below the broadcast ID");
+	_Static_assert(LAYOUT_VIRTIO_IRQ_LAST < MPTABLE_IOAPIC_PINS, "every virtio IRQ is routed");
 	if (ncpus == 0 || ncpus > MPTABLE_MAX_CPUS || size > LAYOUT_MPTABLE_MAX)
 		return -EINVAL;
 	memset(buf, 0, sizeof(buf));
@@ -163,8 +164,8 @@ int mptable_write(const struct gmem *mem, unsigned int ncpus)
 		.apicaddr = (uint32_t)LAYOUT_IOAPIC_ADDR,
 	};
 	mptable_put(buf, &off, &ioapic, sizeof(ioapic));
-	/* ISA IRQ n arrives on IOAPIC pin n: KVM's in-kernel IOAPIC routes GSI n to pin n. */
-	for (uint8_t irq = 0; irq < MPTABLE_ISA_IRQS; irq++) {
+	/* IRQ n arrives on IOAPIC pin n: KVM's in-kernel IOAPIC routes GSI n to pin n. */
+	for (uint8_t irq = 0; irq < MPTABLE_IOAPIC_PINS; irq++) {
 		struct mpc_intsrc src = {
 			.type = MP_INTSRC,
 			.irqtype = MP_IRQ_INT,
@@ -193,7 +194,7 @@ int mptable_write(const struct gmem *mem, unsigned int ncpus)
 	table.spec = MP_SPEC_REV;
 	memcpy(table.oem, "MICROVM ", 8);
 	memcpy(table.productid, "MICROVM     ", 12);
-	table.oemcount = (uint16_t)(ncpus + 1 + 1 + MPTABLE_ISA_IRQS + 2);
+	table.oemcount = (uint16_t)(ncpus + 1 + 1 + MPTABLE_IOAPIC_PINS + 2);
 	table.lapic = (uint32_t)LAYOUT_LAPIC_ADDR;
 	memcpy(buf + table_off, &table, sizeof(table));
 	buf[table_off + offsetof(struct mpc_table, checksum)] =

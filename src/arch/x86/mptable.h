@@ -11,8 +11,12 @@
 #include "microvm/gmem.h"
 
 #define MPTABLE_MAX_CPUS 64
-/* The IOAPIC takes the APIC ID after the last CPU's. */
-#define MPTABLE_ISA_IRQS 16
+/*
+ * One I/O interrupt entry per pin of the IOAPIC (which takes the APIC ID after the
+ * last CPU's): IRQ n on pin n, ISA-style. Linux maps only pins the table names, and
+ * the virtio devices use pins up to LAYOUT_VIRTIO_IRQ_LAST.
+ */
+#define MPTABLE_IOAPIC_PINS 24
 
 /* Bytes the table takes for ncpus processors. */
 uint64_t mptable_size(unsigned int ncpus);

@@ -1,0 +1,253 @@
+#!/usr/bin/python3
+"""Turns bench.py's JSON into the results table (terminal text and Markdown) and a
+PNG chart. Usage: report.py RESULTS.json [--markdown OUT.md] [--png OUT.png]
+"""
+import argparse
+import json
+
+TARGET_LAUNCH_RATIO = 5.0     # launch to first instruction at least 5x faster than QEMU
+TARGET_OVERHEAD_MIB = 2.0     # VMM overhead under 2 MiB
+TARGET_LOADER_RATIO = 1.5     # loader within 1.5x of cat
+
+
+def ms(s):
+    return "%.1f ms (p95 %.1f)" % (s["median"], s["p95"]) if s else "n/a"
+
+
+def verdict(ok):
+    return "PASS" if ok else "FAIL"
+
+
+def latency_rows(r):
+    lat = r["latency"]
+    n = lat["microvm"]["first_byte_ms"]["stats"]["n"]
+    ours, qemu = lat["microvm"], lat["qemu"]
+    jailed = lat["microvm_jailed"]
+    ratio = qemu["first_byte_ms"]["stats"]["median"] / ours["first_byte_ms"]["stats"]["median"]
+    exit_ratio = qemu["exit_ms"]["stats"]["median"] / ours["exit_ms"]["stats"]["median"]
+    jail_cost = jailed["main_ms"]["stats"]["median"] - ours["main_ms"]["stats"]["median"]
+    jailed_extra = (jailed["first_byte_ms"]["stats"]["median"]
+                    - ours["first_byte_ms"]["stats"]["median"])
+    return [
+        ("Launch to guest's first instruction (spawn to first serial byte, %d runs)" % n,
+         ms(ours["first_byte_ms"]["stats"]), ms(qemu["first_byte_ms"]["stats"]),
+         "%.1fx faster" % ratio,
+         ">= %gx: %s" % (TARGET_LAUNCH_RATIO, verdict(ratio >= TARGET_LAUNCH_RATIO))),
+        ("Launch to first instruction, boot-timer (VMM main() to port 0x3f0 write)",
+         ms(ours["boot_timer_ms"]["stats"]), "n/a (no boot-timer device)", "", ""),
+        ("Launch to VMM exit (guest resets at once)",
+         ms(ours["exit_ms"]["stats"]), ms(qemu["exit_ms"]["stats"]),
+         "%.1fx faster" % exit_ratio, ""),
+        ("Jailer start to VMM main() (spawn to first byte minus boot-timer)",
+         "%s; unjailed %s" % (ms(jailed["main_ms"]["stats"]), ms(ours["main_ms"]["stats"])),
+         "", "jailer +%.1f ms" % jail_cost, ""),
+        ("Jailed launch to first instruction (spawn to first serial byte)",
+         ms(jailed["first_byte_ms"]["stats"]), "", "+%.1f ms vs unjailed" % jailed_extra, ""),
+    ]
+
+
+def linux_rows(r):
+    rows = []
+    for name, img in r["linux"]["images"].items():
+        m = img["microvm"]
+        if m.get("wall_s_stats"):
+            w = m["wall_s_stats"]
+            ours = "%.1f s median of %d (%.1f-%.1f)" % (w["median"], w["n"], w["min"], w["max"])
+            if m.get("guest_s_stats"):
+                ours += "; guest clock %.1f s" % m["guest_s_stats"]["median"]
+        else:
+            ours = m.get("error", "not run")
+        q = img["qemu"]
+        if "wall_s" in q:
+            peer = "%.1f s" % q["wall_s"]
+            ratio = ("%.1fx" % (q["wall_s"] / m["wall_s_stats"]["median"])
+                     if m.get("wall_s_stats") else "")
+        else:
+            peer = "QEMU: cannot run this image on this host: " + q["error"]
+            ratio = ""
+        rows.append(('Linux %s + %d-byte initramfs: spawn to "Run /init"'
+                     % (name, r["linux"]["initramfs_bytes"]), ours, peer, ratio, ""))
+    return rows
+
+
+def memory_rows(r):
+    rows = []
+    for mem in (128, 1024):
+        ours = r["memory"]["microvm_%d" % mem]
+        qemu = r["memory"]["qemu_%d" % mem]
+        o = ours["overhead_rss_mib"]["median"]
+        q = qemu["overhead_rss_mib"]["median"]
+        rows.append(("VMM overhead, %s guest (RSS minus touched guest RAM; private part)"
+                     % ("128 MiB" if mem == 128 else "1 GiB"),
+                     "%.2f MiB (private %.2f)" % (o, ours["overhead_private_mib"]["median"]),
+                     "%.2f MiB (private %.2f)" % (q, qemu["overhead_private_mib"]["median"]),
+                     "%.0fx smaller" % (q / o),
+                     "< %g MiB: %s" % (TARGET_OVERHEAD_MIB, verdict(o < TARGET_OVERHEAD_MIB))))
+    return rows
+
+
+def loader_rows(r):
+    rows = []
+    for name, v in r["loader"].items():
+        rows.append(("Loader, %s (%.1f MB file, %.1f MB into guest RAM): fresh guest memory"
+                     % (name, v["size"] / 1e6, v["loaded"] / 1e6),
+                     "%.0f MB/s (%.2f ms)" % (v["cold"]["mb_s"], v["cold"]["median_ms"]),
+                     "cat: %.0f MB/s (%.2f ms)" % (v["cat"]["mb_s"], v["cat"]["median_ms"]),
+                     "%.2fx cat's time" % v["cold_vs_cat"],
+                     "<= %gx: %s" % (TARGET_LOADER_RATIO,
+                                     verdict(v["cold_vs_cat"] <= TARGET_LOADER_RATIO))))
+        rows.append(("Loader, %s: guest memory already touched" % name,
+                     "%.0f MB/s (%.2f ms)" % (v["warm"]["mb_s"], v["warm"]["median_ms"]),
+                     "", "%.2fx cat's time" % v["warm_vs_cat"], ""))
+    return rows
+
+
+def density_rows(r):
+    d = r["density"]
+    ours, qemu = d["microvm"], d["qemu"]
+    n = ours["vms"]
+
+    def mem(x):
+        return "%.0f MiB RSS, %.0f MiB PSS (MemAvailable -%.0f MiB)" % (
+            x["sum_rss_mib"], x["sum_pss_mib"], x["mem_available_drop_mib"])
+    return [
+        ("Density: %d VMs (128 MiB) started at once, until all reported" % n,
+         "%.0f ms" % ours["all_reported_ms"], "%.0f ms" % qemu["all_reported_ms"],
+         "%.1fx faster" % (qemu["all_reported_ms"] / ours["all_reported_ms"]), ""),
+        ("Density: %d VMs, host memory" % n, mem(ours), mem(qemu),
+         "%.0fx less PSS" % (qemu["sum_pss_mib"] / ours["sum_pss_mib"]), ""),
+    ]
+
+
+def all_rows(r):
+    rows = []
+    for key, fn in (("latency", latency_rows), ("linux", linux_rows), ("memory", memory_rows),
+                    ("loader", loader_rows), ("density", density_rows)):
+        if key in r:
+            rows += fn(r)
+    return rows
+
+
+HEADER = ("Metric", "microvm", "QEMU microvm (or cat)", "Ratio", "Target")
+
+
+def header_lines(r):
+    m = r["machine"]
+    return [
+        "microvm benchmarks, %s, microvm %s" % (m["date"], m["microvm_commit"]),
+        "Machine: %s, %d cores, %.1f GiB, %s, kernel %s" % (
+            m["cpu"], m["nproc"], m["mem_gib"], m["os"], m["kernel"]),
+        "KVM: %s; %s" % (m["kvm"], m["qemu"]),
+        "Load average (1 min) at start %.2f, at end %.2f; command: %s" % (
+            m["loadavg_start"][0], m["loadavg_end"][0], r["command"]),
+    ]
+
+
+def text_table(r):
+    rows = [HEADER] + all_rows(r)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    out = header_lines(r) + [""]
+    for i, row in enumerate(rows):
+        out.append("  ".join(c.ljust(widths[j]) for j, c in enumerate(row)).rstrip())
+        if i == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def markdown_table(r):
+    out = [line + "  " for line in header_lines(r)] + [""]
+    out.append("| " + " | ".join(HEADER) + " |")
+    out.append("|" + "---|" * len(HEADER))
+    for row in all_rows(r):
+        out.append("| " + " | ".join(c.replace("|", "\\|") for c in row) + " |")
+    return "\n".join(out) + "\n"
+
+
+def chart(r, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
+    ours_c, peer_c = "#1f77b4", "#999999"
+
+    ax = axes[0][0]
+    if "latency" in r:
+        lat = r["latency"]
+        labels = ["microvm", "microvm\njailed", "QEMU\nmicrovm"]
+        keys = ["microvm", "microvm_jailed", "qemu"]
+        med = [lat[k]["first_byte_ms"]["stats"]["median"] for k in keys]
+        p95 = [lat[k]["first_byte_ms"]["stats"]["p95"] for k in keys]
+        ax.bar_label(ax.bar(labels, med, color=[ours_c, ours_c, peer_c]), fmt="%.1f")
+        ax.scatter(labels, p95, marker="_", s=400, color="black", label="p95")
+        ax.set_ylabel("ms")
+        ax.legend(loc="upper left")
+    ax.set_title("Launch to guest's first instruction (median)")
+
+    ax = axes[0][1]
+    if "memory" in r:
+        mem = r["memory"]
+        x = range(2)
+        ours = [mem["microvm_%d" % m]["overhead_rss_mib"]["median"] for m in (128, 1024)]
+        peer = [mem["qemu_%d" % m]["overhead_rss_mib"]["median"] for m in (128, 1024)]
+        bars = ax.bar([i - 0.2 for i in x], ours, 0.4, color=ours_c, label="microvm")
+        ax.bar_label(bars, fmt="%.2f")
+        bars = ax.bar([i + 0.2 for i in x], peer, 0.4, color=peer_c, label="QEMU microvm")
+        ax.bar_label(bars, fmt="%.1f")
+        ax.axhline(TARGET_OVERHEAD_MIB, color="red", linestyle="--", label="target 2 MiB")
+        ax.set_xticks(list(x), ["128 MiB guest", "1 GiB guest"])
+        ax.set_ylabel("MiB")
+        ax.legend(loc="center", fontsize="small")
+    ax.set_title("VMM memory overhead (RSS minus guest RAM)")
+
+    ax = axes[1][0]
+    if "loader" in r:
+        names = list(r["loader"])
+        x = range(len(names))
+        cold = [r["loader"][n]["cold"]["mb_s"] for n in names]
+        warm = [r["loader"][n]["warm"]["mb_s"] for n in names]
+        cat = [r["loader"][n]["cat"]["mb_s"] for n in names]
+        ax.bar([i - 0.27 for i in x], cold, 0.27, color=ours_c, label="loader, fresh memory")
+        ax.bar(list(x), warm, 0.27, color="#aec7e8", label="loader, touched memory")
+        ax.bar([i + 0.27 for i in x], cat, 0.27, color=peer_c, label="cat FILE > /dev/null")
+        ax.set_xticks(list(x), names)
+        ax.set_ylabel("MB of file per second")
+        ax.legend(loc="upper left", fontsize="small")
+    ax.set_title("Loader throughput")
+
+    ax = axes[1][1]
+    if "density" in r:
+        d = r["density"]
+        t = [d[k]["all_reported_ms"] / 1000 for k in ("microvm", "qemu")]
+        bars = ax.bar(["microvm", "QEMU microvm"], t, color=[ours_c, peer_c])
+        ax.bar_label(bars, ["%.2f s, %.0f MiB PSS" % (t[i], d[k]["sum_pss_mib"])
+                            for i, k in enumerate(("microvm", "qemu"))])
+        ax.set_ylabel("s until all reported")
+        ax.set_title("Density: %d VMs started at once" % d["microvm"]["vms"])
+
+    for ax in axes.flat:
+        ax.margins(y=0.12)
+    fig.suptitle("microvm vs QEMU microvm, %s, %s, KVM %s" % (
+        r["machine"]["date"], r["machine"]["cpu"], r["machine"]["kvm"].split(" ")[0]),
+        fontsize="medium")
+    fig.tight_layout()
+    fig.savefig(path, dpi=64)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("json")
+    p.add_argument("--markdown")
+    p.add_argument("--png")
+    a = p.parse_args()
+    with open(a.json) as f:
+        r = json.load(f)
+    print(text_table(r))
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(markdown_table(r))
+    if a.png:
+        chart(r, a.png)
+
+
+main()

@@ -1,0 +1,47 @@
+/*
+ * The device I/O thread: one epoll loop for the host side of the devices that must
+ * react to the host (a tap device with frames for the guest, vsock sockets), and to
+ * queue notifications the vCPU threads pass on through eventfds. It installs the
+ * "io" seccomp filter before it waits for anything; every descriptor it serves was
+ * opened before it started (vsock's connections aside, made by its own accept4 and
+ * connect on AF_UNIX).
+ */
+#ifndef MICROVM_IOTHREAD_H
+#define MICROVM_IOTHREAD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "microvm/compiler.h"
+
+/* What to call when a watched descriptor is ready (epoll events). */
+struct io_handler {
+	void (*ready)(void *ctx, uint32_t events);
+	void *ctx;
+};
+
+struct iothread {
+	int epfd;
+	int stop_efd;
+	pthread_t thread;
+	bool started;
+	/* Called on the thread when it cannot go on (its filter, epoll): the VM must end. */
+	void (*failed)(void *ctx);
+	void *failed_ctx;
+};
+
+MUST_CHECK int iothread_init(struct iothread *t);
+/* Watches fd; h must stay valid until fd is closed. Callable from the thread's handlers. */
+MUST_CHECK int iothread_watch(struct iothread *t, int fd, uint32_t events, struct io_handler *h);
+MUST_CHECK int iothread_start(struct iothread *t, void (*failed)(void *ctx), void *ctx);
+/*
+ * One round of the loop: waits up to timeout_ms (-1: for ever) and calls the handlers
+ * of what is ready. 1 once stopped, 0 otherwise, -errno if epoll fails. The thread
+ * runs it; unit tests call it instead of starting the thread.
+ */
+MUST_CHECK int iothread_poll(struct iothread *t, int timeout_ms);
+/* Stops and joins the thread (if it runs) and closes its descriptors. */
+void iothread_destroy(struct iothread *t);
+
+#endif

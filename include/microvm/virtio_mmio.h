@@ -1,0 +1,100 @@
+/*
+ * The virtio-mmio transport (virtio 1.x, version 2 register layout): one 4 KiB window
+ * and one interrupt line per device. It owns the device status, feature negotiation
+ * and the queues' registers; the device model behind it sees queue notifications and
+ * pops chains through it. Every entry point runs under the transport's lock, which
+ * the device's own threads take too (virtio_mmio_lock), so a device sees one caller
+ * at a time. A driver that breaks the protocol gets DEVICE_NEEDS_RESET.
+ */
+#ifndef MICROVM_VIRTIO_MMIO_H
+#define MICROVM_VIRTIO_MMIO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "microvm/bus.h"
+#include "microvm/compiler.h"
+#include "microvm/gmem.h"
+#include "microvm/virtq.h"
+
+#define VIRTIO_MMIO_MAX_QUEUES 3
+/* Guest errors logged per device before going quiet. */
+#define VIRTIO_MMIO_ERRORS_LOGGED 8
+
+struct virtio_mmio;
+
+struct virtio_device_ops {
+	const char *name;         /* "virtio-blk": for messages */
+	uint32_t device_id;       /* VIRTIO_ID_* */
+	unsigned int nr_queues;   /* at most VIRTIO_MMIO_MAX_QUEUES */
+	/* The driver notified a queue that is ready while DRIVER_OK. */
+	void (*notify)(void *ctx, unsigned int queue);
+	/* The driver reset the device: drop anything in flight. May be NULL. */
+	void (*reset)(void *ctx);
+};
+
+/* What a device model hands its transport. */
+struct virtio_device {
+	const struct virtio_device_ops *ops;
+	void *ctx;
+	/* Device-specific feature bits; the transport adds VERSION_1 and INDIRECT_DESC. */
+	uint64_t features;
+	/* The configuration space, little-endian, read-only to the driver. */
+	const void *config;
+	uint32_t config_size;
+};
+
+/* Raises an edge on a GSI (KVM_IRQ_LINE 1 then 0, as an irqfd would). */
+struct virtio_irq {
+	void (*pulse)(void *ctx, unsigned int gsi);
+	void *ctx;
+	unsigned int gsi;
+};
+
+struct virtio_mmio {
+	pthread_mutex_t lock;
+	struct virtio_device dev;
+	const struct gmem *mem;
+	struct virtio_irq irq;
+	uint64_t base;            /* for messages */
+	uint32_t status;
+	uint32_t device_features_sel, driver_features_sel, queue_sel;
+	uint64_t driver_features;
+	uint32_t isr;
+	unsigned int errors_logged;
+	struct virtq queues[VIRTIO_MMIO_MAX_QUEUES];
+	struct virtq_chain chain;  /* the chain being served (under the lock) */
+};
+
+/* Register access in the device's window (offsets 0x000-0xfff), under the lock. */
+extern const struct bus_ops virtio_mmio_bus_ops;
+
+MUST_CHECK int virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *dev,
+				const struct gmem *mem, const struct virtio_irq *irq, uint64_t base);
+void virtio_mmio_destroy(struct virtio_mmio *t);
+
+/* For device threads: everything below needs the lock held. */
+void virtio_mmio_lock(struct virtio_mmio *t);
+void virtio_mmio_unlock(struct virtio_mmio *t);
+/* DRIVER_OK, no reset needed and the queue ready: the device may use it. */
+bool virtio_mmio_queue_live(const struct virtio_mmio *t, unsigned int queue);
+/*
+ * The next well-formed chain of a live queue, or NULL when there is none (or the
+ * queue broke: the device then needs a reset). Malformed chains met on the way are
+ * handed back empty and logged. The chain stays valid until the next pop.
+ */
+const struct virtq_chain *virtio_mmio_pop(struct virtio_mmio *t, unsigned int queue);
+/* Hands a popped chain back with len bytes written to it. */
+void virtio_mmio_push(struct virtio_mmio *t, unsigned int queue, uint16_t head, uint32_t len);
+/* After pushes: interrupts the driver unless it asked not to be. */
+void virtio_mmio_signal(struct virtio_mmio *t, unsigned int queue);
+/* Serves every chain available now (at most the queue size): fn returns the length written. */
+void virtio_mmio_drain(struct virtio_mmio *t, unsigned int queue,
+		       uint32_t (*fn)(void *ctx, const struct virtq_chain *c), void *ctx);
+/* A guest error: logged (rate-limited) with the device's name and window. */
+void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* The driver broke the protocol: sets DEVICE_NEEDS_RESET and tells it. */
+void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why);
+
+#endif

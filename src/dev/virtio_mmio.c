@@ -1,0 +1,418 @@
+#include "microvm/virtio_mmio.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_mmio.h>
+#include <linux/virtio_ring.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "microvm/log.h"
+
+#define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
+#define VIRTIO_MMIO_VERSION_2 2u
+#define VIRTIO_MMIO_VENDOR 0u
+/* The features every device offers, whatever its model adds. */
+#define VIRTIO_MMIO_TRANSPORT_FEATURES \
+	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_RING_F_INDIRECT_DESC))
+
+int virtio_mmio_init(struct virtio_mmio *t, const struct virtio_device *dev,
+		     const struct gmem *mem, const struct virtio_irq *irq, uint64_t base)
+{
+	int ret;
+
+	if (dev->ops->nr_queues == 0 || dev->ops->nr_queues > VIRTIO_MMIO_MAX_QUEUES)
+		return -EINVAL;
+	memset(t, 0, sizeof(*t));
+	ret = pthread_mutex_init(&t->lock, NULL);
+	if (ret)
+		return -ret;
+	t->dev = *dev;
+	t->mem = mem;
+	t->irq = *irq;
+	t->base = base;
+	for (unsigned int i = 0; i < dev->ops->nr_queues; i++) {
+		t->queues[i].max_size = VIRTQ_MAX_SIZE;
+		virtq_reset(&t->queues[i]);
+	}
+	return 0;
+}
+
+void virtio_mmio_destroy(struct virtio_mmio *t)
+{
+	pthread_mutex_destroy(&t->lock);
+}
+
+void virtio_mmio_lock(struct virtio_mmio *t)
+{
+	pthread_mutex_lock(&t->lock);
+}
+
+void virtio_mmio_unlock(struct virtio_mmio *t)
+{
+	pthread_mutex_unlock(&t->lock);
+}
+
+void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (t->errors_logged >= VIRTIO_MMIO_ERRORS_LOGGED)
+		return;
+	t->errors_logged++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warn("%s at 0x%llx: guest error: %s%s", t->dev.ops->name, (unsigned long long)t->base, msg,
+		 t->errors_logged == VIRTIO_MMIO_ERRORS_LOGGED ? "; not logging further ones" : "");
+}
+
+static void virtio_mmio_interrupt(struct virtio_mmio *t, uint32_t why)
+{
+	t->isr |= why;
+	t->irq.pulse(t->irq.ctx, t->irq.gsi);
+}
+
+void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why)
+{
+	virtio_mmio_guest_error(t, "%s: the device needs a reset", why);
+	if (t->status & VIRTIO_CONFIG_S_NEEDS_RESET)
+		return;
+	t->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (t->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		virtio_mmio_interrupt(t, VIRTIO_MMIO_INT_CONFIG);
+}
+
+static struct virtq *virtio_mmio_selected(struct virtio_mmio *t)
+{
+	return t->queue_sel < t->dev.ops->nr_queues ? &t->queues[t->queue_sel] : NULL;
+}
+
+bool virtio_mmio_queue_live(const struct virtio_mmio *t, unsigned int queue)
+{
+	return (t->status & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET)) ==
+		       VIRTIO_CONFIG_S_DRIVER_OK &&
+	       queue < t->dev.ops->nr_queues && t->queues[queue].ready;
+}
+
+const struct virtq_chain *virtio_mmio_pop(struct virtio_mmio *t, unsigned int queue)
+{
+	struct virtq *q = &t->queues[queue];
+
+	if (!virtio_mmio_queue_live(t, queue))
+		return NULL;
+	/* Each malformed chain is consumed, so this ends within one pass over the queue. */
+	for (unsigned int i = 0; i <= q->size; i++) {
+		switch (virtq_pop(q, t->mem, &t->chain)) {
+		case VIRTQ_CHAIN:
+			return &t->chain;
+		case VIRTQ_BAD_CHAIN:
+			virtio_mmio_guest_error(t, "queue %u: chain %u: %s", queue, t->chain.head,
+						t->chain.fault);
+			virtio_mmio_push(t, queue, t->chain.head, 0);
+			if (!virtio_mmio_queue_live(t, queue))
+				return NULL;
+			break;
+		case VIRTQ_BROKEN:
+			virtio_mmio_needs_reset(t, "corrupt available ring");
+			return NULL;
+		case VIRTQ_EMPTY:
+		default:
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+void virtio_mmio_push(struct virtio_mmio *t, unsigned int queue, uint16_t head, uint32_t len)
+{
+	if (virtq_push(&t->queues[queue], t->mem, head, len))
+		virtio_mmio_needs_reset(t, "used ring outside guest RAM");
+}
+
+void virtio_mmio_signal(struct virtio_mmio *t, unsigned int queue)
+{
+	if (virtq_wants_interrupt(&t->queues[queue], t->mem))
+		virtio_mmio_interrupt(t, VIRTIO_MMIO_INT_VRING);
+}
+
+void virtio_mmio_drain(struct virtio_mmio *t, unsigned int queue,
+		       uint32_t (*fn)(void *ctx, const struct virtq_chain *c), void *ctx)
+{
+	const struct virtq_chain *c;
+	unsigned int served = 0;
+
+	/* Bounded: chains the driver adds meanwhile come with a notification of their own. */
+	while (served < t->queues[queue].size && (c = virtio_mmio_pop(t, queue)) != NULL) {
+		virtio_mmio_push(t, queue, c->head, fn(ctx, c));
+		served++;
+	}
+	if (served)
+		virtio_mmio_signal(t, queue);
+}
+
+static void virtio_mmio_reset(struct virtio_mmio *t)
+{
+	t->status = 0;
+	t->device_features_sel = t->driver_features_sel = t->queue_sel = 0;
+	t->driver_features = 0;
+	t->isr = 0;
+	for (unsigned int i = 0; i < t->dev.ops->nr_queues; i++)
+		virtq_reset(&t->queues[i]);
+	if (t->dev.ops->reset)
+		t->dev.ops->reset(t->dev.ctx);
+}
+
+static uint64_t virtio_mmio_offered(const struct virtio_mmio *t)
+{
+	return t->dev.features | VIRTIO_MMIO_TRANSPORT_FEATURES;
+}
+
+/* The driver accepted the features it wrote: a subset of ours, with VERSION_1. */
+static bool virtio_mmio_features_ok(struct virtio_mmio *t)
+{
+	uint64_t f = t->driver_features;
+
+	if (f & ~virtio_mmio_offered(t)) {
+		virtio_mmio_guest_error(t, "driver features 0x%llx not offered", (unsigned long long)f);
+		return false;
+	}
+	if (!(f & (1ULL << VIRTIO_F_VERSION_1))) {
+		virtio_mmio_guest_error(t, "driver did not accept VIRTIO_F_VERSION_1");
+		return false;
+	}
+	for (unsigned int i = 0; i < t->dev.ops->nr_queues; i++)
+		t->queues[i].indirect = f & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
+	return true;
+}
+
+static void virtio_mmio_set_status(struct virtio_mmio *t, uint32_t val)
+{
+	uint32_t old = t->status, set;
+
+	if (val == 0) {
+		virtio_mmio_reset(t);
+		return;
+	}
+	/* The driver only adds bits; NEEDS_RESET is the device's to set. */
+	if ((val & old & ~VIRTIO_CONFIG_S_NEEDS_RESET) != (old & ~VIRTIO_CONFIG_S_NEEDS_RESET) ||
+	    val > 0xff) {
+		virtio_mmio_guest_error(t, "status 0x%x after 0x%x: bits cleared without a reset", val, old);
+		return;
+	}
+	set = val & ~old & ~VIRTIO_CONFIG_S_NEEDS_RESET;
+	if ((set & VIRTIO_CONFIG_S_FEATURES_OK) && !virtio_mmio_features_ok(t))
+		set &= ~VIRTIO_CONFIG_S_FEATURES_OK; /* the driver reads it back and gives up */
+	if ((set & VIRTIO_CONFIG_S_DRIVER_OK) && !((old | set) & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		virtio_mmio_guest_error(t, "DRIVER_OK before FEATURES_OK");
+		set &= ~VIRTIO_CONFIG_S_DRIVER_OK;
+	}
+	t->status = old | set;
+}
+
+static void virtio_mmio_set_ready(struct virtio_mmio *t, struct virtq *q, uint32_t val)
+{
+	const char *why;
+
+	if (val == 0) {
+		q->ready = false;
+		return;
+	}
+	if (q->ready)
+		return;
+	if (!(t->status & VIRTIO_CONFIG_S_FEATURES_OK) || (t->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		virtio_mmio_guest_error(t, "queue %u made ready before FEATURES_OK or while the device needs a reset", t->queue_sel);
+		return;
+	}
+	if (virtq_enable(q, t->mem, &why))
+		virtio_mmio_needs_reset(t, why);
+}
+
+static void virtio_mmio_notify(struct virtio_mmio *t, uint32_t queue)
+{
+	if (!virtio_mmio_queue_live(t, queue)) {
+		virtio_mmio_guest_error(t, "notification for queue %u, which is not live", queue);
+		return;
+	}
+	t->dev.ops->notify(t->dev.ctx, queue);
+}
+
+/* Writes to the selected queue's layout count only while it is not ready. */
+static void virtio_mmio_set_queue_field(struct virtio_mmio *t, uint64_t offset, uint32_t val)
+{
+	struct virtq *q = virtio_mmio_selected(t);
+	uint64_t *field;
+	bool high;
+
+	if (!q || q->ready) {
+		virtio_mmio_guest_error(t, "queue register 0x%llx written for queue %u %s",
+					(unsigned long long)offset, t->queue_sel,
+					q ? "while it is ready" : "which does not exist");
+		return;
+	}
+	switch (offset) {
+	case VIRTIO_MMIO_QUEUE_NUM:
+		q->num = val;
+		return;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+		field = &q->desc;
+		break;
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+		field = &q->avail;
+		break;
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH:
+	default:
+		field = &q->used;
+		break;
+	}
+	high = offset % 8 == 4;
+	*field = high ? (*field & 0xffffffffULL) | ((uint64_t)val << 32)
+		      : (*field & ~0xffffffffULL) | val;
+}
+
+static uint32_t virtio_mmio_read_reg(struct virtio_mmio *t, uint64_t offset)
+{
+	const struct virtq *q = virtio_mmio_selected(t);
+	uint64_t features = virtio_mmio_offered(t);
+
+	switch (offset) {
+	case VIRTIO_MMIO_MAGIC_VALUE:
+		return VIRTIO_MMIO_MAGIC;
+	case VIRTIO_MMIO_VERSION:
+		return VIRTIO_MMIO_VERSION_2;
+	case VIRTIO_MMIO_DEVICE_ID:
+		return t->dev.ops->device_id;
+	case VIRTIO_MMIO_VENDOR_ID:
+		return VIRTIO_MMIO_VENDOR;
+	case VIRTIO_MMIO_DEVICE_FEATURES:
+		if (t->device_features_sel > 1)
+			return 0;
+		return (uint32_t)(features >> (32 * t->device_features_sel));
+	case VIRTIO_MMIO_QUEUE_NUM_MAX:
+		return q ? q->max_size : 0;
+	case VIRTIO_MMIO_QUEUE_READY:
+		return q ? q->ready : 0;
+	case VIRTIO_MMIO_INTERRUPT_STATUS:
+		return t->isr;
+	case VIRTIO_MMIO_STATUS:
+		return t->status;
+	case VIRTIO_MMIO_SHM_LEN_LOW:
+	case VIRTIO_MMIO_SHM_LEN_HIGH:
+		return 0xffffffffu; /* no shared memory regions */
+	case VIRTIO_MMIO_CONFIG_GENERATION:
+	default:
+		return 0;
+	}
+}
+
+static void virtio_mmio_write_reg(struct virtio_mmio *t, uint64_t offset, uint32_t val)
+{
+	struct virtq *q;
+
+	switch (offset) {
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+		t->device_features_sel = val;
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES:
+		if (t->status & VIRTIO_CONFIG_S_FEATURES_OK || t->driver_features_sel > 1) {
+			virtio_mmio_guest_error(t, "driver features written after FEATURES_OK or with selector %u",
+						t->driver_features_sel);
+			break;
+		}
+		t->driver_features &= ~(0xffffffffULL << (32 * t->driver_features_sel));
+		t->driver_features |= (uint64_t)val << (32 * t->driver_features_sel);
+		break;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+		t->driver_features_sel = val;
+		break;
+	case VIRTIO_MMIO_QUEUE_SEL:
+		t->queue_sel = val;
+		break;
+	case VIRTIO_MMIO_QUEUE_NUM:
+	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+	case VIRTIO_MMIO_QUEUE_AVAIL_LOW:
+	case VIRTIO_MMIO_QUEUE_AVAIL_HIGH:
+	case VIRTIO_MMIO_QUEUE_USED_LOW:
+	case VIRTIO_MMIO_QUEUE_USED_HIGH:
+		virtio_mmio_set_queue_field(t, offset, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_READY:
+		q = virtio_mmio_selected(t);
+		if (q)
+			virtio_mmio_set_ready(t, q, val);
+		break;
+	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		virtio_mmio_notify(t, val);
+		break;
+	case VIRTIO_MMIO_INTERRUPT_ACK:
+		t->isr &= ~val;
+		break;
+	case VIRTIO_MMIO_STATUS:
+		virtio_mmio_set_status(t, val);
+		break;
+	default:
+		virtio_mmio_guest_error(t, "write to read-only or unknown register 0x%llx",
+					(unsigned long long)offset);
+		break;
+	}
+}
+
+static void virtio_mmio_read(struct virtio_mmio *t, uint64_t offset, uint8_t *data, uint32_t len)
+{
+	memset(data, 0, len);
+	if (offset >= VIRTIO_MMIO_CONFIG) {
+		uint64_t off = offset - VIRTIO_MMIO_CONFIG;
+
+		if (off < t->dev.config_size && len <= t->dev.config_size - off)
+			memcpy(data, (const uint8_t *)t->dev.config + off, len);
+		return;
+	}
+	/* Registers are 32 bits wide and read whole. */
+	if (len == 4 && offset % 4 == 0) {
+		uint32_t v = htole32(virtio_mmio_read_reg(t, offset));
+
+		memcpy(data, &v, 4);
+	}
+}
+
+static void virtio_mmio_write(struct virtio_mmio *t, uint64_t offset, const uint8_t *data, uint32_t len)
+{
+	uint32_t v;
+
+	if (offset >= VIRTIO_MMIO_CONFIG || len != 4 || offset % 4) {
+		virtio_mmio_guest_error(t, "%u-byte write at 0x%llx ignored", len, (unsigned long long)offset);
+		return;
+	}
+	memcpy(&v, data, 4);
+	virtio_mmio_write_reg(t, offset, le32toh(v));
+}
+
+static void virtio_mmio_bus_read(void *dev, uint64_t offset, uint8_t *data, uint32_t len)
+{
+	struct virtio_mmio *t = dev;
+
+	virtio_mmio_lock(t);
+	virtio_mmio_read(t, offset, data, len);
+	virtio_mmio_unlock(t);
+}
+
+static void virtio_mmio_bus_write(void *dev, uint64_t offset, const uint8_t *data, uint32_t len)
+{
+	struct virtio_mmio *t = dev;
+
+	virtio_mmio_lock(t);
+	virtio_mmio_write(t, offset, data, len);
+	virtio_mmio_unlock(t);
+}
+
+const struct bus_ops virtio_mmio_bus_ops = {
+	.read = virtio_mmio_bus_read,
+	.write = virtio_mmio_bus_write,
+};

@@ -1,0 +1,223 @@
+#include "microvm/virtio_net.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_ids.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "microvm/cleanup.h"
+#include "microvm/log.h"
+
+#define TUN_DEVICE "/dev/net/tun"
+#define VIRTIO_NET_HOST_ERRORS_LOGGED 8
+/* Frames moved per wake-up of the I/O thread before it serves other devices. */
+#define VIRTIO_NET_RX_BUDGET 256
+
+enum { VIRTIO_NET_RXQ = 0, VIRTIO_NET_TXQ = 1 };
+
+_Static_assert(sizeof(struct virtio_net_hdr_v1) == VIRTIO_NET_HDR_LEN, "virtio-net header size");
+
+int virtio_net_open(struct virtio_net *n, const char *tap, const uint8_t *mac, struct diag *d)
+{
+	cleanup_fd int fd = -1, efd = -1;
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int hdr_len = VIRTIO_NET_HDR_LEN;
+
+	memset(n, 0, sizeof(*n));
+	n->tap_fd = n->rx_kick_efd = -1;
+	if (strlen(tap) >= sizeof(ifr.ifr_name))
+		return diag_fail(d, "--net tap=%s: name longer than %zu bytes", tap, sizeof(ifr.ifr_name) - 1);
+	fd = open(TUN_DEVICE, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return diag_fail_errno(d, -errno, "--net tap=%s: cannot open " TUN_DEVICE ": %s", tap,
+				       strerror(errno));
+	memcpy(ifr.ifr_name, tap, strlen(tap));
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return diag_fail_errno(d, -errno, "--net tap=%s: cannot attach to the tap device: %s",
+				       tap, strerror(errno));
+	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
+		return diag_fail_errno(d, -errno, "--net tap=%s: cannot set the virtio-net header size: %s",
+				       tap, strerror(errno));
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0)
+		return diag_fail_errno(d, -errno, "--net: eventfd: %s", strerror(errno));
+	memcpy(n->tap_name, tap, strlen(tap));
+	if (mac) {
+		memcpy(n->config.mac, mac, sizeof(n->config.mac));
+		n->has_mac = true;
+	}
+	n->tap_fd = steal_fd(&fd);
+	n->rx_kick_efd = steal_fd(&efd);
+	return 0;
+}
+
+void virtio_net_close(struct virtio_net *n)
+{
+	if (n->tap_fd >= 0)
+		close(n->tap_fd);
+	if (n->rx_kick_efd >= 0)
+		close(n->rx_kick_efd);
+	n->tap_fd = n->rx_kick_efd = -1;
+}
+
+static void virtio_net_host_error(struct virtio_net *n, const char *what, int err)
+{
+	if (n->host_errors_logged >= VIRTIO_NET_HOST_ERRORS_LOGGED)
+		return;
+	n->host_errors_logged++;
+	log_warn("virtio-net (tap %s): %s: %s%s", n->tap_name, what, strerror(err),
+		 n->host_errors_logged == VIRTIO_NET_HOST_ERRORS_LOGGED ? "; not logging further ones" : "");
+}
+
+/* One frame from the driver to the tap; nothing is written back to the chain. */
+static uint32_t virtio_net_tx(void *ctx, const struct virtq_chain *c)
+{
+	struct virtio_net *n = ctx;
+
+	if (c->read_len <= VIRTIO_NET_HDR_LEN || c->read_len > sizeof(n->tx_buf)) {
+		virtio_mmio_guest_error(n->t, "transmit chain %u of %llu bytes", c->head,
+					(unsigned long long)c->read_len);
+		return 0;
+	}
+	if (virtq_chain_read(c, n->t->mem, 0, n->tx_buf, c->read_len))
+		return 0;
+	/* No offloads were offered: whatever the driver put there, the frame is plain. */
+	memset(n->tx_buf, 0, VIRTIO_NET_HDR_LEN);
+	if (write(n->tap_fd, n->tx_buf, c->read_len) < 0 && errno != EAGAIN)
+		virtio_net_host_error(n, "write to the tap", errno);
+	return 0;
+}
+
+/*
+ * Moves frames from the tap into receive buffers until the tap is empty or the
+ * driver has no buffer left (the frame then waits in rx_buf). Lock held.
+ */
+static void virtio_net_rx(struct virtio_net *n)
+{
+	const struct gmem *mem = n->t->mem;
+	bool delivered = false;
+	unsigned int budget = VIRTIO_NET_RX_BUDGET;
+	uint64_t one = 1;
+
+	while (virtio_mmio_queue_live(n->t, VIRTIO_NET_RXQ)) {
+		const struct virtq_chain *c;
+		struct virtio_net_hdr_v1 hdr = { .num_buffers = htole16(1) };
+
+		/* Other devices get their turn; the eventfd brings the thread back here. */
+		if (budget-- == 0) {
+			if (write(n->rx_kick_efd, &one, sizeof(one)) < 0)
+				virtio_net_host_error(n, "eventfd write", errno);
+			break;
+		}
+		if (n->rx_len == 0) {
+			ssize_t r = read(n->tap_fd, n->rx_buf, sizeof(n->rx_buf));
+
+			if (r < 0) {
+				if (errno != EAGAIN && errno != EINTR)
+					virtio_net_host_error(n, "read from the tap", errno);
+				if (errno != EINTR)
+					break;
+				continue;
+			}
+			if (r <= VIRTIO_NET_HDR_LEN)
+				continue;
+			n->rx_len = (size_t)r;
+		}
+		c = virtio_mmio_pop(n->t, VIRTIO_NET_RXQ);
+		if (!c)
+			break;
+		memcpy(n->rx_buf, &hdr, sizeof(hdr));
+		if (c->write_len < n->rx_len) {
+			virtio_mmio_guest_error(n->t, "receive buffer of %llu bytes for a %zu-byte frame: frame dropped",
+						(unsigned long long)c->write_len, n->rx_len);
+			virtio_mmio_push(n->t, VIRTIO_NET_RXQ, c->head, 0);
+		} else if (virtq_chain_write(c, mem, 0, n->rx_buf, n->rx_len) == 0) {
+			virtio_mmio_push(n->t, VIRTIO_NET_RXQ, c->head, (uint32_t)n->rx_len);
+		}
+		n->rx_len = 0;
+		delivered = true;
+	}
+	if (delivered)
+		virtio_mmio_signal(n->t, VIRTIO_NET_RXQ);
+}
+
+static void virtio_net_tap_ready(void *ctx, uint32_t events)
+{
+	struct virtio_net *n = ctx;
+
+	(void)events;
+	virtio_mmio_lock(n->t);
+	virtio_net_rx(n);
+	virtio_mmio_unlock(n->t);
+}
+
+static void virtio_net_kick_ready(void *ctx, uint32_t events)
+{
+	struct virtio_net *n = ctx;
+	uint64_t v;
+
+	(void)events;
+	if (read(n->rx_kick_efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		virtio_net_host_error(n, "eventfd read", errno);
+	virtio_net_tap_ready(n, events);
+}
+
+static void virtio_net_notify(void *ctx, unsigned int queue)
+{
+	struct virtio_net *n = ctx;
+	uint64_t one = 1;
+
+	if (queue == VIRTIO_NET_TXQ) {
+		virtio_mmio_drain(n->t, queue, virtio_net_tx, n);
+		return;
+	}
+	/* Receive buffers: the I/O thread fills them. */
+	if (write(n->rx_kick_efd, &one, sizeof(one)) < 0)
+		virtio_net_host_error(n, "eventfd write", errno);
+}
+
+static void virtio_net_reset(void *ctx)
+{
+	struct virtio_net *n = ctx;
+
+	n->rx_len = 0;
+}
+
+static const struct virtio_device_ops virtio_net_ops = {
+	.name = "virtio-net",
+	.device_id = VIRTIO_ID_NET,
+	.nr_queues = 2,
+	.notify = virtio_net_notify,
+	.reset = virtio_net_reset,
+};
+
+void virtio_net_device(struct virtio_net *n, struct virtio_mmio *t, struct virtio_device *out)
+{
+	n->t = t;
+	*out = (struct virtio_device){
+		.ops = &virtio_net_ops,
+		.ctx = n,
+		.features = n->has_mac ? 1ULL << VIRTIO_NET_F_MAC : 0,
+		.config = &n->config,
+		.config_size = sizeof(n->config.mac),
+	};
+}
+
+int virtio_net_watch(struct virtio_net *n, struct iothread *io)
+{
+	int ret;
+
+	n->tap_handler = (struct io_handler){ .ready = virtio_net_tap_ready, .ctx = n };
+	n->kick_handler = (struct io_handler){ .ready = virtio_net_kick_ready, .ctx = n };
+	/* Edge-triggered: the tap is read until empty, or until the driver has no buffer. */
+	ret = iothread_watch(io, n->tap_fd, EPOLLIN | EPOLLET, &n->tap_handler);
+	if (!ret)
+		ret = iothread_watch(io, n->rx_kick_efd, EPOLLIN, &n->kick_handler);
+	return ret;
+}
