@@ -26,6 +26,9 @@ BOOT_TIMER_RE = re.compile(rb"boot-timer: guest first instruction after (\d+) us
 PVM_ADDED_RE = re.compile(rb"added to the kernel command line: (.*?) \(--no-pvm")
 GUEST_READY = b"bench-guest: idle"
 RUN_INIT = b"Run /init as init process"
+KVM_INTERNAL_ERROR = b"KVM internal error"
+# QEMU's register dump marks the byte at RIP: "Code=... <cc> 90 90 ...".
+QEMU_CODE_RE = re.compile(rb"Code=[^<\n]*<([0-9a-f]{2})>((?: [0-9a-f]{2}){0,3})")
 PRINTK_TIME_RE = re.compile(rb"\[\s*(\d+\.\d+)\][^\n]*Run /init as init process")
 # microvm's own default command line (microvm --help); QEMU gets it too, plus
 # whatever microvm adds on a PVM host, so both guests see the same one.
@@ -83,12 +86,13 @@ class Run:
                 self.err += data
         return True
 
-    def wait_for(self, pattern, timeout):
-        """Until pattern appears on the serial output; False on timeout or EOF."""
+    def wait_for(self, pattern, timeout, stop_on_err=None):
+        """Until pattern appears on the serial output; False on timeout, EOF, or when
+        stop_on_err appears on stderr."""
         deadline = time.monotonic() + timeout
         while pattern not in self.out:
             left = deadline - time.monotonic()
-            if left <= 0 or not self.pump(left):
+            if left <= 0 or not self.pump(left) or (stop_on_err and stop_on_err in self.err):
                 return False
         self.match_ms = now_ms() - self.t0
         return True
@@ -303,24 +307,34 @@ class Bench:
         """One QEMU attempt with a short timeout; the reason when it cannot reach /init."""
         cmdline = (MICROVM_DEFAULT_CMDLINE + " " + pvm_added).strip()
         r = Run(self.qemu(path, extra=("-initrd", self.a.initramfs, "-append", cmdline)))
-        ok = r.wait_for(RUN_INIT, self.a.qemu_linux_timeout)
+        ok = r.wait_for(RUN_INIT, self.a.qemu_linux_timeout, stop_on_err=KVM_INTERNAL_ERROR)
+        t = (now_ms() - r.t0) / 1000
         if ok:
             r.stop()
             log("linux: QEMU reached /init in %.1f s" % (r.match_ms / 1000))
             return {"wall_s": round(r.match_ms / 1000, 2), "cmdline": cmdline}
-        alive = r.proc.poll() is None
-        if alive:
-            r.stop()
-        else:
+        # After a KVM internal error QEMU stops the guest but keeps running.
+        time.sleep(0.5)   # the rest of its register dump
+        exited = r.proc.poll() is not None
+        if exited:
             r.finish(5)
-        if alive:
-            why = "no `Run /init` within %d s (still running)" % self.a.qemu_linux_timeout
         else:
-            why = "exited %d after %.1f s: %s" % (r.proc.returncode, r.exit_ms / 1000,
-                                                 first_error(r.err))
+            r.stop()
+        m = QEMU_CODE_RE.search(r.err)
+        if KVM_INTERNAL_ERROR in r.err:
+            why = "KVM emulation failure after %.0f s" % t
+            if m:
+                insn = (m.group(1) + m.group(2)).decode()
+                why += " at the instruction bytes %s%s" % (
+                    insn, " (int3)" if insn.startswith("cc") else "")
+        elif exited:
+            why = "exited %d after %.0f s: %s" % (r.proc.returncode, t, last_line(r.err))
+        else:
+            why = "no `Run /init` within %d s" % self.a.qemu_linux_timeout
         why += "; last serial line: %s" % (last_line(r.out) or "(none)")
         log("linux: QEMU: " + why)
-        return {"error": why, "cmdline": cmdline}
+        return {"error": why, "cmdline": cmdline, "stderr_tail": r.err.decode(
+            errors="replace")[-2000:]}
 
     # --- memory ------------------------------------------------------------------
 
@@ -492,14 +506,6 @@ def last_line(data):
     return lines[-1].strip() if lines else ""
 
 
-def first_error(data):
-    """The first stderr line that says what went wrong, else the last one."""
-    for line in data.decode(errors="replace").splitlines():
-        if "error" in line.lower():
-            return line.strip()
-    return last_line(data)
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--microvm", required=True)
@@ -514,7 +520,7 @@ def main():
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--linux-runs", type=int, default=1)
     p.add_argument("--linux-timeout", type=int, default=600)
-    p.add_argument("--qemu-linux-timeout", type=int, default=60)
+    p.add_argument("--qemu-linux-timeout", type=int, default=120)
     p.add_argument("--mem-runs", type=int, default=5)
     p.add_argument("--loader-iterations", type=int, default=50)
     p.add_argument("--density", type=int, default=50)

@@ -161,7 +161,7 @@ for cap in CapInh CapPrm CapEff CapBnd CapAmb; do
     check "$cap is empty" [ "$(status_of $cap)" = 0000000000000000 ]
 done
 check "NoNewPrivs 1" [ "$(status_of NoNewPrivs)" = 1 ]
-ok "Seccomp 2 # SKIP the VMM installs its filters itself; checked once microvm --print-seccomp exists"
+check "Seccomp 0 in the stand-in: the jailer itself installs no filter" [ "$(status_of Seccomp)" = 0 ]
 for ns in mnt ipc uts; do
     check "its $ns namespace is not the host's" ns_differs $ns
 done
@@ -196,6 +196,51 @@ check "the jail root is read-only to it" said "create / Read-only file system"
 probe_finish
 check "the jailer's exit status is the VMM's (7)" [ "$rc" -eq 7 ]
 check "the jail stays after the VMM ends (no --cleanup)" [ -f "$base/jail_probe/p1/root/jail_probe" ]
+
+# The real VMM, jailed and running (a guest that spins until stopped): the same state,
+# plus the seccomp filters it installs itself on every thread.
+if [ "$sanitize" != none ]; then
+    ok "a running jailed VMM # SKIP the sanitizer runtime needs /proc, which a jail lacks"
+else
+    python3 "$(dirname "$0")/mkguest.py" "$kdir/spin.elf" spin
+    "$jailer" --id spin1 --chroot-base-dir "$base" --exec-file "$microvm" -- --kernel "$kdir/spin.elf" --vcpus 2 \
+        </dev/null >"$tap_tmp/sout" 2>"$tap_tmp/serr" &
+    vpid=$!
+    n=0
+    until [ "$(grep -l '^Seccomp:[[:space:]]*2$' /proc/$vpid/task/*/status 2>/dev/null | wc -l)" -ge 3 ] || [ $n -gt 100 ]; do
+        n=$((n + 1))
+        sleep 0.1
+    done
+    threads=$(ls /proc/$vpid/task | wc -l)
+    check "running jailed VMM: all $threads threads have Seccomp 2" sh -c "[ $threads -ge 3 ] &&
+        [ \$(grep -l '^Seccomp:[[:space:]]*2\$' /proc/$vpid/task/*/status | wc -l) -eq $threads ]"
+    check "running jailed VMM: uid and gid 65534" sh -c "
+        [ \"\$(awk '/^Uid:/ { print \$2, \$3, \$4, \$5 }' /proc/$vpid/status)\" = '65534 65534 65534 65534' ] &&
+        [ \"\$(awk '/^Gid:/ { print \$2, \$3, \$4, \$5 }' /proc/$vpid/status)\" = '65534 65534 65534 65534' ]"
+    for cap in CapPrm CapEff CapBnd CapAmb; do
+        check "running jailed VMM: $cap is empty" [ "$(status_of $cap)" = 0000000000000000 ]
+    done
+    check "running jailed VMM: NoNewPrivs 1" [ "$(status_of NoNewPrivs)" = 1 ]
+    for ns in mnt ipc uts; do
+        check "running jailed VMM: its $ns namespace is not the host's" ns_differs $ns
+    done
+    check "running jailed VMM: its root directory is the jail" \
+        [ "$(stat -L -c %d:%i "/proc/$vpid/root")" = "$(stat -c %d:%i "$base/microvm/spin1/root")" ]
+    # Beyond stdio, only what the VMM opened itself: KVM, its vCPUs, eventfds, signalfd, epoll.
+    only_own_fds() {
+        for fd in /proc/$vpid/fd/*; do
+            [ "${fd##*/}" -le 2 ] && continue
+            case $(readlink "$fd") in /dev/kvm | anon_inode:*) ;; *) return 1 ;; esac
+        done
+    }
+    check "running jailed VMM: every fd above 2 is the VMM's own" only_own_fds
+    kill -TERM $vpid
+    set +e
+    wait $vpid
+    rc=$?
+    set -e
+    check "running jailed VMM: SIGTERM ends it with status 0" [ "$rc" -eq 0 ]
+fi
 
 probe_start p2 --new-pid-ns --uid 1234 --gid 4321 --resource-limit fsize=1048576 \
     --resource-limit no-file=64 --exec-file "$probe" -- --exit 5
