@@ -211,6 +211,9 @@ static void virtio_mmio_set_status(struct virtio_mmio *t, uint32_t val)
 		set &= ~VIRTIO_CONFIG_S_DRIVER_OK;
 	}
 	t->status = old | set;
+	if (set & VIRTIO_CONFIG_S_DRIVER_OK)
+		log_debug("%s at 0x%llx (IRQ %u): driver ready, features 0x%llx", t->dev.ops->name,
+			  (unsigned long long)t->base, t->irq.gsi, (unsigned long long)t->driver_features);
 }
 
 static void virtio_mmio_set_ready(struct virtio_mmio *t, struct virtq *q, uint32_t val)

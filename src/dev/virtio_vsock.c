@@ -501,6 +501,8 @@ static uint32_t vsock_tx_packet(void *ctx, const struct virtq_chain *ch)
 			vsock_conn_reset(c);
 		break;
 	case VIRTIO_VSOCK_OP_RST:
+		log_debug("virtio-vsock: the guest reset connection %u:%u (guest port:host port)",
+			  c->guest_port, c->host_port);
 		vsock_conn_free(c);
 		break;
 	case VIRTIO_VSOCK_OP_SHUTDOWN:

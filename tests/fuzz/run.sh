@@ -16,7 +16,7 @@
 #   FUZZ_TIMEOUT_MS  per-input time limit, default 1000: longer is a hang
 #
 # The harnesses are built in build-fuzz-afl/ (CC=afl-clang-fast, or AFL_CC)
-# or build-fuzz-libfuzzer/ (CC=clang) with -Dfuzz=... -Dtests=false -Dwerror=false.
+# or build-fuzz-libfuzzer/ (CC=clang) with -Dfuzz=... -Dtests=false.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -43,8 +43,7 @@ case $fuzzer in
 esac
 build=$repo/build-fuzz-$fuzzer
 if [[ ! -f $build/build.ninja ]]; then
-    # Warnings are the gcc and clang builds' job; a fuzzing campaign does not stop for one.
-    CC=$cc meson setup "$build" "$repo" -Dfuzz="$fuzzer" -Dtests=false -Dwerror=false >/dev/null
+    CC=$cc meson setup "$build" "$repo" -Dfuzz="$fuzzer" -Dtests=false >/dev/null
 fi
 ninja -C "$build" "tests/fuzz/fuzz-$target" >/dev/null
 bin=$build/tests/fuzz/fuzz-$target

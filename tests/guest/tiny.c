@@ -1,7 +1,8 @@
 /*
  * The tiny test guest: a freestanding x86-64 "kernel" that reports, one
  * `key: value` line per fact on COM1, what the VMM gave it (CPU mode, GDT,
- * zero page, e820 map, command line, initrd, MP table, secondary CPUs), then
+ * zero page, e820 map, command line, initrd, MP table, secondary CPUs), with
+ * tiny.virtio=1 drives the virtio-mmio devices on its command line, then
  * resets through the i8042. The line format is documented in README.md;
  * integration tests grep for it, so keep it stable.
  *

@@ -27,7 +27,7 @@ cleanup() {
     # A daemonized probe or monitor may outlive a failed test: end it (if that pid is
     # still one of ours) before removing its jail.
     for pid in $daemons; do
-        grep -qE 'jail_probe|jailer' "/proc/$pid/cmdline" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+        grep -qE 'jail_probe|jailer|microvm' "/proc/$pid/cmdline" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
     done
     [ -n "$cgmount" ] && [ -d "$cgmount/$cgparent" ] &&
         find "$cgmount/$cgparent" -depth -type d -exec rmdir {} + 2>/dev/null || true
@@ -206,6 +206,7 @@ else
     "$jailer" --id spin1 --chroot-base-dir "$base" --exec-file "$microvm" -- --kernel "$kdir/spin.elf" --vcpus 2 \
         </dev/null >"$tap_tmp/sout" 2>"$tap_tmp/serr" &
     vpid=$!
+    daemons="$daemons $vpid"
     n=0
     until [ "$(grep -l '^Seccomp:[[:space:]]*2$' /proc/$vpid/task/*/status 2>/dev/null | wc -l)" -ge 3 ] || [ $n -gt 100 ]; do
         n=$((n + 1))

@@ -25,6 +25,8 @@ cmdline="console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1 i8042.noaux i80
 start=$(date +%s)
 run "$microvm" --kernel "$kernel" --initrd "$tap_tmp/initramfs.cpio" --mem 128 --cmdline "$cmdline"
 took=$(( $(date +%s) - start ))
+# The kernel's console ends its lines with CR LF.
+tr -d '\r' <"$tap_tmp/out" >"$tap_tmp/out.lf" && mv "$tap_tmp/out.lf" "$tap_tmp/out"
 echo "# $format: VMM exit after $took s wall, status $rc"
 run_init=$(sed -n 's/^\[ *\([0-9.]*\)\] Run \/init as init process$/\1/p' "$tap_tmp/out" | head -n 1)
 echo "# $format: 'Run /init as init process' at ${run_init:-never} s guest time"

@@ -341,6 +341,23 @@ static void args_flags(void **state)
 	assert_int_equal(parse(&a, (int)ARRAY_SIZE(no_vmm), no_vmm), JAILER_ARGS_EXIT_USAGE);
 }
 
+/*
+ * Found by fuzz_jailer_args ("-hP"): a parse that stops inside a short-option
+ * cluster must not leave glibc's getopt in it, where the next parse, of
+ * another vector, would go on with the 'P' (optind = 1 did; 0 resets it).
+ */
+static void args_reparse_after_cluster(void **state)
+{
+	(void)state;
+	struct jailer_args a;
+	const char *cluster[] = { "jailer", "-xP" };
+	const char *valid[] = { "jailer", "--id", "x", "--", "vmm" };
+
+	assert_int_equal(parse(&a, (int)ARRAY_SIZE(cluster), cluster), JAILER_ARGS_EXIT_USAGE);
+	assert_int_equal(parse(&a, (int)ARRAY_SIZE(valid), valid), JAILER_ARGS_OK);
+	assert_string_equal(a.id, "x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +370,7 @@ int main(void)
 		cmocka_unit_test(vmm_args_splice),
 		cmocka_unit_test(jail_paths),
 		cmocka_unit_test(args_flags),
+		cmocka_unit_test(args_reparse_after_cluster),
 	};
 
 	return cmocka_run_group_tests_name("jailer", tests, NULL, NULL);
