@@ -73,7 +73,7 @@ struct virtio_vsock {
 	char uds[VSOCK_UDS_MAX + 1];
 	int listen_fd;
 	int kick_efd;                 /* the driver notified a queue */
-	bool reset_pending;           /* the driver reset the device: drop every connection */
+	bool reset_pending;           /* the driver reset the device: drop what it knew of */
 	struct iothread *io;
 	struct virtio_mmio *t;
 	struct io_handler listen_handler, kick_handler;

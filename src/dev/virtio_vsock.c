@@ -628,8 +628,14 @@ static void vsock_kick_ready(void *ctx, uint32_t events)
 		vsock_host_error(v, "eventfd read", errno);
 	virtio_mmio_lock(v->t);
 	if (v->reset_pending) {
-		for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++)
-			vsock_conn_free(&v->conns[i]);
+		/* Connections the guest knew of are gone; host ones it has not heard of yet wait. */
+		for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++) {
+			struct vsock_conn *c = &v->conns[i];
+
+			if (c->state != VSOCK_CONNECT_LINE &&
+			    !(c->state == VSOCK_REQUESTED && (c->owed & VSOCK_OWE_REQUEST)))
+				vsock_conn_free(c);
+		}
 		v->nr_orphans = 0;
 		v->reset_pending = false;
 	}

@@ -43,10 +43,13 @@ netns="" net_args=""
 if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null; then
     netns=microvm-linux-$$
     trap 'ip netns del "$netns" 2>/dev/null || true; rm -rf "$tap_tmp"' EXIT
-    ip netns add "$netns"
-    ip netns exec "$netns" ip tuntap add dev mvtap0 mode tap
-    ip netns exec "$netns" ip link set mvtap0 up
-    net_args="--net tap=mvtap0"
+    if ip netns add "$netns" && ip netns exec "$netns" ip tuntap add dev mvtap0 mode tap &&
+        ip netns exec "$netns" ip link set mvtap0 up; then
+        net_args="--net tap=mvtap0"
+    else
+        ip netns del "$netns" 2>/dev/null || true
+        netns=""
+    fi
 fi
 
 cmdline="console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.dumbkbd root=/dev/vda ro rootfstype=ext4"
@@ -79,7 +82,7 @@ if [ -n "$netns" ]; then
         grep -q "virtio-net at 0xd0001000 (IRQ 6): driver ready" "$tap_tmp/err"
     rng=0xd0002000 vsock=0xd0003000
 else
-    echo "# not root: no virtio-net device"
+    echo "# no virtio-net device: needs root, ip(8) and a tap device in a new network namespace"
     rng=0xd0001000 vsock=0xd0002000
 fi
 check "virtio-rng: the driver set DRIVER_OK" grep -q "virtio-rng at $rng (IRQ [0-9]*): driver ready" "$tap_tmp/err"

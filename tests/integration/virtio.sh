@@ -110,9 +110,12 @@ fi
 ns=microvm-virtio-$$
 cleanup_ns() { ip netns del "$ns" 2>/dev/null || true; rm -rf "$tap_tmp"; }
 trap cleanup_ns EXIT
-ip netns add "$ns"
-ip netns exec "$ns" ip tuntap add dev mvtap0 mode tap
-ip netns exec "$ns" ip link set mvtap0 up
+if ! { ip netns add "$ns" && ip netns exec "$ns" ip tuntap add dev mvtap0 mode tap &&
+       ip netns exec "$ns" ip link set mvtap0 up; }; then
+    echo "# skipping the virtio-net test: cannot make a network namespace with a tap device"
+    tap_done
+    exit $?
+fi
 ip netns exec "$ns" python3 "$here/tap-peer.py" mvtap0 "$tap_tmp/peer" 60 &
 peer=$!
 sleep 0.5

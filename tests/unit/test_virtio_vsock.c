@@ -418,6 +418,26 @@ static void no_buffers_then_reset(void **state)
 	close(fd2);
 }
 
+static void host_before_driver(void **state)
+{
+	struct fixture *f = *state;
+	struct virtio_vsock_hdr hdr;
+	char buf[64];
+	int fd;
+
+	/* The host connects while the guest's driver is not up yet, as Linux resets the device. */
+	fd = host_connect(f, "CONNECT 1234\n");
+	vd_write32(&f->v, VIRTIO_MMIO_STATUS, 0);
+	settle(f);
+	start(f, 2);
+	expect_pkt(f, VIRTIO_VSOCK_OP_REQUEST, &hdr, buf);
+	assert_int_equal(hdr.dst_port, 1234);
+	/* Nobody listens on guest port 1234: the guest refuses, the host is hung up on. */
+	send_pkt(f, CID, VIRTIO_VSOCK_OP_RST, 1234, hdr.src_port, NULL, 0, 0, 0, 0);
+	assert_int_equal(host_read(fd, buf, sizeof(buf)), 0);
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +448,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(guest_initiated, setup, teardown),
 		cmocka_unit_test_setup_teardown(strangers_and_bad_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_buffers_then_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(host_before_driver, setup, teardown),
 	};
 
 	/* A host socket that closed must give EPIPE, not kill the test (vm_run does the same). */
