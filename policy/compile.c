@@ -62,15 +62,22 @@ static void parse_into(const char *file, struct policy *p, bool extra_file)
 		fail(d.msg);
 	fclose(f);
 	for (unsigned int i = 0; i < extra.nr_rules; i++) {
+		const struct policy_rule *r = &extra.rules[i];
 		bool known = false;
 
-		for (unsigned int j = 0; extra_file && j < p->nr_rules; j++)
-			known = known || same_rule(&extra.rules[i], &p->rules[j]);
+		for (unsigned int j = 0; extra_file && j < p->nr_rules;) {
+			known = known || same_rule(r, &p->rules[j]);
+			/* An extra file's unconditional rule replaces the thread's conditional ones. */
+			if (r->nr_conds == 0 && p->rules[j].nr_conds > 0 && strcmp(r->syscall, p->rules[j].syscall) == 0)
+				p->rules[j] = p->rules[--p->nr_rules];
+			else
+				j++;
+		}
 		if (known)
 			continue;
 		if (p->nr_rules == POLICY_MAX_RULES)
 			fail("too many rules in total");
-		p->rules[p->nr_rules++] = extra.rules[i];
+		p->rules[p->nr_rules++] = *r;
 	}
 }
 
