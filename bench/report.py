@@ -4,10 +4,12 @@ PNG chart. Usage: report.py RESULTS.json [--markdown OUT.md] [--png OUT.png]
 """
 import argparse
 import json
+import textwrap
 
 TARGET_LAUNCH_RATIO = 5.0     # launch to first instruction at least 5x faster than QEMU
 TARGET_OVERHEAD_MIB = 2.0     # VMM overhead under 2 MiB
 TARGET_LOADER_RATIO = 1.5     # loader within 1.5x of cat
+CELL_WIDTH = 44               # terminal table: wrap longer cells
 
 
 def ms(s):
@@ -52,7 +54,8 @@ def linux_rows(r):
         m = img["microvm"]
         if m.get("wall_s_stats"):
             w = m["wall_s_stats"]
-            ours = "%.1f s median of %d (%.1f-%.1f)" % (w["median"], w["n"], w["min"], w["max"])
+            ours = ("%.1f s (1 run)" % w["median"] if w["n"] == 1 else
+                    "%.1f s median of %d (%.1f-%.1f)" % (w["median"], w["n"], w["min"], w["max"]))
             if m.get("guest_s_stats"):
                 ours += "; guest clock %.1f s" % m["guest_s_stats"]["median"]
         else:
@@ -144,11 +147,15 @@ def header_lines(r):
 
 
 def text_table(r):
-    rows = [HEADER] + all_rows(r)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
+    """Aligned columns; cells longer than CELL_WIDTH wrap onto continuation lines."""
+    rows = [[textwrap.wrap(c, CELL_WIDTH) or [""] for c in row]
+            for row in [HEADER] + all_rows(r)]
+    widths = [max(len(line) for row in rows for line in row[i]) for i in range(len(HEADER))]
     out = header_lines(r) + [""]
     for i, row in enumerate(rows):
-        out.append("  ".join(c.ljust(widths[j]) for j, c in enumerate(row)).rstrip())
+        for k in range(max(len(cell) for cell in row)):
+            out.append("  ".join((cell[k] if k < len(cell) else "").ljust(widths[j])
+                                 for j, cell in enumerate(row)).rstrip())
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
