@@ -20,13 +20,13 @@
 #include "../unit/images.h"
 #include "boot_frame.h"
 
-/* Files up to this size are seeds as they are; bigger kernels are trimmed. */
-#define TRIM_LIMIT (64 * 1024)
+/* Room for a trimmed kernel: headers, notes and a few KiB per segment. */
+#define TRIM_MAX (64 * 1024)
 /* Per PT_LOAD: file bytes kept (more if an entry point lies further in), and bss kept after them. */
 #define TRIM_SEGMENT 0x1000
 #define TRIM_BSS 0x1000
 /* Protected-mode bytes kept from a bzImage: past the 64-bit entry at 0x200. */
-#define TRIM_BZ_KERNEL 0x2000
+#define TRIM_BZ_KERNEL 0x1000
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 
 static const char *outdir;
@@ -158,6 +158,10 @@ static void synthetic_bzimage(void)
 	b.hdr->version = 0x020c;
 	b.hdr->setup_sects = 0;
 	write_kernel("bzimage", "synthetic-2.12-short-header", b.buf, b.size);
+	/* A header longer than struct setup_header knows (a newer protocol): only what fits is read (C4). */
+	b.buf[0x201] = 0x7f;
+	b.hdr->version = 0x020f;
+	write_seed("bzimage", "synthetic-long-header", b.buf, b.size);
 	bzb_free(&b);
 
 	/* Not relocatable: decompresses at pref_address, like the tiny guest. */
@@ -332,6 +336,7 @@ static size_t trim_bzimage(const uint8_t *in, size_t size, uint8_t *out, size_t 
 	return setup_size + keep;
 }
 
+/* Every kernel is trimmed, the tiny guest too: small seeds mutate faster, and stay small as the guest grows. */
 static void external_kernel(const char *path)
 {
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -345,7 +350,7 @@ static void external_kernel(const char *path)
 	size = (size_t)ftell(f);
 	rewind(f);
 	in = malloc(size ? size : 1);
-	out = malloc(TRIM_LIMIT);
+	out = malloc(TRIM_MAX);
 	if (!in || !out || fread(in, 1, size, f) != size)
 		die_errno(path);
 	fclose(f);
@@ -354,14 +359,9 @@ static void external_kernel(const char *path)
 		fprintf(stderr, "fuzz-seeds: %s: neither an ELF vmlinux nor a bzImage\n", path);
 		exit(1);
 	}
-	if (size <= TRIM_LIMIT) {
-		memcpy(out, in, size);
-		n = size;
-	} else {
-		n = is_elf ? trim_elf(in, size, out, TRIM_LIMIT) : trim_bzimage(in, size, out, TRIM_LIMIT);
-	}
+	n = is_elf ? trim_elf(in, size, out, TRIM_MAX) : trim_bzimage(in, size, out, TRIM_MAX);
 	if (n == 0) {
-		fprintf(stderr, "fuzz-seeds: %s: cannot be trimmed below %d bytes\n", path, TRIM_LIMIT);
+		fprintf(stderr, "fuzz-seeds: %s: cannot be trimmed below %d bytes\n", path, TRIM_MAX);
 		exit(1);
 	}
 	write_kernel(is_elf ? "elf" : "bzimage", name, out, n);
