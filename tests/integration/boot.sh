@@ -2,9 +2,9 @@
 # Boots the tiny test guest in both formats with 1 and 4 vCPUs and checks what
 # it reports; then the exit paths: reset, triple fault, emulation failure,
 # SIGTERM, the terminal mode, and the seccomp filters of a running VM.
-# Usage: boot.sh MICROVM TINY_ELF TINY_BZIMAGE
+# Usage: boot.sh MICROVM TINY_ELF TINY_BZIMAGE FILTER_FILE
 set -eu
-microvm=$1 tiny_elf=$2 tiny_bz=$3
+microvm=$1 tiny_elf=$2 tiny_bz=$3 filters=$4
 here=$(dirname "$0")
 . "$here/tap.sh"
 
@@ -91,6 +91,23 @@ for thread in vmm vcpu; do
     check "forbidden $syscall in the $thread thread: killed with 148 and a named log line" sh -c "[ $rc -eq 148 ] &&
         grep -q 'seccomp: thread $thread made forbidden syscall $syscall ([0-9]*, args 0x' '$tap_tmp/err'"
 done
+
+# Filters from a file made by seccomp-compile --binary, instead of the built-in ones.
+run "$microvm" --kernel "$tiny_elf" --vcpus 2 --seccomp-policy "$filters"
+check "--seccomp-policy FILE: boots under the file's filters" sh -c "[ $rc -eq 0 ] && grep -q 'tiny: done' '$tap_tmp/out'"
+run "$microvm" --seccomp-policy "$filters" --print-seccomp
+check "--seccomp-policy FILE --print-seccomp names the file's filters" sh -c "[ $rc -eq 0 ] &&
+    grep -q '^thread vmm: [0-9]* BPF instructions from ' '$tap_tmp/out' && grep -q '^thread vcpu: ' '$tap_tmp/out'"
+run "$microvm" --kernel "$tap_tmp/spin.elf" --seccomp-policy "$filters" --debug-seccomp-violation vcpu
+check "--seccomp-policy FILE: a forbidden syscall still kills with 148" sh -c "[ $rc -eq 148 ] &&
+    grep -q 'thread vcpu made forbidden syscall openat' '$tap_tmp/err'"
+head -c 100 "$filters" >"$tap_tmp/short.bin"
+run "$microvm" --kernel "$tiny_elf" --seccomp-policy "$tap_tmp/short.bin"
+check "--seccomp-policy with a truncated file: one clear error before anything runs" sh -c "[ $rc -eq 1 ] &&
+    [ \$(wc -l <'$tap_tmp/err') -eq 1 ] && grep -q 'short.bin: filter 0 field nr_insns' '$tap_tmp/err' && [ ! -s '$tap_tmp/out' ]"
+run "$microvm" --kernel "$tiny_elf" --seccomp-policy "$tiny_elf"
+check "--seccomp-policy with a file that is not a filter file: one clear error" sh -c "[ $rc -eq 1 ] &&
+    grep -q 'field magic at offset 0: not a seccomp-compile --binary file' '$tap_tmp/err'"
 
 # Without filters a sanitizer build can check for leaks at exit: there must be none.
 run env ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 "$microvm" --kernel "$tiny_elf" --vcpus 2 --no-seccomp

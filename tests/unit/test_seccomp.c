@@ -16,6 +16,7 @@
 
 #include "microvm/sandbox.h"
 #include "microvm/seccomp_filters.h"
+#include "sandbox/filter_file.h"
 
 /* Run in a child with the filter of `kind` installed; returns the child's exit status, 
  * or 1000 + signal when it was killed, and the first stderr line in err. */
@@ -169,12 +170,73 @@ static void smaller_than_firecracker(void **state)
 	}
 }
 
+/* A filter file as seccomp-compile --binary writes it, from the built-in filters. */
+static size_t filter_file_build(uint8_t *buf, size_t cap)
+{
+	struct seccomp_file_header h = { .version = SECCOMP_FILE_VERSION,
+					 .count = (uint32_t)seccomp_builtin_filter_count };
+	size_t off = sizeof(h);
+
+	memcpy(h.magic, SECCOMP_FILE_MAGIC, sizeof(h.magic));
+	memcpy(buf, &h, sizeof(h));
+	for (size_t k = 0; k < seccomp_builtin_filter_count; k++) {
+		struct seccomp_file_entry e = { .nr_insns = (uint32_t)seccomp_builtin_filters[k].len };
+		size_t bytes = e.nr_insns * sizeof(struct sock_filter);
+
+		snprintf(e.thread, sizeof(e.thread), "%s", seccomp_builtin_filters[k].thread);
+		assert_true(off + sizeof(e) + bytes <= cap);
+		memcpy(buf + off, &e, sizeof(e));
+		memcpy(buf + off + sizeof(e), seccomp_builtin_filters[k].insns, bytes);
+		off += sizeof(e) + bytes;
+	}
+	return off;
+}
+
+static void filter_file_parse(void **state)
+{
+	(void)state;
+	static uint8_t buf[64 * 1024];
+	static struct seccomp_file f;
+	size_t size = filter_file_build(buf, sizeof(buf));
+	struct diag d;
+
+	assert_int_equal(seccomp_file_parse(buf, size, "f.bin", &f, &d), 0);
+	assert_int_equal(f.count, seccomp_builtin_filter_count);
+	assert_string_equal(f.filters[0].thread, seccomp_builtin_filters[0].thread);
+	assert_memory_equal(f.filters[0].insns, seccomp_builtin_filters[0].insns,
+			    f.filters[0].len * sizeof(struct sock_filter));
+	/* Every truncation, and a trailing byte, is refused with the file named. */
+	for (size_t len = 0; len < size; len++) {
+		assert_int_not_equal(seccomp_file_parse(buf, len, "f.bin", &f, &d), 0);
+		assert_non_null(strstr(d.msg, "f.bin: "));
+	}
+	assert_int_not_equal(seccomp_file_parse(buf, size + 1, "f.bin", &f, &d), 0);
+	assert_non_null(strstr(d.msg, "trailing"));
+	/* A count past the limit, a name without NUL or with other bytes, a repeated name, a huge length. */
+	buf[12] = SECCOMP_FILE_MAX_FILTERS + 1;
+	assert_int_not_equal(seccomp_file_parse(buf, size, "f.bin", &f, &d), 0);
+	buf[12] = (uint8_t)seccomp_builtin_filter_count;
+	memset(buf + 16, 'a', 16);
+	assert_int_not_equal(seccomp_file_parse(buf, size, "f.bin", &f, &d), 0);
+	memcpy(buf + 16, "VMM\0", 4);
+	assert_int_not_equal(seccomp_file_parse(buf, size, "f.bin", &f, &d), 0);
+	filter_file_build(buf, sizeof(buf));
+	memcpy(buf + 16 + 20 + seccomp_builtin_filters[0].len * 8, buf + 16, 16);
+	assert_int_not_equal(seccomp_file_parse(buf, size, "f.bin", &f, &d), 0);
+	assert_non_null(strstr(d.msg, "given twice"));
+	filter_file_build(buf, sizeof(buf));
+	memset(buf + 32, 0xff, 4);
+	assert_int_not_equal(seccomp_file_parse(buf, size, "f.bin", &f, &d), 0);
+	assert_non_null(strstr(d.msg, "nr_insns"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(argument_rules),
 		cmocka_unit_test(forbidden_syscalls_kill_and_name),
 		cmocka_unit_test(smaller_than_firecracker),
+		cmocka_unit_test(filter_file_parse),
 	};
 
 	return cmocka_run_group_tests_name("seccomp", tests, NULL, NULL);
