@@ -208,6 +208,9 @@ enum jailer_args_result jailer_args_parse(struct jailer_args *a, int argc, char 
 			return jailer_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		case '?':
 		default:
+			/* Inside a cluster (-xy) the bad letter is in optopt, not the whole word. */
+			if (optopt)
+				return jailer_usage_error("unknown option '-%c'", optopt);
 			return jailer_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}

@@ -390,6 +390,9 @@ enum config_result config_parse(struct microvm_config *cfg, int argc, char **arg
 			return config_usage_error("option '%s' needs an argument", argv[optind - 1]);
 		case '?':
 		default:
+			/* Inside a cluster (-xy) the bad letter is in optopt, not the whole word. */
+			if (optopt)
+				return config_usage_error("unknown option '-%c'", optopt);
 			return config_usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}

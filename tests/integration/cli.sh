@@ -24,7 +24,12 @@ for prog in "$microvm" "$jailer"; do
     run "$prog" --no-such-option
     check "$name: unknown option exits 2 with error and hint" sh -c \
         "[ $rc -eq 2 ] && [ \$(wc -l <'$tap_tmp/err') -eq 2 ] && grep -q \"unknown option '--no-such-option'\" '$tap_tmp/err' && grep -q -- \"--help\" '$tap_tmp/err'"
+    run "$prog" -x
+    check "$name: an unknown short option is named" usage_error "unknown option '-x'"
 done
+
+run "$microvm" -vx
+check "microvm: the unknown letter in a cluster is named" usage_error "unknown option '-x'"
 
 run "$microvm" --kernel "$tiny_elf" --check
 check "--check on the tiny ELF" sh -c "[ $rc -eq 0 ] && grep -q 'ELF vmlinux' '$tap_tmp/out' && grep -q 'entry 0x100200' '$tap_tmp/out'"
