@@ -8,10 +8,7 @@ microvm=$1 tiny_elf=$2 tiny_bz=$3 filters=$4
 here=$(dirname "$0")
 . "$here/tap.sh"
 
-if [ ! -c /dev/kvm ]; then
-    echo "1..0 # SKIP /dev/kvm is absent: no KVM on this machine, the boot tests cannot run"
-    exit 0
-fi
+skip_all_unless_kvm "the boot tests cannot run"
 
 head -c 10000 /dev/urandom >"$tap_tmp/initrd"
 initrd_fnv=$(python3 -c '

@@ -20,10 +20,7 @@ if [ -z "$kernel" ]; then
     echo "1..0 # SKIP MICROVM_TEST_BZIMAGE not set: run scripts/test, which builds the Linux test kernel"
     exit 0
 fi
-if [ ! -c /dev/kvm ]; then
-    echo "1..0 # SKIP /dev/kvm is absent: no KVM on this machine, Linux cannot boot"
-    exit 0
-fi
+skip_all_unless_kvm "Linux cannot boot"
 if ! command -v mkfs.ext4 >/dev/null; then
     echo "1..0 # SKIP mkfs.ext4 (e2fsprogs) is missing: scripts/setup installs it"
     exit 0

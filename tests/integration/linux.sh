@@ -15,10 +15,7 @@ if [ -z "$kernel" ]; then
     echo "1..0 # SKIP MICROVM_TEST_BZIMAGE/VMLINUX not set: run scripts/test, which builds the Linux test kernel"
     exit 0
 fi
-if [ ! -c /dev/kvm ]; then
-    echo "1..0 # SKIP /dev/kvm is absent: no KVM on this machine, Linux cannot boot"
-    exit 0
-fi
+skip_all_unless_kvm "Linux cannot boot"
 
 python3 "$here/tiny-initramfs.py" "$tap_tmp/initramfs.cpio"
 cmdline="console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1 i8042.noaux i8042.nomux i8042.dumbkbd microvm.test=$format"

@@ -33,6 +33,14 @@ diag_output() {
     sed 's/^/# stderr: /' "$tap_tmp/err" | head -n 40
 }
 
+# skip_all_unless_kvm WHAT: a whole-file skip, said loudly, only where /dev/kvm is absent.
+skip_all_unless_kvm() {
+    if [ ! -c /dev/kvm ]; then
+        echo "1..0 # SKIP /dev/kvm is absent: no KVM on this machine, $1"
+        exit 0
+    fi
+}
+
 tap_done() {
     echo "1..$tap_n"
     [ "$tap_failed" -eq 0 ]

@@ -10,10 +10,7 @@ microvm=$1 tiny_elf=$2 tiny_bz=$3
 here=$(dirname "$0")
 . "$here/tap.sh"
 
-if [ ! -c /dev/kvm ]; then
-    echo "1..0 # SKIP /dev/kvm is absent: no KVM on this machine, the guest cannot run"
-    exit 0
-fi
+skip_all_unless_kvm "the guest cannot run"
 
 has_line() { grep -qxF -- "$1" "$tap_tmp/out"; }
 
