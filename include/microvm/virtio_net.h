@@ -41,6 +41,13 @@ struct virtio_net {
 /* Attaches to tap device tap (created if missing and allowed); mac NULL lets the guest pick. */
 MUST_CHECK int virtio_net_open(struct virtio_net *n, const char *tap, const uint8_t *mac,
 			       struct diag *d);
+/*
+ * The device over fd, a non-blocking descriptor that reads and writes whole frames
+ * each behind a 12-byte virtio-net header (a tap as above; the fuzz harness uses a
+ * datagram socket pair). Takes fd over on success; name is for messages.
+ */
+MUST_CHECK int virtio_net_attach(struct virtio_net *n, int fd, const char *name, const uint8_t *mac,
+				 struct diag *d);
 void virtio_net_close(struct virtio_net *n);
 /* The device model to give the transport t, which it serves through. */
 void virtio_net_device(struct virtio_net *n, struct virtio_mmio *t, struct virtio_device *out);

@@ -23,14 +23,35 @@ enum { VIRTIO_NET_RXQ = 0, VIRTIO_NET_TXQ = 1 };
 
 _Static_assert(sizeof(struct virtio_net_hdr_v1) == VIRTIO_NET_HDR_LEN, "virtio-net header size");
 
-int virtio_net_open(struct virtio_net *n, const char *tap, const uint8_t *mac, struct diag *d)
+int virtio_net_attach(struct virtio_net *n, int fd, const char *name, const uint8_t *mac,
+		      struct diag *d)
 {
-	cleanup_fd int fd = -1, efd = -1;
-	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
-	int hdr_len = VIRTIO_NET_HDR_LEN;
+	cleanup_fd int efd = -1;
 
 	memset(n, 0, sizeof(*n));
 	n->tap_fd = n->rx_kick_efd = -1;
+	if (strlen(name) >= sizeof(n->tap_name))
+		return diag_fail(d, "--net tap=%s: name longer than %zu bytes", name, sizeof(n->tap_name) - 1);
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0)
+		return diag_fail_errno(d, -errno, "--net: eventfd: %s", strerror(errno));
+	memcpy(n->tap_name, name, strlen(name));
+	if (mac) {
+		memcpy(n->config.mac, mac, sizeof(n->config.mac));
+		n->has_mac = true;
+	}
+	n->tap_fd = fd;
+	n->rx_kick_efd = steal_fd(&efd);
+	return 0;
+}
+
+int virtio_net_open(struct virtio_net *n, const char *tap, const uint8_t *mac, struct diag *d)
+{
+	cleanup_fd int fd = -1;
+	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
+	int hdr_len = VIRTIO_NET_HDR_LEN;
+	int ret;
+
 	if (strlen(tap) >= sizeof(ifr.ifr_name))
 		return diag_fail(d, "--net tap=%s: name longer than %zu bytes", tap, sizeof(ifr.ifr_name) - 1);
 	fd = open(TUN_DEVICE, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -44,17 +65,10 @@ int virtio_net_open(struct virtio_net *n, const char *tap, const uint8_t *mac, s
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
 		return diag_fail_errno(d, -errno, "--net tap=%s: cannot set the virtio-net header size: %s",
 				       tap, strerror(errno));
-	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (efd < 0)
-		return diag_fail_errno(d, -errno, "--net: eventfd: %s", strerror(errno));
-	memcpy(n->tap_name, tap, strlen(tap));
-	if (mac) {
-		memcpy(n->config.mac, mac, sizeof(n->config.mac));
-		n->has_mac = true;
-	}
-	n->tap_fd = steal_fd(&fd);
-	n->rx_kick_efd = steal_fd(&efd);
-	return 0;
+	ret = virtio_net_attach(n, fd, tap, mac, d);
+	if (ret == 0)
+		fd = -1; /* the device owns it now */
+	return ret;
 }
 
 void virtio_net_close(struct virtio_net *n)

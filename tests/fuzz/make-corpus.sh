@@ -6,7 +6,9 @@
 #     trimmed to headers, notes and the first KiB of each segment, if it is
 #     built (this script never starts that long build);
 #   - any KERNEL given, trimmed the same way;
-#   - boot frames of each kernel, command lines and jailer argument vectors.
+#   - boot frames of each kernel, command lines and jailer argument vectors;
+#   - the project's seccomp policies and their compiled filter file;
+#   - virtqueues and virtio driver scripts (seeds_virtio.c).
 #
 # Usage: tests/fuzz/make-corpus.sh [--small] OUTDIR [KERNEL...]
 #   --small  leave out the Linux test kernel: how tests/fuzz/corpus, the
@@ -31,7 +33,8 @@ build=${FUZZ_SEEDS_BUILD:-$repo/build-fuzz-seeds}
 if [[ ! -f $build/build.ninja ]]; then
     meson setup "$build" "$repo" >/dev/null
 fi
-ninja -C "$build" tests/fuzz/fuzz-seeds tests/guest/tiny.elf tests/guest/tiny.bzImage >/dev/null
+ninja -C "$build" tests/fuzz/fuzz-seeds tests/guest/tiny.elf tests/guest/tiny.bzImage \
+    policy/seccomp_filters.bin >/dev/null
 
 kernels=("$build/tests/guest/tiny.elf" "$build/tests/guest/tiny.bzImage")
 if ! $small; then
@@ -48,6 +51,10 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$build/tests/fuzz/fuzz-seeds" "$tmp" "${kernels[@]}" "$@"
+# The policy parser and the filter-file parser start from the real thing.
+cp "$repo"/policy/*.policy "$tmp/policy/"
+mkdir -p "$tmp/filter_file"
+cp "$build/policy/seccomp_filters.bin" "$tmp/filter_file/builtin.bin"
 mkdir -p "$out"
 for dir in "$tmp"/*/; do
     target=$(basename "$dir")

@@ -4,7 +4,8 @@
 #
 # Usage: tests/fuzz/run.sh TARGET SECONDS
 #   TARGET is a harness tests/fuzz/fuzz_TARGET.c: elf, bzimage, boot,
-#   cmdline, jailer_args.
+#   cmdline, jailer_args, policy, filter_file, virtq, virtio_blk,
+#   virtio_net, virtio_vsock, virtio_rng.
 # Environment:
 #   FUZZER=afl|libfuzzer  default afl
 #   JOBS=N      processes (default 1). AFL++: one main instance (-M) and N-1
@@ -49,7 +50,8 @@ ninja -C "$build" "tests/fuzz/fuzz-$target" >/dev/null
 bin=$build/tests/fuzz/fuzz-$target
 
 corpus=${CORPUS:-$repo/build-fuzz-corpus}
-if [[ -z ${CORPUS-} && ! -d $corpus ]]; then
+# Made once, and again when a harness newer than it has no seeds there.
+if [[ -z ${CORPUS-} && ! -d $corpus/$target ]]; then
     "$fuzz_dir/make-corpus.sh" "$corpus"
 fi
 seeds=$corpus/$target

@@ -8,7 +8,8 @@
  * (tests/unit/images.c), shrunk; each KERNEL (ELF vmlinux or bzImage) trimmed
  * to the bytes the loader parses plus the start of its code; boot frames
  * (boot_frame.h) of those kernels with and without an initrd; command lines
- * and jailer argument vectors.
+ * and jailer argument vectors; virtqueues and virtio driver scripts
+ * (seeds_virtio.c).
  */
 #include <errno.h>
 #include <linux/elf.h>
@@ -19,6 +20,7 @@
 
 #include "../unit/images.h"
 #include "boot_frame.h"
+#include "seeds.h"
 
 /* Room for a trimmed kernel: headers, notes and a few KiB per segment. */
 #define TRIM_MAX (64 * 1024)
@@ -37,7 +39,7 @@ static void die_errno(const char *what)
 	exit(1);
 }
 
-static void write_seed(const char *target, const char *name, const void *data, size_t size)
+void write_seed(const char *target, const char *name, const void *data, size_t size)
 {
 	char path[4096];
 	FILE *f;
@@ -229,6 +231,15 @@ static void synthetic_jailer_args(void)
 }
 
 /* The Xen PVH entry of an ELF's notes, or 0. */
+/* Conditions of every form; make-corpus.sh adds the project's own policies. */
+static void synthetic_policy(void)
+{
+	static const char conds[] = "ioctl arg1 == KVM_RUN && arg0 != 3 # x\n"
+				    "mmap arg2 & PROT_EXEC|PROT_WRITE == 0 # y\n";
+
+	write_seed("policy", "conds.policy", conds, sizeof(conds) - 1);
+}
+
 static uint64_t elf_pvh_entry(const uint8_t *in, size_t size, const Elf64_Phdr *ph)
 {
 	uint64_t off = 0;
@@ -382,6 +393,9 @@ int main(int argc, char **argv)
 	synthetic_bzimage();
 	synthetic_cmdline();
 	synthetic_jailer_args();
+	synthetic_policy();
+	synthetic_virtq();
+	synthetic_virtio();
 	for (int i = 2; i < argc; i++)
 		external_kernel(argv[i]);
 	return 0;

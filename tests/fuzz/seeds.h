@@ -1,0 +1,14 @@
+/* The seed writer's pieces shared by its source files (seeds.c is the program). */
+#ifndef TESTS_FUZZ_SEEDS_H
+#define TESTS_FUZZ_SEEDS_H
+
+#include <stddef.h>
+
+/* Writes OUTDIR/target/name; exits on any error. */
+void write_seed(const char *target, const char *name, const void *data, size_t size);
+
+/* The virtqueue and virtio device harnesses' seeds (seeds_virtio.c). */
+void synthetic_virtq(void);
+void synthetic_virtio(void);
+
+#endif
