@@ -82,6 +82,8 @@ static void vsock_open(const struct virtio_script_header *h, struct virtio_mmio 
 	struct diag d;
 
 	(void)h;
+	/* An AFL++ child that crashed, or hung and was killed, left its socket behind. */
+	unlink(vsock.uds);
 	FUZZ_CHECK(virtio_vsock_open(&vsock.vs, FUZZ_VSOCK_CID, vsock.uds, &d) == 0);
 	virtio_vsock_device(&vsock.vs, t, dev);
 	FUZZ_CHECK(virtio_vsock_watch(&vsock.vs, &vsock.io) == 0);

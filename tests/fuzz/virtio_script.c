@@ -4,6 +4,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
 #include <linux/virtio_ring.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -144,6 +145,8 @@ void virtio_script_run(const struct virtio_script_device *d, const uint8_t *data
 	if (!ready) {
 		/* Guest errors are warnings: thousands a second would be the fuzzer's whole time. */
 		log_init("fuzz", getenv("FUZZ_LOG") ? LOG_DEBUG : LOG_ERROR);
+		/* As in the VMM (vm.c): a host socket closed under a device is an error, not death. */
+		signal(SIGPIPE, SIG_IGN);
 		if (d->init)
 			d->init();
 		ready = true;
