@@ -313,7 +313,8 @@ enum config_result config_parse(struct microvm_config *cfg, int argc, char **arg
 	cfg->verbosity = 0;
 
 	opterr = 0;
-	optind = 1;
+	/* 0, not 1: glibc then also forgets a position inside an earlier call's "-hv" cluster. */
+	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+:vqh", config_options, NULL)) != -1) {
 		switch (opt) {
 		case OPT_KERNEL:

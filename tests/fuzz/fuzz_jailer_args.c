@@ -9,41 +9,6 @@
 #include "args.h"
 #include "harness.h"
 
-/* Each argument ends at a NUL or at the end of the input; a final NUL starts no empty argument. */
-static char **split_argv(const uint8_t *data, size_t size, char **buf, int *argc)
-{
-	size_t count = 1;
-	char **argv;
-	int n = 0;
-
-	/* One exact-size buffer: ASan sees a read past the last argument's NUL. */
-	*buf = malloc(size + 1);
-	FUZZ_CHECK(*buf != NULL);
-	memcpy(*buf, data, size);
-	(*buf)[size] = '\0';
-	for (size_t i = 0; i < size; i++)
-		count += (*buf)[i] == '\0';
-	argv = calloc(count + 2, sizeof(*argv));
-	FUZZ_CHECK(argv != NULL);
-	argv[n++] = "jailer";
-	for (size_t off = 0; off < size; off += strlen(*buf + off) + 1)
-		argv[n++] = *buf + off;
-	*argc = n;
-	return argv;
-}
-
-/* p is the default value or points into one of the arguments, never into memory the parser made up. */
-static bool from_argv(const char *p, char **argv, int argc, const char *dflt)
-{
-	/* By value: string literals in two files need not be one object. */
-	if (dflt && strcmp(p, dflt) == 0)
-		return true;
-	for (int i = 1; i < argc; i++)
-		if (p >= argv[i] && p <= argv[i] + strlen(argv[i]))
-			return true;
-	return false;
-}
-
 /* Field by field: padding need not match. */
 static bool same_args(const struct jailer_args *a, const struct jailer_args *b)
 {
@@ -58,20 +23,13 @@ static bool same_args(const struct jailer_args *a, const struct jailer_args *b)
 	       a->limits.nofile == b->limits.nofile;
 }
 
-/* Usage text and errors go nowhere; fd 2 stays for sanitizer reports. */
 static enum jailer_args_result parse_quietly(struct jailer_args *a, int argc, char **argv)
 {
-	static FILE *devnull;
-	FILE *out = stdout, *err = stderr;
 	enum jailer_args_result r;
 
-	if (!devnull)
-		devnull = fopen("/dev/null", "w");
-	FUZZ_CHECK(devnull != NULL);
-	stdout = stderr = devnull;
+	fuzz_quiet(true);
 	r = jailer_args_parse(a, argc, argv);
-	stdout = out;
-	stderr = err;
+	fuzz_quiet(false);
 	return r;
 }
 
@@ -82,23 +40,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf, **argv;
 	int argc;
 
-	argv = split_argv(data, size, &buf, &argc);
+	argv = fuzz_split_argv(data, size, "jailer", &buf, &argc);
 	r = parse_quietly(&a, argc, argv);
 	if (r == JAILER_ARGS_OK) {
-		FUZZ_CHECK(a.id && jailer_id_valid(a.id) && from_argv(a.id, argv, argc, NULL));
-		FUZZ_CHECK(a.exec_file && from_argv(a.exec_file, argv, argc, NULL));
+		FUZZ_CHECK(a.id && jailer_id_valid(a.id) && fuzz_in_argv(a.id, argv, argc, NULL));
+		FUZZ_CHECK(a.exec_file && fuzz_in_argv(a.exec_file, argv, argc, NULL));
 		/* A VMM named after "--" is that whole word, and its arguments follow it. */
 		FUZZ_CHECK(!a.exec_search || a.vmm_argv[-1] == a.exec_file);
-		FUZZ_CHECK(a.chroot_base[0] && from_argv(a.chroot_base, argv, argc, JAILER_DEFAULT_CHROOT_BASE));
-		FUZZ_CHECK(!a.netns || from_argv(a.netns, argv, argc, NULL));
+		FUZZ_CHECK(a.chroot_base[0] && fuzz_in_argv(a.chroot_base, argv, argc, JAILER_DEFAULT_CHROOT_BASE));
+		FUZZ_CHECK(!a.netns || fuzz_in_argv(a.netns, argv, argc, NULL));
 		FUZZ_CHECK(!a.parent_cgroup ||
-			   (cgroup_path_valid(a.parent_cgroup) && from_argv(a.parent_cgroup, argv, argc, NULL)));
+			   (cgroup_path_valid(a.parent_cgroup) && fuzz_in_argv(a.parent_cgroup, argv, argc, NULL)));
 		/* Each cgroup setting becomes one write of one line to a file in the VM's cgroup. */
 		FUZZ_CHECK(a.n_cgroups <= CGROUP_SETTINGS_MAX);
 		for (size_t i = 0; i < a.n_cgroups; i++)
 			FUZZ_CHECK(cgroup_file_valid(a.cgroups[i].file) && a.cgroups[i].value[0] &&
 				   !strpbrk(a.cgroups[i].value, "\n\r") &&
-				   from_argv(a.cgroups[i].value, argv, argc, NULL));
+				   fuzz_in_argv(a.cgroups[i].value, argv, argc, NULL));
 		/* Root only when asked for; (uid_t)-1 means "unchanged" to setresuid(), never a target. */
 		FUZZ_CHECK(a.allow_root || (a.uid != 0 && a.gid != 0));
 		FUZZ_CHECK(a.uid != (uid_t)-1 && a.gid != (gid_t)-1);

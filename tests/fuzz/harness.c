@@ -1,5 +1,6 @@
 #include "harness.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,4 +81,53 @@ void fuzz_ram_check_writes(const struct fuzz_range *allowed, size_t n)
 	/* Cheaper than MADV_DONTNEED, which leaves the page tables for the next mincore() to walk. */
 	if (written)
 		fuzz_ram_map(ram.host);
+}
+
+char **fuzz_split_argv(const uint8_t *data, size_t size, const char *argv0, char **buf, int *argc)
+{
+	size_t count = 1;
+	char **argv;
+	int n = 0;
+
+	*buf = malloc(size + 1);
+	FUZZ_CHECK(*buf != NULL);
+	memcpy(*buf, data, size);
+	(*buf)[size] = '\0';
+	for (size_t i = 0; i < size; i++)
+		count += (*buf)[i] == '\0';
+	argv = calloc(count + 2, sizeof(*argv));
+	FUZZ_CHECK(argv != NULL);
+	argv[n++] = (char *)(uintptr_t)argv0;
+	for (size_t off = 0; off < size; off += strlen(*buf + off) + 1)
+		argv[n++] = *buf + off;
+	*argc = n;
+	return argv;
+}
+
+bool fuzz_in_argv(const char *p, char **argv, int argc, const char *dflt)
+{
+	/* By value: string literals in two files need not be one object. */
+	if (dflt && strcmp(p, dflt) == 0)
+		return true;
+	for (int i = 1; i < argc; i++)
+		if (p >= argv[i] && p <= argv[i] + strlen(argv[i]))
+			return true;
+	return false;
+}
+
+void fuzz_quiet(bool quiet)
+{
+	static FILE *devnull, *out, *err;
+
+	if (!devnull)
+		devnull = fopen("/dev/null", "w");
+	FUZZ_CHECK(devnull != NULL);
+	if (quiet) {
+		out = stdout;
+		err = stderr;
+		stdout = stderr = devnull;
+	} else {
+		stdout = out;
+		stderr = err;
+	}
 }

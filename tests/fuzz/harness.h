@@ -6,6 +6,7 @@
 #ifndef TESTS_FUZZ_HARNESS_H
 #define TESTS_FUZZ_HARNESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,5 +41,16 @@ const struct gmem *fuzz_ram(void);
  * the RAM so the next input starts from zeroes.
  */
 void fuzz_ram_check_writes(const struct fuzz_range *allowed, size_t n);
+
+/*
+ * The input split at NUL bytes as the arguments after argv0 (a final NUL starts no
+ * empty argument), NULL-terminated, in one exact-size buffer: ASan sees a read past
+ * the last one. Free *buf and the vector.
+ */
+char **fuzz_split_argv(const uint8_t *data, size_t size, const char *argv0, char **buf, int *argc);
+/* p is dflt (by value) or points into one of argv[1..argc-1]: never into memory a parser made up. */
+bool fuzz_in_argv(const char *p, char **argv, int argc, const char *dflt);
+/* true: stdout and stderr (the stdio streams, not fds 1 and 2) go to /dev/null; false: back. */
+void fuzz_quiet(bool quiet);
 
 #endif

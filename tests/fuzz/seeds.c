@@ -8,7 +8,7 @@
  * (tests/unit/images.c), shrunk; each KERNEL (ELF vmlinux or bzImage) trimmed
  * to the bytes the loader parses plus the start of its code; boot frames
  * (boot_frame.h) of those kernels with and without an initrd; command lines
- * and jailer argument vectors; virtqueues and virtio driver scripts
+ * and jailer and microvm argument vectors; virtqueues and virtio driver scripts
  * (seeds_virtio.c).
  */
 #include <errno.h>
@@ -230,6 +230,33 @@ static void synthetic_jailer_args(void)
 	}
 }
 
+static void synthetic_config(void)
+{
+	static const char *const vectors[][24] = {
+		{ "--kernel", "bzImage", "--initrd", "rootfs.cpio", "--cmdline", "console=ttyS0", NULL },
+		{ "--kernel=vmlinux", "--mem", "256", "--vcpus", "4", "--check", "--no-pvm", "-vv", NULL },
+		{ "--kernel", "k", "--drive", "path=disk.img,ro,id=root", "--drive", "path=b.img",
+		  "--net", "tap=tap0,mac=06:00:ac:10:00:02", "--rng", "--vsock", "cid=3,uds=/tmp/v.sock",
+		  NULL },
+		{ "--kernel", "k", "--seccomp-policy", "filters.bin", "-q", NULL },
+		{ "--print-seccomp", "--no-seccomp", NULL },
+		{ "--kernel", "k", "--debug-seccomp-violation", "vcpu", NULL },
+		{ "--kernel", "k", "--drive", "path=a,id=x", "--drive", "path=b,id=x", NULL },
+		{ "--kernel", "k", "--net", "tap=..", NULL },
+		{ "--kernel", "k", "--mem", "1048577", NULL },
+		/* Stops inside a short-option cluster: the next parse must not go on with the v. */
+		{ "-hv", NULL },
+		{ "--version", NULL },
+	};
+	uint8_t buf[1024];
+	char name[32];
+
+	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++) {
+		snprintf(name, sizeof(name), "argv-%zu", i);
+		write_seed("config", name, buf, join(buf, sizeof(buf), vectors[i]));
+	}
+}
+
 /* The Xen PVH entry of an ELF's notes, or 0. */
 /* Conditions of every form; make-corpus.sh adds the project's own policies. */
 static void synthetic_policy(void)
@@ -393,6 +420,7 @@ int main(int argc, char **argv)
 	synthetic_bzimage();
 	synthetic_cmdline();
 	synthetic_jailer_args();
+	synthetic_config();
 	synthetic_policy();
 	synthetic_virtq();
 	synthetic_virtio();

@@ -208,6 +208,26 @@ static void device_limits(void **state)
 	assert_int_equal(cfg.vsock.cid, 4294967294u);
 }
 
+/*
+ * Regression (found by the config fuzz harness): a parse that stopped inside a
+ * short-option cluster left getopt there, and the next parse, of another vector,
+ * went on with the cluster's next letter.
+ */
+static void reparse_after_cluster(void **state)
+{
+	struct microvm_config cfg;
+	const char *cluster[] = { "microvm", "-hv" };
+	const char *valid[] = { "microvm", "--kernel", "k" };
+
+	(void)state;
+	assert_int_equal(parse_quietly(&cfg, 2, cluster), CONFIG_EXIT_HELP);
+	assert_int_equal(parse_quietly(&cfg, 2, cluster), CONFIG_EXIT_HELP);
+	assert_int_equal(parse_quietly(&cfg, 2, cluster), CONFIG_EXIT_HELP);
+	assert_int_equal(parse(&cfg, 3, valid), CONFIG_OK);
+	assert_int_equal(cfg.verbosity, 0);
+	assert_string_equal(cfg.kernel_path, "k");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +239,7 @@ int main(void)
 		cmocka_unit_test(no_devices),
 		cmocka_unit_test(bad_devices),
 		cmocka_unit_test(device_limits),
+		cmocka_unit_test(reparse_after_cluster),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
