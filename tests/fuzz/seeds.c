@@ -9,7 +9,7 @@
  * to the bytes the loader parses plus the start of its code; boot frames
  * (boot_frame.h) of those kernels with and without an initrd; command lines
  * and jailer and microvm argument vectors; virtqueues and virtio driver scripts
- * (seeds_virtio.c).
+ * (seeds_virtio.c); guest page tables and instructions (seeds_guest.c).
  */
 #include <errno.h>
 #include <linux/elf.h>
@@ -424,6 +424,7 @@ int main(int argc, char **argv)
 	synthetic_policy();
 	synthetic_virtq();
 	synthetic_virtio();
+	synthetic_guest_insn();
 	for (int i = 2; i < argc; i++)
 		external_kernel(argv[i]);
 	return 0;

@@ -11,4 +11,7 @@ void write_seed(const char *target, const char *name, const void *data, size_t s
 void synthetic_virtq(void);
 void synthetic_virtio(void);
 
+/* The guest_insn harness's seeds (seeds_guest.c). */
+void synthetic_guest_insn(void);
+
 #endif
