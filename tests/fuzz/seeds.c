@@ -30,6 +30,7 @@
 /* Protected-mode bytes kept from a bzImage: past the 64-bit entry at 0x200. */
 #define TRIM_BZ_KERNEL 0x1000
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
+#define ARGV_SEED_WORDS 24
 
 static const char *outdir;
 
@@ -202,9 +203,22 @@ static void synthetic_cmdline(void)
 	write_cmdline("near-limit", 4095, near_limit);
 }
 
+/* Argument vectors (NULL-terminated, at most 23 words) as target/argv-N. */
+static void write_argv_seeds(const char *target, const char *const (*vectors)[ARGV_SEED_WORDS],
+			     size_t n)
+{
+	uint8_t buf[1024];
+	char name[32];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "argv-%zu", i);
+		write_seed(target, name, buf, join(buf, sizeof(buf), vectors[i]));
+	}
+}
+
 static void synthetic_jailer_args(void)
 {
-	static const char *const vectors[][24] = {
+	static const char *const vectors[][ARGV_SEED_WORDS] = {
 		{ "--id", "vm1", "--", "microvm", "--kernel", "vmlinux", NULL },
 		{ "--id", "a-B-9", "--exec-file", "/usr/bin/microvm", "--uid", "1000", "--gid", "1000",
 		  "--chroot-base-dir", "/srv/jail", "--", "--kernel", "bzImage", NULL },
@@ -221,18 +235,12 @@ static void synthetic_jailer_args(void)
 		/* Stops inside a short-option cluster: the next parse must not go on with the P. */
 		{ "-hP", NULL },
 	};
-	uint8_t buf[1024];
-	char name[32];
-
-	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++) {
-		snprintf(name, sizeof(name), "argv-%zu", i);
-		write_seed("jailer_args", name, buf, join(buf, sizeof(buf), vectors[i]));
-	}
+	write_argv_seeds("jailer_args", vectors, ARRAY_SIZE(vectors));
 }
 
 static void synthetic_config(void)
 {
-	static const char *const vectors[][24] = {
+	static const char *const vectors[][ARGV_SEED_WORDS] = {
 		{ "--kernel", "bzImage", "--initrd", "rootfs.cpio", "--cmdline", "console=ttyS0", NULL },
 		{ "--kernel=vmlinux", "--mem", "256", "--vcpus", "4", "--check", "--no-pvm", "-vv", NULL },
 		{ "--kernel", "k", "--drive", "path=disk.img,ro,id=root", "--drive", "path=b.img",
@@ -248,16 +256,9 @@ static void synthetic_config(void)
 		{ "-hv", NULL },
 		{ "--version", NULL },
 	};
-	uint8_t buf[1024];
-	char name[32];
-
-	for (size_t i = 0; i < ARRAY_SIZE(vectors); i++) {
-		snprintf(name, sizeof(name), "argv-%zu", i);
-		write_seed("config", name, buf, join(buf, sizeof(buf), vectors[i]));
-	}
+	write_argv_seeds("config", vectors, ARRAY_SIZE(vectors));
 }
 
-/* The Xen PVH entry of an ELF's notes, or 0. */
 /* Conditions of every form; make-corpus.sh adds the project's own policies. */
 static void synthetic_policy(void)
 {
@@ -267,6 +268,7 @@ static void synthetic_policy(void)
 	write_seed("policy", "conds.policy", conds, sizeof(conds) - 1);
 }
 
+/* The Xen PVH entry of an ELF's notes, or 0. */
 static uint64_t elf_pvh_entry(const uint8_t *in, size_t size, const Elf64_Phdr *ph)
 {
 	uint64_t off = 0;

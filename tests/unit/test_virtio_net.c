@@ -93,6 +93,15 @@ static void post_rx(struct fixture *f, unsigned int i, uint32_t len)
 	vd_submit(&f->v, RXQ, &b, 1);
 }
 
+/* The next used receive buffer holds want bytes. */
+static void expect_received(struct fixture *f, uint32_t want)
+{
+	uint32_t id, len;
+
+	assert_true(vd_used(&f->v, RXQ, &id, &len));
+	assert_int_equal(len, want);
+}
+
 static void send_frame(struct fixture *f, size_t len, uint8_t fill)
 {
 	uint8_t frame[2048];
@@ -170,7 +179,6 @@ static void receive(void **state)
 {
 	struct fixture *f = *state;
 	struct virtio_net_hdr_v1 hdr;
-	uint32_t id, len;
 
 	vd_start(&f->v, 2, false);
 	post_rx(f, 0, 1526);
@@ -179,15 +187,13 @@ static void receive(void **state)
 	send_frame(f, VIRTIO_NET_HDR_LEN + 100, 0xab);
 	send_frame(f, VIRTIO_NET_HDR_LEN + 1514, 0xcd);
 	settle(f);
-	assert_true(vd_used(&f->v, RXQ, &id, &len));
-	assert_int_equal(len, VIRTIO_NET_HDR_LEN + 100);
+	expect_received(f, VIRTIO_NET_HDR_LEN + 100);
 	memcpy(&hdr, f->v.ram + RX_BUF(0), sizeof(hdr));
 	assert_int_equal(hdr.num_buffers, 1);
 	assert_int_equal(hdr.flags, 0);
 	assert_int_equal(hdr.gso_type, 0);
 	assert_int_equal(f->v.ram[RX_BUF(0) + VIRTIO_NET_HDR_LEN], 0xab);
-	assert_true(vd_used(&f->v, RXQ, &id, &len));
-	assert_int_equal(len, VIRTIO_NET_HDR_LEN + 1514);
+	expect_received(f, VIRTIO_NET_HDR_LEN + 1514);
 	assert_int_equal(f->v.ram[RX_BUF(1) + VIRTIO_NET_HDR_LEN + 1513], 0xcd);
 	assert_true(f->v.irqs > 0);
 }
@@ -205,20 +211,17 @@ static void frame_waits_for_a_buffer(void **state)
 	/* Each buffer the driver adds takes the next frame, in order. */
 	post_rx(f, 0, 1526);
 	settle(f);
-	assert_true(vd_used(&f->v, RXQ, &id, &len));
-	assert_int_equal(len, VIRTIO_NET_HDR_LEN + 42);
+	expect_received(f, VIRTIO_NET_HDR_LEN + 42);
 	assert_false(vd_used(&f->v, RXQ, &id, &len));
 	post_rx(f, 1, 1526);
 	settle(f);
-	assert_true(vd_used(&f->v, RXQ, &id, &len));
-	assert_int_equal(len, VIRTIO_NET_HDR_LEN + 43);
+	expect_received(f, VIRTIO_NET_HDR_LEN + 43);
 	assert_int_equal(f->v.ram[RX_BUF(1) + VIRTIO_NET_HDR_LEN], 0x22);
 }
 
 static void frame_too_big_is_dropped(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t id, len;
 
 	vd_start(&f->v, 2, false);
 	post_rx(f, 0, 64);
@@ -228,17 +231,14 @@ static void frame_too_big_is_dropped(void **state)
 	send_frame(f, VIRTIO_NET_HDR_LEN + 50, 0x44);
 	settle(f);
 	/* The small buffer comes back empty and the big frame is gone; the next frame is fine. */
-	assert_true(vd_used(&f->v, RXQ, &id, &len));
-	assert_int_equal(len, 0);
-	assert_true(vd_used(&f->v, RXQ, &id, &len));
-	assert_int_equal(len, VIRTIO_NET_HDR_LEN + 50);
+	expect_received(f, 0);
+	expect_received(f, VIRTIO_NET_HDR_LEN + 50);
 	assert_int_equal(f->v.ram[RX_BUF(1) + VIRTIO_NET_HDR_LEN], 0x44);
 }
 
 static void reset_drops_waiting_frame(void **state)
 {
 	struct fixture *f = *state;
-	uint32_t id, len;
 
 	vd_start(&f->v, 2, false);
 	send_frame(f, VIRTIO_NET_HDR_LEN + 42, 0x11);
@@ -247,8 +247,7 @@ static void reset_drops_waiting_frame(void **state)
 	send_frame(f, VIRTIO_NET_HDR_LEN + 43, 0x22);
 	post_rx(f, 0, 1526);
 	settle(f);
-	assert_true(vd_used(&f->v, RXQ, &id, &len));
-	assert_int_equal(len, VIRTIO_NET_HDR_LEN + 43);
+	expect_received(f, VIRTIO_NET_HDR_LEN + 43);
 }
 
 int main(void)
