@@ -43,6 +43,10 @@ case $fuzzer in
     *) echo "run.sh: FUZZER must be afl or libfuzzer" >&2; exit 2 ;;
 esac
 build=$repo/build-fuzz-$fuzzer
+# Several runs may start at once (one per target): one at a time builds and seeds.
+mkdir -p "$build"
+exec 9>"$build/.run-lock"
+flock 9
 if [[ ! -f $build/build.ninja ]]; then
     CC=$cc meson setup "$build" "$repo" -Dfuzz="$fuzzer" -Dtests=false >/dev/null
 fi
@@ -56,6 +60,7 @@ if [[ -z ${CORPUS-} && ! -d $corpus/$target ]]; then
 fi
 seeds=$corpus/$target
 [[ -d $seeds ]] || seeds=$corpus
+flock -u 9
 out=${OUT:-$build/findings/$target-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$out"
 
