@@ -156,3 +156,20 @@ bool fuzz_diag_names_item(const char *msg, const char *image_name)
 			return true;
 	return false;
 }
+
+void fuzz_one_kernel(fuzz_kernel_loader load, const char *name, const uint8_t *data, size_t size)
+{
+	const struct gmem *mem = fuzz_ram();
+	struct fuzz_range written[FUZZ_KERNEL_MAX_RANGES];
+	size_t n = 0;
+	struct kernel_info info;
+	struct image img;
+	struct diag d = { "" };
+
+	image_from_buffer(&img, name, data, size);
+	if (load(mem, &img, NULL, &info, &d) == 0)
+		fuzz_check_kernel(mem, data, size, NULL, &info, written, &n);
+	else
+		FUZZ_CHECK(fuzz_diag_names_item(d.msg, name));
+	fuzz_ram_check_writes(written, n);
+}
