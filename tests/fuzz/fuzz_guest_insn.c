@@ -51,14 +51,6 @@ static void check_read(const struct gmem *mem, const struct pagewalk_ctx *ctx, u
 	}
 }
 
-static uint64_t popcnt_result(const struct insn *insn, uint64_t dst, uint64_t src)
-{
-	uint64_t mask = insn->opsize == 8 ? ~0ULL : (1ULL << (8 * insn->opsize)) - 1;
-	uint64_t count = (uint64_t)__builtin_popcountll(src & mask);
-
-	return insn->opsize == 2 ? (dst & ~0xffffULL) | count : count;
-}
-
 static uint64_t *reg_by_number(struct kvm_regs *r, unsigned int nr)
 {
 	uint64_t *const regs[16] = {
@@ -90,12 +82,14 @@ static void check_emulation(const struct insn *insn, const struct insn_mode *mod
 					       : (before->rip + insn->len) & 0xffffffffULL));
 	switch (insn->kind) {
 	case INSN_POPCNT: {
-		uint64_t src = *reg_by_number(&expect, insn->src);
-		uint64_t *dst = reg_by_number(&expect, insn->dst);
 		uint64_t mask = insn->opsize == 8 ? ~0ULL : (1ULL << (8 * insn->opsize)) - 1;
+		uint64_t src = *reg_by_number(&expect, insn->src) & mask;
+		uint64_t *dst = reg_by_number(&expect, insn->dst);
+		uint64_t count = (uint64_t)__builtin_popcountll(src);
 
-		*dst = popcnt_result(insn, *dst, src);
-		expect.rflags = (expect.rflags & ~arith) | ((src & mask) ? 0 : X86_EFLAGS_ZF);
+		/* 16-bit results keep the register's upper bits; 32- and 64-bit ones replace it all. */
+		*dst = insn->opsize == 2 ? (*dst & ~0xffffULL) | count : count;
+		expect.rflags = (expect.rflags & ~arith) | (src ? 0 : X86_EFLAGS_ZF);
 		break;
 	}
 	case INSN_CLAC:

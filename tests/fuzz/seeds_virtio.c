@@ -91,6 +91,18 @@ static void notify(struct script *s, unsigned int q)
 	mmio_write32(s, VIRTIO_MMIO_QUEUE_NOTIFY, q);
 }
 
+/* Buffer i of n in a chain whose next descriptor is next. */
+static struct vring_desc seed_desc(const struct seed_buf *b, unsigned int i, unsigned int n,
+				   uint16_t next)
+{
+	return (struct vring_desc){
+		.addr = SEED_GPA(b->off),
+		.len = b->len,
+		.flags = (uint16_t)((b->write ? VRING_DESC_F_WRITE : 0) | (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
+		.next = next,
+	};
+}
+
 /* Writes a chain of direct descriptors on queue q; returns its head. */
 static uint16_t chain(struct script *s, unsigned int q, const struct seed_buf *bufs, unsigned int n)
 {
@@ -98,13 +110,7 @@ static uint16_t chain(struct script *s, unsigned int q, const struct seed_buf *b
 
 	for (unsigned int i = 0; i < n; i++) {
 		uint16_t d = (uint16_t)((head + i) % SEED_QUEUE_SIZE);
-		struct vring_desc desc = {
-			.addr = SEED_GPA(bufs[i].off),
-			.len = bufs[i].len,
-			.flags = (uint16_t)((bufs[i].write ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = (uint16_t)((d + 1) % SEED_QUEUE_SIZE),
-		};
+		struct vring_desc desc = seed_desc(&bufs[i], i, n, (uint16_t)((d + 1) % SEED_QUEUE_SIZE));
 
 		put(s, SEED_DESC(q) + 16U * d, &desc, sizeof(desc));
 	}
@@ -122,13 +128,7 @@ static uint16_t indirect_chain(struct script *s, unsigned int q, const struct se
 	};
 
 	for (unsigned int i = 0; i < n; i++) {
-		struct vring_desc d = {
-			.addr = SEED_GPA(bufs[i].off),
-			.len = bufs[i].len,
-			.flags = (uint16_t)((bufs[i].write ? VRING_DESC_F_WRITE : 0) |
-					    (i + 1 < n ? VRING_DESC_F_NEXT : 0)),
-			.next = (uint16_t)(i + 1),
-		};
+		struct vring_desc d = seed_desc(&bufs[i], i, n, (uint16_t)(i + 1));
 
 		put(s, table_off + 16U * i, &d, sizeof(d));
 	}
