@@ -186,6 +186,49 @@ static int elf_needed(const struct elf_file *e, struct elfdeps_queue *q)
 	return 0;
 }
 
+/*
+ * The jail path of the interpreter is PT_INTERP itself: an absolute path of plain names,
+ * without empty, "." or ".." components, so that it names a place inside the jail.
+ */
+static bool elfdeps_interp_path_ok(const char *path)
+{
+	const char *p = path;
+
+	if (*p != '/')
+		return false;
+	while (*p == '/') {
+		size_t len = strcspn(++p, "/");
+
+		if (len == 0 || len > NAME_MAX || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += len;
+	}
+	return *p == '\0';
+}
+
+/*
+ * A file the jailer copies into the jail as a program (root-owned, mode 0555) must be a
+ * system file already: owned by root, writable by no one else and readable by everyone,
+ * so the copy neither trusts a user's file nor reveals one only root could read.
+ */
+static int elfdeps_check_system_file(int fd, const char *exe_path, const char *what, const char *path,
+				     struct diag *d)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return diag_fail_errno(d, -errno, "VMM %s: %s %s: %s", exe_path, what, path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return diag_fail(d, "VMM %s: %s %s is not a regular file", exe_path, what, path);
+	if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) || !(st.st_mode & S_IROTH))
+		return diag_fail_errno(d, -EPERM, "VMM %s: %s %s: owner uid %u, mode %04o: a system file "
+				       "(owned by root, writable only by it, readable by all) is required",
+				       exe_path, what, path, (unsigned int)st.st_uid,
+				       (unsigned int)(st.st_mode & 07777));
+	return 0;
+}
+
 /* The first system directory holding an x86-64 shared object called name, as ld.so picks it. */
 static int elfdeps_find(const char *name, struct elf_file *e, char *path, size_t size)
 {
@@ -225,7 +268,6 @@ int elfdeps_collect(int exe_fd, const char *exe_path, struct jail_files *files, 
 	cleanup_free struct elf_file *e = calloc(1, sizeof(*e));
 	cleanup_free struct elfdeps_queue *q = calloc(1, sizeof(*q));
 	char interp[PATH_MAX], path[PATH_MAX];
-	struct stat st;
 	bool dynamic;
 	int fd, ret;
 
@@ -242,13 +284,21 @@ int elfdeps_collect(int exe_fd, const char *exe_path, struct jail_files *files, 
 	if (!dynamic)
 		return 0;
 
+	if (!elfdeps_interp_path_ok(interp))
+		return diag_fail(d, "VMM %s: its ELF interpreter '%s': not a plain absolute path (empty, "
+				 "'.' or '..' components)", exe_path, interp);
+	/* Symlinks are followed, as the kernel does (/lib64 is one on Debian); the target is checked. */
 	fd = open(interp, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return diag_fail_errno(d, -errno, "VMM %s: its ELF interpreter %s: %s", exe_path, interp,
 				       strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	ret = elfdeps_check_system_file(fd, exe_path, "its ELF interpreter", interp, d);
+	if (!ret && (elf_open(e, fd) || e->eh.e_type != ET_DYN))
+		ret = diag_fail(d, "VMM %s: its ELF interpreter %s is not an x86-64 ELF shared object",
+				exe_path, interp);
+	if (ret) {
 		close(fd);
-		return diag_fail(d, "VMM %s: its ELF interpreter %s is not a regular file", exe_path, interp);
+		return ret;
 	}
 	ret = elfdeps_add(files, fd, interp, exe_path, d);
 	if (ret)
@@ -265,6 +315,11 @@ int elfdeps_collect(int exe_fd, const char *exe_path, struct jail_files *files, 
 			close(fd);
 			return diag_fail_errno(d, ret, "VMM %s: library %s: unreadable dynamic section (%s)",
 					       exe_path, path, strerror(-ret));
+		}
+		ret = elfdeps_check_system_file(fd, exe_path, "library", path, d);
+		if (ret) {
+			close(fd);
+			return ret;
 		}
 		ret = elfdeps_add(files, fd, path, exe_path, d);
 		if (ret)

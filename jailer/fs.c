@@ -132,6 +132,9 @@ int fs_mkdirs_at(int dirfd, const char *rel, mode_t mode, int *out)
 	for (char *comp = strtok_r(buf, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
 		int next;
 
+		/* Every path here lies inside the jail: "." and ".." would step elsewhere. */
+		if (!strcmp(comp, ".") || !strcmp(comp, ".."))
+			return -EINVAL;
 		if (mkdirat(fd, comp, mode) && errno != EEXIST)
 			return -errno;
 		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -30,7 +30,10 @@ MUST_CHECK int fs_check_base(const char *base, uid_t owner, bool needs_dev, cons
 /* Creates the base (mode 0755, with missing parents) when missing, then the jail; -EEXIST if it exists. */
 MUST_CHECK int fs_create(struct jail_dirs *j, const char *base, uid_t owner, const char *exec_name,
 			 const char *id, struct diag *d);
-/* Creates each missing directory of the relative path rel ("" for dirfd itself); *out is its fd. */
+/*
+ * Creates each missing directory of the relative path rel ("" for dirfd itself), never
+ * following a symlink; *out is its fd. -EINVAL for a "." or ".." component.
+ */
 MUST_CHECK int fs_mkdirs_at(int dirfd, const char *rel, mode_t mode, int *out);
 /* Writes <jail>/<exec-name>.pid. */
 MUST_CHECK int fs_write_pid_file(const struct jail_dirs *j, const char *exec_name, pid_t pid,

@@ -383,6 +383,30 @@ chmod 644 "$tap_tmp/noexec"
 cp "$probe" "$tap_tmp/twice"
 ln "$tap_tmp/twice" "$tap_tmp/twice2"
 ln -s "$probe" "$tap_tmp/probelink"
+# VMMs whose PT_INTERP climbs out of the jail (three '..' from <base>/<exec-name>/<id>/root
+# reach <base>; on the host the path names a real interpreter), or names a file only root
+# may read: the jailer would copy either, as root.
+mkvmm() {
+    python3 - "$1" "$2" <<'EOF'
+import os, struct, sys
+interp = sys.argv[2].encode() + b"\0"
+off = 64 + 2 * 56
+size = off + len(interp)
+eh = b"\x7fELF\x02\x01\x01" + bytes(9) + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x400000, 64, 0, 0,
+                                                     64, 56, 2, 0, 0, 0)
+load = struct.pack("<IIQQQQQQ", 1, 5, 0, 0x400000, 0x400000, size, size, 0x1000)
+pt_interp = struct.pack("<IIQQQQQQ", 3, 4, off, 0x400000 + off, 0x400000 + off, len(interp), len(interp), 1)
+with open(sys.argv[1], "wb") as f:
+    f.write(eh + load + pt_interp + interp)
+os.chmod(sys.argv[1], 0o755)
+EOF
+}
+mkdir "$tap_tmp/ld"
+cp "$(readlink -f /lib64/ld-linux-x86-64.so.2)" "$tap_tmp/ld/ld.so"
+cp "$tap_tmp/ld/ld.so" "$tap_tmp/ld/private.so"
+chmod 600 "$tap_tmp/ld/private.so"
+mkvmm "$tap_tmp/climbing-vmm" "/../../..$tap_tmp/ld/ld.so"
+mkvmm "$tap_tmp/private-vmm" "$tap_tmp/ld/private.so"
 mkdir "$tap_tmp/foreign"
 chown 4242 "$tap_tmp/foreign"
 id65=$(printf '%065d' 0)
@@ -429,6 +453,12 @@ refused "exec file not executable" 1 "VMM $tap_tmp/noexec: not executable" \
     --id b1 --chroot-base-dir "$nobase" --exec-file "$tap_tmp/noexec" --
 refused "exec file with two hard links" 1 "VMM $tap_tmp/twice: has 2 hard links" \
     --id b1 --chroot-base-dir "$nobase" --exec-file "$tap_tmp/twice" --
+refused "VMM whose ELF interpreter path climbs out of the jail" 1 \
+    "VMM $tap_tmp/climbing-vmm: its ELF interpreter '/../../..$tap_tmp/ld/ld.so': not a plain absolute path" \
+    --id b1 --chroot-base-dir "$nobase" --exec-file "$tap_tmp/climbing-vmm" --
+refused "VMM whose ELF interpreter only root may read" 1 \
+    "VMM $tap_tmp/private-vmm: its ELF interpreter $tap_tmp/ld/private.so: owner uid 0, mode 0600: a system file" \
+    --id b1 --chroot-base-dir "$nobase" --exec-file "$tap_tmp/private-vmm" --
 refused "VMM name not found" 1 "VMM no-such-vmm: not found next to the jailer or in PATH" \
     --id b1 --chroot-base-dir "$nobase" -- no-such-vmm
 refused "symlinked kernel path" 1 "--kernel $tap_tmp/link.bzImage: is a symbolic link" \

@@ -1,4 +1,8 @@
-/* The jailer's pure helpers: ids, cgroup names, resource limits, VMM argument rewriting, jail paths. */
+/*
+ * The jailer's pure helpers: ids, cgroup names, resource limits, VMM argument rewriting, jail
+ * paths, the VMM's ELF interpreter.
+ */
+#include <elf.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,11 +13,14 @@
 #include <string.h>
 #include <cmocka.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "args.h"
 #include "cgroup.h"
+#include "elfdeps.h"
 #include "files.h"
+#include "fs.h"
 #include "rlimit.h"
 #include "vmmargs.h"
 
@@ -286,6 +293,157 @@ static void jail_paths(void **state)
 	assert_string_equal(files_basename("k"), "k");
 }
 
+/* An x86-64 ELF of headers only: type, with a PT_INTERP naming interp unless NULL. */
+static void write_elf(const char *path, uint16_t type, const char *interp, mode_t mode)
+{
+	struct {
+		Elf64_Ehdr eh;
+		Elf64_Phdr ph[2];
+		char interp[PATH_MAX];
+	} f;
+	size_t size = offsetof(__typeof__(f), interp) + (interp ? strlen(interp) + 1 : 0);
+	int fd;
+
+	memset(&f, 0, sizeof(f));
+	memcpy(f.eh.e_ident, ELFMAG, SELFMAG);
+	f.eh.e_ident[EI_CLASS] = ELFCLASS64;
+	f.eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	f.eh.e_ident[EI_VERSION] = EV_CURRENT;
+	f.eh.e_type = type;
+	f.eh.e_machine = EM_X86_64;
+	f.eh.e_version = EV_CURRENT;
+	f.eh.e_phoff = offsetof(__typeof__(f), ph);
+	f.eh.e_ehsize = sizeof(f.eh);
+	f.eh.e_phentsize = sizeof(Elf64_Phdr);
+	f.eh.e_phnum = interp ? 2 : 1;
+	f.ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_filesz = size, .p_memsz = size, .p_align = 4096 };
+	if (interp) {
+		strcpy(f.interp, interp);
+		f.ph[1] = (Elf64_Phdr){ .p_type = PT_INTERP, .p_offset = offsetof(__typeof__(f), interp),
+					.p_filesz = strlen(interp) + 1, .p_memsz = strlen(interp) + 1 };
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(fchmod(fd, mode), 0);
+	assert_int_equal(write(fd, &f, size), (ssize_t)size);
+	close(fd);
+}
+
+/* elfdeps_collect on an executable whose PT_INTERP is interp; the message in d. */
+static int collect(const char *dir, const char *interp, struct jail_files *files, struct diag *d)
+{
+	char exe[PATH_MAX];
+	int fd, ret;
+
+	snprintf(exe, sizeof(exe), "%s/vmm", dir);
+	write_elf(exe, ET_EXEC, interp, 0755);
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	files_init(files);
+	ret = elfdeps_collect(fd, exe, files, d);
+	close(fd);
+	return ret;
+}
+
+static void free_files(struct jail_files *f)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		close(f->items[i].fd);
+		free(f->items[i].path);
+	}
+	f->n = 0;
+}
+
+/*
+ * The interpreter is copied into the jail at its PT_INTERP path, as root: that path must
+ * stay inside the jail, and the file must be one everybody may read already.
+ */
+static void elf_interpreter(void **state)
+{
+	(void)state;
+	static const char *const escapes[] = {
+		"/lib64/../../../../etc/passwd", "/..", "/lib64/./ld.so", "/lib64//ld.so", "/lib64/",
+	};
+	char dir[] = "/tmp/test-jailer-XXXXXX", path[PATH_MAX];
+	struct jail_files f;
+	struct diag d;
+
+	assert_non_null(mkdtemp(dir));
+	for (size_t i = 0; i < ARRAY_SIZE(escapes); i++) {
+		assert_int_not_equal(collect(dir, escapes[i], &f, &d), 0);
+		if (!strstr(d.msg, "not a plain absolute path"))
+			fail_msg("PT_INTERP %s: %s", escapes[i], d.msg);
+		assert_int_equal(f.n, 0);
+	}
+	/* A file only its owner may read is not copied out for everybody. */
+	snprintf(path, sizeof(path), "%s/ld-private.so", dir);
+	write_elf(path, ET_DYN, NULL, 0600);
+	assert_int_not_equal(collect(dir, path, &f, &d), 0);
+	assert_non_null(strstr(d.msg, "a system file (owned by root, writable only by it, readable by all)"));
+	/* Readable by all, but no shared object: /etc/passwd; an executable (as root, owned by root). */
+	assert_int_not_equal(collect(dir, "/etc/passwd", &f, &d), 0);
+	assert_non_null(strstr(d.msg, "its ELF interpreter /etc/passwd is not an x86-64 ELF shared object"));
+	if (geteuid() == 0) {
+		snprintf(path, sizeof(path), "%s/ld-exec.so", dir);
+		write_elf(path, ET_EXEC, NULL, 0755);
+		assert_int_not_equal(collect(dir, path, &f, &d), 0);
+		assert_non_null(strstr(d.msg, "is not an x86-64 ELF shared object"));
+		snprintf(path, sizeof(path), "%s/ld-ok.so", dir);
+		write_elf(path, ET_DYN, NULL, 0755);
+		assert_int_equal(collect(dir, path, &f, &d), 0);
+		assert_int_equal(f.n, 1);
+		assert_true(files_has(&f, path));
+		free_files(&f);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/ld-exec.so", dir);
+		unlink(path);
+	}
+	/* Debian's own interpreter: a symlink through /lib64, followed to a system file. */
+	if (access("/lib64/ld-linux-x86-64.so.2", R_OK) == 0) {
+		assert_int_equal(collect(dir, "/lib64/ld-linux-x86-64.so.2", &f, &d), 0);
+		assert_true(files_has(&f, "/lib64/ld-linux-x86-64.so.2"));
+		free_files(&f);
+	}
+	snprintf(path, sizeof(path), "%s/ld-private.so", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/vmm", dir);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* Directories in the jail are made component by component: none may step out of it. */
+static void jail_mkdirs(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test-jailer-XXXXXX", path[PATH_MAX];
+	int root, out = -1;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/root", dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(root >= 0);
+	assert_int_equal(fs_mkdirs_at(root, "a/../../escaped", 0755, &out), -EINVAL);
+	assert_int_equal(fs_mkdirs_at(root, "..", 0755, &out), -EINVAL);
+	assert_int_equal(fs_mkdirs_at(root, "b/./c", 0755, &out), -EINVAL);
+	assert_int_equal(out, -1);
+	snprintf(path, sizeof(path), "%s/escaped", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(fs_mkdirs_at(root, "lib/x86_64-linux-gnu", 0755, &out), 0);
+	assert_true(out >= 0);
+	close(out);
+	assert_int_equal(unlinkat(root, "lib/x86_64-linux-gnu", AT_REMOVEDIR), 0);
+	assert_int_equal(unlinkat(root, "lib", AT_REMOVEDIR), 0);
+	/* What was made before a refusal stays inside. */
+	unlinkat(root, "a", AT_REMOVEDIR);
+	unlinkat(root, "b", AT_REMOVEDIR);
+	close(root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/root", dir);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void args_flags(void **state)
 {
 	(void)state;
@@ -369,6 +527,8 @@ int main(void)
 		cmocka_unit_test(vmm_args_errors),
 		cmocka_unit_test(vmm_args_splice),
 		cmocka_unit_test(jail_paths),
+		cmocka_unit_test(elf_interpreter),
+		cmocka_unit_test(jail_mkdirs),
 		cmocka_unit_test(args_flags),
 		cmocka_unit_test(args_reparse_after_cluster),
 	};
