@@ -82,6 +82,35 @@ rc=$?
 set -e
 check "SIGTERM stops the VM cleanly with status 0" sh -c "[ $rc -eq 0 ] && ! kill -0 $pid 2>/dev/null"
 
+# The VMM's kick signal sent to the process (anyone of its uid may): it lands on whichever
+# thread the kernel picks, here each in turn (kill(2) on a thread id prefers that thread,
+# one at a time so that no other thread takes it first), the vsock device's I/O thread
+# included; every thread returns from its handler.
+"$microvm" --kernel "$tap_tmp/spin.elf" --vcpus 2 --vsock "cid=3,uds=$tap_tmp/vsock" \
+    >"$tap_tmp/out" 2>"$tap_tmp/err" </dev/null &
+pid=$!
+n=0
+until [ "$(grep -l '^Seccomp:[[:space:]]*2$' /proc/$pid/task/*/status 2>/dev/null | wc -l)" -ge 4 ] || [ $n -gt 100 ]; do
+    n=$((n + 1))
+    sleep 0.1
+done
+python3 -c 'import os, signal, sys, time
+for tid in sys.argv[1:]:
+    try:
+        os.kill(int(tid), signal.SIGRTMIN)
+    except ProcessLookupError:
+        break
+    time.sleep(0.1)' $(ls /proc/$pid/task)
+sleep 0.5
+check "a process-directed kick signal on each of its 4 threads (I/O thread included) ends nothing" kill -0 $pid
+kill -TERM $pid 2>/dev/null || true
+set +e
+wait $pid
+rc=$?
+set -e
+check "... and SIGTERM then stops it with status 0" sh -c "[ $rc -eq 0 ]"
+[ $rc -eq 0 ] || diag_output
+
 for thread in vmm vcpu; do
     [ $thread = vmm ] && syscall=execve || syscall=openat
     run "$microvm" --kernel "$tap_tmp/spin.elf" --debug-seccomp-violation $thread
