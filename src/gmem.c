@@ -46,6 +46,12 @@ int gmem_create(struct gmem *mem, uint64_t ram_size)
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (host == MAP_FAILED)
 		return -errno;
+	/* The guest's memory is the tenant's: never in a core dump of the VMM. */
+	if (madvise(host, ram_size, MADV_DONTDUMP)) {
+		ret = -errno;
+		munmap(host, ram_size);
+		return ret;
+	}
 	/* Transparent huge pages: one fault per 2 MiB when the kernel is copied in, fewer TLB misses later. Best effort. */
 	(void)madvise(host, ram_size, MADV_HUGEPAGE);
 	ret = gmem_layout(mem, host, ram_size);

@@ -1,7 +1,10 @@
 /* Composition root: parse, build, load, run. */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
@@ -56,6 +59,15 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init("microvm", main_log_level(cfg.verbosity));
+	/*
+	 * Not dumpable: no core dump (guest RAM is the tenant's; gmem also marks it
+	 * MADV_DONTDUMP), and no ptrace or /proc/PID access for other processes of this uid,
+	 * such as other VMMs. A write past RLIMIT_FSIZE (the jailer's --resource-limit
+	 * fsize) then fails with EFBIG, one failed guest request, instead of SIGXFSZ's death.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+		die("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	signal(SIGXFSZ, SIG_IGN);
 	/* Loads --seccomp-policy FILE now: it is an open and a parse like any other. */
 	if (sandbox_prepare(cfg.seccomp, cfg.seccomp_policy, &d))
 		die("%s", d.msg);

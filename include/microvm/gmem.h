@@ -23,7 +23,10 @@ struct gmem {
 	uint64_t mapping_size;
 };
 
-/* Maps ram_size bytes of anonymous memory and lays them out around the MMIO gap. */
+/*
+ * Maps ram_size bytes of anonymous memory, kept out of core dumps (MADV_DONTDUMP), and
+ * lays them out around the MMIO gap.
+ */
 MUST_CHECK int gmem_create(struct gmem *mem, uint64_t ram_size);
 /* Wraps caller-owned host memory (unit tests, fuzzers) laid out around the MMIO gap. */
 MUST_CHECK int gmem_wrap(struct gmem *mem, void *host, uint64_t ram_size);

@@ -75,6 +75,11 @@ threads=$(ls /proc/$pid/task | wc -l)
 filtered=$(grep -l '^Seccomp:[[:space:]]*2$' /proc/$pid/task/*/status | wc -l)
 check "running VM: all $threads threads in seccomp filter mode (Seccomp: 2)" sh -c "[ $threads -ge 3 ] && [ $filtered -eq $threads ]"
 check "running VM: no_new_privs set" grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$pid/status
+# smaps: the 128 MiB mapping of guest RAM carries VmFlags "dd" (MADV_DONTDUMP).
+check "running VM: guest RAM is kept out of core dumps" sh -c "awk '
+    /^Size:/ { ram = (\$2 == 131072) }
+    /^VmFlags:/ && ram { for (i = 2; i <= NF; i++) if (\$i == \"dd\") found = 1 }
+    END { exit !found }' /proc/$pid/smaps"
 kill -TERM $pid
 set +e
 wait $pid

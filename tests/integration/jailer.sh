@@ -222,6 +222,9 @@ else
         check "running jailed VMM: $cap is empty" [ "$(status_of $cap)" = 0000000000000000 ]
     done
     check "running jailed VMM: NoNewPrivs 1" [ "$(status_of NoNewPrivs)" = 1 ]
+    # A dumpable process's /proc/PID files belong to its uid, a non-dumpable one's to root.
+    check "running jailed VMM: not dumpable (no core, no ptrace by its uid)" \
+        [ "$(stat -c %u "/proc/$vpid/environ")" = 0 ]
     for ns in mnt ipc uts; do
         check "running jailed VMM: its $ns namespace is not the host's" ns_differs $ns
     done

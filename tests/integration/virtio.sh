@@ -68,6 +68,26 @@ for fmt in elf bzimage; do
     [ $rc -eq 0 ] && has_line "tiny: done" || diag_output
 done
 
+# A file size limit below the sector the guest writes (the jailer's --resource-limit
+# fsize): that one write fails as an I/O error, logged, and the VM goes on. Its output
+# goes through pipes, which the limit does not cover.
+cp "$tap_tmp/rw.orig" "$tap_tmp/rw.img"
+run python3 -c 'import resource, subprocess, sys
+p = subprocess.run(sys.argv[1:], capture_output=True,
+                   preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (512, 512)))
+sys.stdout.buffer.write(p.stdout)
+sys.stderr.buffer.write(p.stderr)
+sys.exit(p.returncode if p.returncode >= 0 else 128 - p.returncode)' \
+    "$microvm" --kernel "$tiny_elf" --no-pvm --mem 64 --cmdline "console=ttyS0 tiny.virtio=1" \
+    --drive "path=$tap_tmp/rw.img"
+check "fsize limit below the write: exits 0, the guest finished" sh -c "[ $rc -eq 0 ] && grep -qx 'tiny: done' '$tap_tmp/out'"
+check "fsize limit below the write: the write failed with IOERR, the flush and reads went on" sh -c "
+    grep -qx 'virtio-blk: write sector=1 status=1' '$tap_tmp/out' && grep -qx 'virtio-blk: flush status=0' '$tap_tmp/out' &&
+    grep -q '^virtio-blk: read sector=1 status=0 fnv1a=0x[0-9a-f]* written=no\$' '$tap_tmp/out'"
+check "fsize limit below the write: logged, the image unchanged" sh -c "
+    grep -q 'virtio-blk at 0xd0000000: write: File too large' '$tap_tmp/err' && cmp -s '$tap_tmp/rw.img' '$tap_tmp/rw.orig'"
+[ $rc -eq 0 ] || diag_output
+
 # The most devices there are interrupt lines for: 16 drives, net is left out, rng.
 set --
 for i in 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
