@@ -19,8 +19,9 @@ enum jail_file_kind {
 
 struct jail_file {
 	enum jail_file_kind kind;
-	int fd;     /* the original: O_RDONLY for copies, O_PATH for disks */
-	char *path; /* absolute path inside the jail */
+	int fd;         /* the original: O_RDONLY for copies, O_PATH for disks */
+	char *path;     /* absolute path inside the jail */
+	bool read_only; /* a disk the VM may only read: bound read-only */
 };
 
 struct jail_files {

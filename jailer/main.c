@@ -131,6 +131,7 @@ static void jailer_take_vmm_files(struct jailer *j)
 				      what, host, inside);
 		if (ret)
 			jailer_abortf(j, "%s %s: %s", what, host, strerror(-ret));
+		j->files.items[j->files.n - 1].read_only = refs[i].read_only;
 		j->vmm_argv[refs[i].argi + 1] = vmmargs_splice(word, refs[i].off, refs[i].len, inside);
 		if (!j->vmm_argv[refs[i].argi + 1])
 			jailer_abortf(j, "out of memory");

@@ -18,7 +18,7 @@
 static unsigned long mounts_kept_flags(const struct statvfs *vfs)
 {
 	static const struct { unsigned long st, ms; } map[] = {
-		{ ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+		{ ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
 		{ ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
 	};
 	unsigned long flags = 0;
@@ -33,6 +33,8 @@ static unsigned long mounts_kept_flags(const struct statvfs *vfs)
  * Disk images: the operator's file itself. mount(2) takes no fd from another mount
  * namespace (the fds opened at validation point into the host's), so the file is bound
  * by the path its fd resolves to, and the result must be the very inode checked then.
+ * The bind is then made nosuid, nodev, noexec (the guest writes its bytes) and, for a
+ * read-only drive, read-only: the VMM's own O_RDONLY is not the only guard.
  */
 static int mounts_bind_disks(const struct jail_files *files, struct diag *d)
 {
@@ -40,6 +42,7 @@ static int mounts_bind_disks(const struct jail_files *files, struct diag *d)
 		const struct jail_file *f = &files->items[i];
 		char link[64], src[PATH_MAX];
 		struct stat want, got;
+		struct statvfs vfs;
 		ssize_t n;
 
 		if (f->kind != JAIL_FILE_DISK)
@@ -54,6 +57,11 @@ static int mounts_bind_disks(const struct jail_files *files, struct diag *d)
 			return diag_fail_errno(d, -errno, "jail: binding %s onto %s: %s", src, f->path, strerror(errno));
 		if (stat(f->path + 1, &got) || got.st_dev != want.st_dev || got.st_ino != want.st_ino)
 			return diag_fail_errno(d, -ESTALE, "jail: %s was replaced since it was checked", src);
+		if (statvfs(f->path + 1, &vfs) ||
+		    mount(NULL, f->path + 1, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC |
+			  (f->read_only ? MS_RDONLY : 0) | mounts_kept_flags(&vfs), NULL))
+			return diag_fail_errno(d, -errno, "jail: restricting the mount of %s at %s: %s", src,
+					       f->path, strerror(errno));
 	}
 	return 0;
 }

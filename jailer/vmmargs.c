@@ -55,25 +55,34 @@ static const struct vmm_option *vmmargs_lookup(const char *name, size_t len, boo
 }
 
 static int vmmargs_add(struct vmm_file_ref *refs, size_t max, size_t *n, int argi, size_t off,
-		       size_t len, const struct vmm_option *o, struct diag *d)
+		       size_t len, bool read_only, const struct vmm_option *o, struct diag *d)
 {
 	if (*n == max)
 		return diag_fail(d, "VMM arguments: more than %zu files", max);
 	refs[(*n)++] = (struct vmm_file_ref){
 		.argi = argi, .off = off, .len = len, .role = o->role, .option = o->name,
+		.read_only = read_only,
 	};
 	return 0;
 }
 
-/* The path= key of a drive spec "KEY=VALUE,KEY=VALUE": exactly one, non-empty. */
-static int vmmargs_drive_path(const char *spec, size_t *off, size_t *len, struct diag *d)
+/*
+ * The path= key of a drive spec "KEY=VALUE,KEY=VALUE": exactly one, non-empty; and whether
+ * the spec has the "ro" flag, which the jail's mount must honour too.
+ */
+static int vmmargs_drive_path(const char *spec, size_t *off, size_t *len, bool *read_only,
+			      struct diag *d)
 {
 	const char *p = spec;
 	bool found = false;
 
 	*off = *len = 0;
+	*read_only = false;
 	while (true) {
 		size_t field = strcspn(p, ",");
+
+		if (field == 2 && !strncmp(p, "ro", 2))
+			*read_only = true;
 
 		if (field >= 5 && !strncmp(p, "path=", 5)) {
 			if (found)
@@ -99,7 +108,7 @@ int vmmargs_scan(int argc, char *const *argv, struct vmm_file_ref *refs, size_t 
 		const char *arg = argv[i], *name, *eq;
 		const struct vmm_option *o;
 		size_t name_len, off, len;
-		bool abbreviated;
+		bool abbreviated, read_only = false;
 		int vi, ret;
 
 		/* The VMM's getopt stops at "--" and, being in '+' mode, at the first non-option. */
@@ -131,7 +140,7 @@ int vmmargs_scan(int argc, char *const *argv, struct vmm_file_ref *refs, size_t 
 		if (o->value == VMM_VALUE_DRIVE) {
 			size_t poff;
 
-			ret = vmmargs_drive_path(argv[vi] + off, &poff, &len, d);
+			ret = vmmargs_drive_path(argv[vi] + off, &poff, &len, &read_only, d);
 			if (ret)
 				return ret;
 			off += poff;
@@ -140,7 +149,7 @@ int vmmargs_scan(int argc, char *const *argv, struct vmm_file_ref *refs, size_t 
 			if (len == 0)
 				return diag_fail(d, "VMM argument --%s: empty path", o->name);
 		}
-		ret = vmmargs_add(refs, max, n, vi, off, len, o, d);
+		ret = vmmargs_add(refs, max, n, vi, off, len, read_only, o, d);
 		if (ret)
 			return ret;
 	}

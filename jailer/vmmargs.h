@@ -2,6 +2,7 @@
 #ifndef JAILER_VMMARGS_H
 #define JAILER_VMMARGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "microvm/compiler.h"
@@ -22,6 +23,7 @@ struct vmm_file_ref {
 	size_t len;
 	enum vmm_file_role role;
 	const char *option; /* "kernel", for messages */
+	bool read_only;     /* a disk with the "ro" flag */
 };
 
 /*

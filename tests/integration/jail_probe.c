@@ -7,7 +7,7 @@
  * Lines: "uid R E", "gid R E", "groups N", "pid P", "arg WORD" for each argument,
  * "open PATH ok SIZE" or "open PATH ERROR" for each path an argument names (a word
  * starting with '/', the path of "--opt=/path" or of a "path=/path,..." key), the same
- * for the jail's device nodes, "create / ERROR" for an attempt to write into the jail's
+ * for the jail's device nodes, "openrw PATH ok" or "openrw PATH ERROR" for a path= key, "create / ERROR" for an attempt to write into the jail's
  * root, "fd N" for each open descriptor, then "ready".
  */
 #include <errno.h>
@@ -17,6 +17,22 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* "openrw PATH ok" or "openrw PATH ERROR": may the jailed process write a disk image? */
+static void probe_open_rw(const char *path, size_t len)
+{
+	char buf[4096];
+	int fd;
+
+	if (len >= sizeof(buf))
+		return;
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+	fd = open(buf, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	printf("openrw %s %s\n", buf, fd < 0 ? strerror(errno) : "ok");
+	if (fd >= 0)
+		close(fd);
+}
 
 static void probe_open(const char *path, size_t len)
 {
@@ -46,6 +62,7 @@ static void probe_arg_path(const char *arg)
 	if (p) {
 		p += 5;
 		probe_open(p, strcspn(p, ","));
+		probe_open_rw(p, strcspn(p, ","));
 	} else if ((p = strstr(arg, "=/"))) {
 		probe_open(p + 1, strlen(p + 1));
 	} else if (arg[0] == '/') {

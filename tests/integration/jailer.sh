@@ -59,6 +59,9 @@ kernel_stat=$(stat -c '%a %u:%g %h %Y' "$kdir/tiny.bzImage")
 interp=$(readelf -l "$microvm" | sed -n 's/.*Requesting program interpreter: \(.*\)]$/\1/p')
 printf 'initrd-bytes' >"$kdir/initrd.img"
 head -c 4096 /dev/zero >"$tap_tmp/disk.img"
+head -c 8192 /dev/zero >"$tap_tmp/rwdisk.img"
+# The operator lets the VM's uid write both images: only the jail can keep the ro one so.
+chmod 666 "$tap_tmp/disk.img" "$tap_tmp/rwdisk.img"
 echo "host secret" >"$tap_tmp/secret"
 
 # --- The real VMM through the jailer ----------------------------------------------
@@ -151,7 +154,8 @@ ns_differs() { [ "$(readlink "/proc/$vpid/ns/$1")" != "$(readlink "/proc/self/ns
 said() { grep -qxF "$1" "$tap_tmp/pout"; }
 
 probe_start p1 --exec-file "$probe" -- --kernel "$kdir/tiny.bzImage" --initrd="$kdir/initrd.img" \
-    --drive "path=$tap_tmp/disk.img,ro" --exit 7 "$tap_tmp/secret" /proc/self/status
+    --drive "path=$tap_tmp/disk.img,ro" --drive "path=$tap_tmp/rwdisk.img" --exit 7 "$tap_tmp/secret" \
+    /proc/self/status
 check "the probe runs in the jail" [ "$vpid" -gt 0 ]
 check "uid and gid 65534 (real, effective, saved, fs); no supplementary groups" sh -c "
     [ \"\$(awk '/^Uid:/ { print \$2, \$3, \$4, \$5 }' /proc/$vpid/status)\" = '65534 65534 65534 65534' ] &&
@@ -186,6 +190,12 @@ check "it can read the kernel, the initrd and the disk image" sh -c "
     grep -qx 'open /initrd.img ok 12' '$tap_tmp/pout' && grep -qx 'open /disk.img ok 4096' '$tap_tmp/pout'"
 check "the disk image is the operator's file, bound in (same inode), not a copy" \
     [ "$(stat -L -c %d:%i "/proc/$vpid/root/disk.img")" = "$(stat -c %d:%i "$tap_tmp/disk.img")" ]
+# mount_opts PATH: the per-mount options of the mount at PATH in the VMM's namespace, bar atime ones.
+mount_opts() { awk -v p="$1" '$5 == p { gsub(/,(rel|no)atime/, "", $6); print $6 }' "/proc/$vpid/mountinfo"; }
+check "a read-only drive is bound read-only (nosuid, nodev, noexec): the VMM cannot open it for writing" sh -c "
+    [ '$(mount_opts /disk.img)' = ro,nosuid,nodev,noexec ] && grep -qx 'openrw /disk.img Read-only file system' '$tap_tmp/pout'"
+check "a read-write drive is bound read-write (nosuid, nodev, noexec) and opens for writing" sh -c "
+    [ '$(mount_opts /rwdisk.img)' = rw,nosuid,nodev,noexec ] && grep -qx 'openrw /rwdisk.img ok' '$tap_tmp/pout'"
 check "a host file next to the jail is out of reach from inside" \
     said "open $tap_tmp/secret No such file or directory"
 check "no /proc in the jail" said "open /proc/self/status No such file or directory"

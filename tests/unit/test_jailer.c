@@ -190,6 +190,15 @@ static void vmm_args_files(void **state)
 	assert_ref(forms, &refs[2], 7, VMM_FILE_DISK, "/d/root.ext4");
 	assert_ref(forms, &refs[3], 8, VMM_FILE_DISK, "d2");
 	assert_string_equal(refs[2].option, "drive");
+	/* The "ro" flag, anywhere in a drive spec: the jail binds that image read-only. */
+	assert_false(refs[0].read_only || refs[1].read_only);
+	assert_true(refs[2].read_only && refs[3].read_only);
+	{
+		const char *not_ro[] = { "--drive", "path=/d/rom,id=ro2", "--drive=path=ro" };
+
+		assert_int_equal(scan(3, not_ro, refs, &d), 2);
+		assert_false(refs[0].read_only || refs[1].read_only);
+	}
 
 	/* A value is never read as an option, even one spelled like --kernel. */
 	assert_int_equal(scan(4, value_like, refs, &d), 1);
