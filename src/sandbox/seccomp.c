@@ -1,8 +1,10 @@
 #include "microvm/sandbox.h"
 
 #include <errno.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,9 +156,38 @@ static int sandbox_find(const char *kind, struct sock_fprog *prog)
 	return -ENOENT;
 }
 
+/*
+ * tgkill towards this process only (vCPU kicks, abort()), never another process of the
+ * VMM's uid. The pid is known at run time, not when the policies are compiled, so this
+ * filter is built here and goes in under the thread's allowlist: the kernel runs both and
+ * takes the stricter verdict, so the allowlist still decides every other call.
+ */
+static int sandbox_pin_signals(struct diag *d)
+{
+	struct sock_filter insns[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_tgkill, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		/* The kernel takes the tgid as an int: the low 32 bits of the (little-endian) argument. */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)getpid(), 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	};
+	struct sock_fprog prog = { .len = ARRAY_SIZE(insns), .filter = insns };
+
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+		return diag_fail_errno(d, -errno, "seccomp: installing the signal filter: %s", strerror(errno));
+	return 0;
+}
+
 int sandbox_enter(const char *thread_kind, struct diag *d)
 {
 	struct sock_fprog prog;
+	int ret;
 
 	if (sandbox_mode == SANDBOX_OFF)
 		return 0;
@@ -167,6 +198,10 @@ int sandbox_enter(const char *thread_kind, struct diag *d)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return diag_fail_errno(d, -errno, "seccomp: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 	sandbox_thread = thread_kind;
+	/* First: the allowlist, once in, forbids seccomp(2) itself. */
+	ret = sandbox_pin_signals(d);
+	if (ret)
+		return ret;
 	/* No TSYNC: every thread installs its own, as Firecracker does. */
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		return diag_fail_errno(d, -errno, "seccomp: installing the %s filter: %s", thread_kind,
@@ -180,6 +215,8 @@ void sandbox_print(FILE *out)
 		fprintf(out, "seccomp: off (--no-seccomp)\n");
 		return;
 	}
+	fprintf(out, "every thread: tgkill only with arg0 == this process's pid "
+		"(a filter built at start-up, under the thread's own)\n");
 	if (sandbox_mode == SANDBOX_FILE) {
 		for (unsigned int i = 0; i < sandbox_file->count; i++)
 			fprintf(out, "thread %s: %zu BPF instructions from %s (rules not recorded in the file)\n",

@@ -4,6 +4,7 @@
  * forbidden syscall kills with the documented status and a named log line.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -155,6 +156,59 @@ static void forbidden_syscalls_kill_and_name(void **state)
 	}
 }
 
+/*
+ * Another process of the same uid (another tenant's VMM) is out of reach of every
+ * thread's real filter: tgkill and kill towards it are forbidden syscalls, whatever the
+ * high bits of the pid argument, and it lives on; tgkill within the process still works.
+ */
+static void signals_stay_in_the_process(void **state)
+{
+	(void)state;
+	pid_t victim = fork(), self;
+	int status;
+
+	assert_true(victim >= 0);
+	if (victim == 0) {
+		for (;;)
+			pause();
+	}
+	for (size_t k = 0; k < seccomp_builtin_filter_count; k++) {
+		const char *kind = seccomp_builtin_filters[k].thread;
+		const struct { long nr; const char *name; uint64_t args[6]; } calls[] = {
+			{ SYS_tgkill, "tgkill", { (uint64_t)victim, (uint64_t)victim, SIGKILL } },
+			{ SYS_tgkill, "tgkill", { (uint64_t)victim, (uint64_t)victim, SIGSTOP } },
+			{ SYS_tgkill, "tgkill", { (1ULL << 32) | (uint64_t)victim, (uint64_t)victim, SIGKILL } },
+			{ SYS_kill, "kill", { (uint64_t)victim, SIGKILL } },
+		};
+
+		for (size_t i = 0; i < ARRAY_SIZE(calls); i++) {
+			char err[512], want[128];
+			int st = run_filtered(kind, calls[i].nr, calls[i].args, err, sizeof(err));
+
+			snprintf(want, sizeof(want), "thread %s made forbidden syscall %s (", kind, calls[i].name);
+			if (st != SANDBOX_EXIT_CODE || !strstr(err, want))
+				fail_msg("%s: %s towards another process gave status %d: %s", kind, calls[i].name,
+					 st, err);
+			assert_int_equal(waitpid(victim, &status, WNOHANG | WUNTRACED), 0);
+		}
+	}
+	kill(victim, SIGKILL);
+	assert_int_equal(waitpid(victim, &status, 0), victim);
+
+	/* The vCPU kick's own path: tgkill to a thread of this process (signal 0 only checks). */
+	self = fork();
+	assert_true(self >= 0);
+	if (self == 0) {
+		struct diag d;
+
+		if (sandbox_prepare(SANDBOX_BUILTIN, NULL, &d) || sandbox_enter("vmm", &d))
+			_exit(99);
+		syscall(SYS_exit_group, syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0) == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(self, &status, 0), self);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void smaller_than_firecracker(void **state)
 {
 	(void)state;
@@ -235,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(argument_rules),
 		cmocka_unit_test(forbidden_syscalls_kill_and_name),
+		cmocka_unit_test(signals_stay_in_the_process),
 		cmocka_unit_test(smaller_than_firecracker),
 		cmocka_unit_test(filter_file_parse),
 	};
