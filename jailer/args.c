@@ -68,7 +68,8 @@ void jailer_print_usage(FILE *out)
 		"  --resource-limit NAME=N fsize=BYTES or no-file=N (default no-file=%d); repeatable\n"
 		"  --cgroup FILE=VALUE     a cgroup v2 setting such as memory.max=256M; repeatable\n"
 		"  --parent-cgroup PATH    the VM's cgroup is PATH/<id> (default: <exec-name>)\n"
-		"  --new-pid-ns            run the VMM as pid 1 of a new pid namespace\n"
+		"  --new-pid-ns            accepted as Firecracker spells it: the VMM always runs\n"
+		"                          as pid 1 of a new pid namespace\n"
 		"  --daemonize             detach: new session, stdio on /dev/null; exit 0 once\n"
 		"                          the VMM runs\n"
 		"  --cleanup               remove the jail (and its cgroup) when the VMM ends\n"
@@ -173,8 +174,7 @@ enum jailer_args_result jailer_args_parse(struct jailer_args *a, int argc, char 
 			a->daemonize = true;
 			break;
 		case OPT_NEW_PID_NS:
-			a->new_pid_ns = true;
-			break;
+			break; /* Firecracker's flag: here the VMM always gets a new pid namespace */
 		case OPT_CGROUP:
 			if (a->n_cgroups == CGROUP_SETTINGS_MAX)
 				return jailer_usage_error("--cgroup: at most %d settings", CGROUP_SETTINGS_MAX);

@@ -28,7 +28,6 @@ struct jailer_args {
 	const char *chroot_base;
 	const char *netns;          /* --netns PATH: a network namespace to join */
 	bool daemonize;
-	bool new_pid_ns;
 	bool cleanup;               /* remove the jail when the VMM ends */
 	bool userns;                /* rootless: run the jail in a new user namespace */
 	const char *parent_cgroup;  /* NULL: the exec file's name, as Firecracker does */

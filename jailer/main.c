@@ -3,9 +3,9 @@
  * one step at a time, in a fixed order, and exec the VMM inside.
  *
  * Steps 1-3 change nothing on the host, so bad input leaves nothing behind. Step 4 builds
- * the jail; a failure from there until the new mount namespace removes it again (with a
- * monitor, the monitor does, at any point before the VMM runs). Step 5 settles the processes. Steps
- * 6-14 each need privileges that later ones drop, which fixes their order.
+ * the jail; a failure in it removes the jail again, and from step 5 on the monitor does,
+ * whenever the VMM never ran. Step 5 settles the processes. Steps 6-14 each need
+ * privileges that later ones drop, which fixes their order.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -53,9 +53,7 @@ struct jailer {
 	struct cgroup cg;
 	int netns_fd;
 	int devnull_fd;           /* --daemonize: opened while /dev is still the host's */
-	bool has_monitor;
 	struct monitor mon;
-	bool in_userns;
 	bool rollback;            /* a failure now removes the jail and the cgroup */
 };
 
@@ -290,12 +288,12 @@ int main(int argc, char **argv)
 	jailer_build(&j);
 
 	/*
-	 * 5. Processes. --daemonize forks and the parent returns once the VMM runs. A monitor
-	 * (--new-pid-ns, --cleanup) forks here, before any step changes the process, so it
-	 * stays a plain host process that can wait, report the status and remove the jail;
-	 * --new-pid-ns makes its child pid 1 of a new pid namespace (rootless, the pid
-	 * namespace must belong to the user namespace, so that one is entered first).
-	 * Otherwise this process becomes the VMM, and its exit status is naturally the VMM's.
+	 * 5. Processes. --daemonize forks and the parent returns once the VMM runs. The
+	 * monitor forks here, before any step changes the process, so it stays a plain host
+	 * process that can wait, report the status and remove the jail. Its child is pid 1
+	 * of a new pid namespace, where no process outside the jail can be seen or signalled
+	 * (rootless, the pid namespace must belong to the user namespace, so that one is
+	 * entered first, the monitor with it).
 	 */
 	if (a->daemonize) {
 		ret = monitor_daemonize(&j.mon, &d);
@@ -304,23 +302,15 @@ int main(int argc, char **argv)
 		if (ret > 0)
 			return monitor_wait_ready(&j.mon) ? 0 : 1;
 	}
-	j.has_monitor = a->new_pid_ns || a->cleanup;
-	if (j.has_monitor) {
-		if (a->userns && a->new_pid_ns) {
-			if (userns_enter(a->uid, a->gid, j.outer_uid, j.outer_gid, &d))
-				jailer_abort(&j, &d);
-			j.in_userns = true;
-		}
-		ret = monitor_fork(&j.mon, a->new_pid_ns, &d);
-		if (ret < 0)
-			jailer_abort(&j, &d);
-		if (ret > 0)
-			return jailer_monitor(&j);
-		/* From here the monitor removes the jail if this process fails. */
-		j.rollback = false;
-	} else if (fs_write_pid_file(&j.dirs, j.exec_name, getpid(), &d)) {
+	if (a->userns && userns_enter(a->uid, a->gid, j.outer_uid, j.outer_gid, &d))
 		jailer_abort(&j, &d);
-	}
+	ret = monitor_fork(&j.mon, &d);
+	if (ret < 0)
+		jailer_abort(&j, &d);
+	if (ret > 0)
+		return jailer_monitor(&j);
+	/* From here the monitor removes the jail if this process fails. */
+	j.rollback = false;
 
 	/* 6. Join the network namespace. */
 	if (j.netns_fd >= 0 && ns_join_net(j.netns_fd, a->netns, &d))
@@ -334,19 +324,9 @@ int main(int argc, char **argv)
 	if (j.use_cgroup && (cgroup_configure(&j.cg, a->cgroups, a->n_cgroups, &d) || cgroup_join(&j.cg, &d)))
 		jailer_abort(&j, &d);
 
-	/* 9. Namespaces: the user namespace first when rootless, since it owns the others. */
-	if (a->userns && !j.in_userns) {
-		if (userns_enter(a->uid, a->gid, j.outer_uid, j.outer_gid, &d))
-			jailer_abort(&j, &d);
-		j.in_userns = true;
-	}
+	/* 9. Namespaces (rootless, in the user namespace entered at step 5, which owns them). */
 	if (ns_unshare_jail(j.dirs.jail_fd, &d))
 		jailer_abort(&j, &d);
-	/*
-	 * Mount points in the jail cannot be removed from this namespace, and after pivot_root
-	 * the host's tree is out of reach: from here a failure leaves the jail for inspection.
-	 */
-	j.rollback = false;
 
 	/* 10. Mounts: slave propagation, the jail root bound read-only, pivot_root, old root detached. */
 	if (mounts_enter_jail(&j.files, a->userns, &d))

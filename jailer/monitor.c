@@ -88,7 +88,7 @@ static void monitor_signals(sigset_t *set)
 	sigaddset(set, SIGQUIT);
 }
 
-int monitor_fork(struct monitor *m, bool new_pid_ns, struct diag *d)
+int monitor_fork(struct monitor *m, struct diag *d)
 {
 	cleanup_fd int self = pidfd_open(getpid(), 0);
 	cleanup_fd int own_pid_ns = -1;
@@ -102,14 +102,12 @@ int monitor_fork(struct monitor *m, bool new_pid_ns, struct diag *d)
 	signal(SIGCHLD, SIG_DFL);
 	monitor_signals(&set);
 	sigprocmask(SIG_BLOCK, &set, &m->saved_mask);
-	if (new_pid_ns) {
-		own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
-		if (own_pid_ns < 0)
-			return diag_fail_errno(d, -errno, "monitor: /proc/self/ns/pid: %s", strerror(errno));
-		ret = ns_unshare_pid_for_children(d);
-		if (ret)
-			return ret;
-	}
+	own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+	if (own_pid_ns < 0)
+		return diag_fail_errno(d, -errno, "monitor: /proc/self/ns/pid: %s", strerror(errno));
+	ret = ns_unshare_pid_for_children(d);
+	if (ret)
+		return ret;
 	ret = monitor_fork_with_pipe(m, &pid);
 	if (ret)
 		return diag_fail_errno(d, ret, "monitor: fork: %s", strerror(-ret));
@@ -124,7 +122,7 @@ int monitor_fork(struct monitor *m, bool new_pid_ns, struct diag *d)
 	 * exit-time helper, say). Rootless, the host's pid namespace refuses to be joined
 	 * again; the monitor forks nothing else, so that is left as it is.
 	 */
-	if (own_pid_ns >= 0 && setns(own_pid_ns, CLONE_NEWPID) && errno != EPERM)
+	if (setns(own_pid_ns, CLONE_NEWPID) && errno != EPERM)
 		log_warn("monitor: back to its pid namespace: %s", strerror(errno));
 	m->child = pid;
 	return 1;

@@ -34,11 +34,11 @@ MUST_CHECK int monitor_daemonize(struct monitor *m, struct diag *d);
 /* In a waiter: blocks until the child's set-up is decided; true when the VMM was exec'd. */
 bool monitor_wait_ready(struct monitor *m);
 /*
- * Forks the process that becomes the VMM, into a new pid namespace with new_pid_ns.
- * Returns 1 in the monitor and 0 in the child. The monitor keeps termination signals
- * blocked for monitor_wait; the child gets its signal mask back.
+ * Forks the process that becomes the VMM, as pid 1 of a new pid namespace. Returns 1 in
+ * the monitor and 0 in the child. The monitor keeps termination signals blocked for
+ * monitor_wait; the child gets its signal mask back.
  */
-MUST_CHECK int monitor_fork(struct monitor *m, bool new_pid_ns, struct diag *d);
+MUST_CHECK int monitor_fork(struct monitor *m, struct diag *d);
 /* In a monitor: passes the child's verdict on to its own waiter, if any. */
 void monitor_pass_on(struct monitor *m, bool ready);
 /*

@@ -15,7 +15,7 @@ static bool same_args(const struct jailer_args *a, const struct jailer_args *b)
 	return a->id == b->id && a->exec_file == b->exec_file && a->exec_search == b->exec_search &&
 	       a->vmm_argv == b->vmm_argv && a->vmm_argc == b->vmm_argc && a->uid == b->uid &&
 	       a->gid == b->gid && a->allow_root == b->allow_root && a->chroot_base == b->chroot_base &&
-	       a->netns == b->netns && a->daemonize == b->daemonize && a->new_pid_ns == b->new_pid_ns &&
+	       a->netns == b->netns && a->daemonize == b->daemonize &&
 	       a->cleanup == b->cleanup && a->userns == b->userns &&
 	       a->parent_cgroup == b->parent_cgroup && a->n_cgroups == b->n_cgroups &&
 	       memcmp(a->cgroups, b->cgroups, a->n_cgroups * sizeof(a->cgroups[0])) == 0 &&

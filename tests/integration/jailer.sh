@@ -169,10 +169,12 @@ check "Seccomp 0 in the stand-in: the jailer itself installs no filter" [ "$(sta
 for ns in mnt ipc uts; do
     check "its $ns namespace is not the host's" ns_differs $ns
 done
-check "its pid and net namespaces are the host's (no --new-pid-ns, no --netns)" sh -c "
-    [ \"\$(readlink /proc/$vpid/ns/pid)\" = \"\$(readlink /proc/self/ns/pid)\" ] &&
-    [ \"\$(readlink /proc/$vpid/ns/net)\" = \"\$(readlink /proc/self/ns/net)\" ]"
-check "the jailer became the VMM: same pid" [ "$vpid" = "$jpid" ]
+check "its pid namespace is its own without --new-pid-ns, where it is pid 1" sh -c "
+    [ \"\$(readlink /proc/$vpid/ns/pid)\" != \"\$(readlink /proc/self/ns/pid)\" ] && grep -qx 'pid 1' '$tap_tmp/pout'"
+check "its net namespace is the host's (no --netns)" \
+    [ "$(readlink /proc/$vpid/ns/net)" = "$(readlink /proc/self/ns/net)" ]
+check "the jailer stays as its monitor: the pid file names the VMM, the jailer's child" sh -c "
+    [ $vpid -ne $jpid ] && [ \"\$(awk '{ print \$4 }' /proc/$vpid/stat)\" = $jpid ]"
 check "its root directory is the jail" \
     [ "$(stat -L -c %d:%i "/proc/$vpid/root")" = "$(stat -c %d:%i "$base/jail_probe/p1/root")" ]
 check "its open fds are 0, 1 and 2 only (seen from outside)" \
@@ -215,13 +217,15 @@ else
     python3 "$(dirname "$0")/mkguest.py" "$kdir/spin.elf" spin
     "$jailer" --id spin1 --chroot-base-dir "$base" --exec-file "$microvm" -- --kernel "$kdir/spin.elf" --vcpus 2 \
         </dev/null >"$tap_tmp/sout" 2>"$tap_tmp/serr" &
-    vpid=$!
-    daemons="$daemons $vpid"
+    jpid=$!
+    vpid=0
     n=0
     until [ "$(grep -l '^Seccomp:[[:space:]]*2$' /proc/$vpid/task/*/status 2>/dev/null | wc -l)" -ge 3 ] || [ $n -gt 100 ]; do
         n=$((n + 1))
         sleep 0.1
+        vpid=$(cat "$base/microvm/spin1/microvm.pid" 2>/dev/null || echo 0)
     done
+    daemons="$daemons $jpid $vpid"
     threads=$(ls /proc/$vpid/task | wc -l)
     check "running jailed VMM: all $threads threads have Seccomp 2" sh -c "[ $threads -ge 3 ] &&
         [ \$(grep -l '^Seccomp:[[:space:]]*2\$' /proc/$vpid/task/*/status | wc -l) -eq $threads ]"
@@ -248,12 +252,12 @@ else
         done
     }
     check "running jailed VMM: every fd above 2 is the VMM's own" only_own_fds
-    kill -TERM $vpid
+    kill -TERM $jpid
     set +e
-    wait $vpid
+    wait $jpid
     rc=$?
     set -e
-    check "running jailed VMM: SIGTERM ends it with status 0" [ "$rc" -eq 0 ]
+    check "running jailed VMM: SIGTERM to the jailer reaches it, and its status 0 comes back" [ "$rc" -eq 0 ]
 fi
 
 probe_start p2 --new-pid-ns --uid 1234 --gid 4321 --resource-limit fsize=1048576 \
@@ -293,12 +297,15 @@ check "--netns: the VMM is in that network namespace" \
     [ "$(readlink "/proc/$vpid/ns/net")" = "net:[$(stat -L -c %i "$netns_file")]" ]
 probe_finish
 
-# --daemonize: the jailer returns at once; the VMM leads its own session on /dev/null.
+# --daemonize: the jailer returns at once; its monitor leads a new session, with the VMM
+# in it, on /dev/null.
 run "$jailer" --id p5 --chroot-base-dir "$base" --daemonize --exec-file "$probe" -- --sleep 60
 vpid=$(cat "$base/jail_probe/p5/jail_probe.pid" 2>/dev/null || echo 0)
-daemons="$daemons $vpid"
+mpid=$(awk '{ print $4 }' "/proc/$vpid/stat" 2>/dev/null || echo 0)
+daemons="$daemons $vpid $mpid"
 check "--daemonize: exit 0 while the VMM runs" sh -c "[ $rc -eq 0 ] && [ $vpid -gt 0 ] && kill -0 $vpid"
-check "--daemonize: a new session, led by the VMM" [ "$(awk '{ print $6 }' "/proc/$vpid/stat")" = "$vpid" ]
+check "--daemonize: a new session, led by the VMM's monitor" sh -c "
+    [ \"\$(awk '{ print \$6 }' /proc/$vpid/stat)\" = $mpid ] && [ \"\$(awk '{ print \$6 }' /proc/$mpid/stat)\" = $mpid ]"
 check "--daemonize: stdin, stdout and stderr are /dev/null" sh -c "
     for fd in 0 1 2; do [ \"\$(stat -L -c %t:%T /proc/$vpid/fd/\$fd)\" = 1:3 ] || exit 1; done"
 kill -KILL "$vpid"

@@ -476,7 +476,7 @@ static void args_flags(void **state)
 	assert_int_equal(a.gid, 1001);
 	assert_string_equal(a.chroot_base, "/j");
 	assert_string_equal(a.netns, "/run/netns/x");
-	assert_true(a.daemonize && a.new_pid_ns && a.cleanup && a.userns);
+	assert_true(a.daemonize && a.cleanup && a.userns);
 	assert_int_equal(a.n_cgroups, 2);
 	assert_string_equal(a.cgroups[1].file, "pids.max");
 	assert_string_equal(a.parent_cgroup, "vms/a");
@@ -495,7 +495,7 @@ static void args_flags(void **state)
 	assert_int_equal(a.limits.nofile, 2048);
 	assert_false(a.limits.fsize_set);
 	assert_null(a.parent_cgroup);
-	assert_false(a.daemonize || a.new_pid_ns || a.cleanup || a.userns);
+	assert_false(a.daemonize || a.cleanup || a.userns);
 	assert_string_equal(a.exec_file, "/bin/vmm");
 	assert_false(a.exec_search);
 	assert_int_equal(a.vmm_argc, 2);
