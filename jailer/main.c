@@ -4,7 +4,7 @@
  *
  * Steps 1-3 change nothing on the host, so bad input leaves nothing behind. Step 4 builds
  * the jail; a failure in it removes the jail again, and from step 5 on the monitor does,
- * whenever the VMM never ran. Step 5 settles the processes. Steps 6-14 each need
+ * whenever the VMM never ran. Step 5 settles the processes. Steps 6-15 each need
  * privileges that later ones drop, which fixes their order.
  */
 #include <errno.h>
@@ -24,6 +24,7 @@
 #include "elfdeps.h"
 #include "files.h"
 #include "fs.h"
+#include "landlock.h"
 #include "lookup.h"
 #include "microvm/diag.h"
 #include "microvm/log.h"
@@ -324,8 +325,12 @@ int main(int argc, char **argv)
 	if (j.use_cgroup && (cgroup_configure(&j.cg, a->cgroups, a->n_cgroups, &d) || cgroup_join(&j.cg, &d)))
 		jailer_abort(&j, &d);
 
-	/* 9. Namespaces (rootless, in the user namespace entered at step 5, which owns them). */
-	if (ns_unshare_jail(j.dirs.jail_fd, &d))
+	/*
+	 * 9. Namespaces (rootless, in the user namespace entered at step 5, which owns them):
+	 * a network namespace of its own unless step 6 joined --netns, so that no socket of
+	 * the host, abstract Unix ones included, can be reached.
+	 */
+	if (ns_unshare_jail(j.dirs.jail_fd, !a->netns, &d))
 		jailer_abort(&j, &d);
 
 	/* 10. Mounts: slave propagation, the jail root bound read-only, pivot_root, old root detached. */
@@ -341,14 +346,27 @@ int main(int argc, char **argv)
 		jailer_abort(&j, &d);
 
 	/*
-	 * 13. Groups, gid, uid (the last use of CAP_SETGID/CAP_SETUID), the tie to the
+	 * 13. Landlock (after no_new_privs, which it needs): no abstract Unix socket and no
+	 * process outside the jail's domain, even in a --netns shared with others. A kernel
+	 * without it is said once: the namespaces of steps 5 and 9 still hold.
+	 */
+	ret = landlock_scope(&d);
+	if (ret == -EOPNOTSUPP)
+		log_warn("%s: abstract Unix sockets and signals are not scoped to the jail; its own pid "
+			 "and network namespaces still hide the host's (README: Jailer, without Landlock)",
+			 d.msg);
+	else if (ret)
+		jailer_abort(&j, &d);
+
+	/*
+	 * 14. Groups, gid, uid (the last use of CAP_SETGID/CAP_SETUID), the tie to the
 	 * monitor, then capabilities part two: everything left, checked.
 	 */
 	if (caps_set_ids(a->uid, a->gid, !a->userns, &d) || monitor_tie_to_parent(&j.mon, &d) ||
 	    caps_clear(&d))
 		jailer_abort(&j, &d);
 
-	/* 14. Exec the VMM: empty environment, default signals, and every other fd closes (O_CLOEXEC). */
+	/* 15. Exec the VMM: empty environment, default signals, and every other fd closes (O_CLOEXEC). */
 	if (a->daemonize)
 		jailer_detach_stdio(&j);
 	umask(j.saved_umask);

@@ -27,12 +27,13 @@ int ns_join_net(int fd, const char *path, struct diag *d)
 	return 0;
 }
 
-int ns_unshare_jail(int dir_fd, struct diag *d)
+int ns_unshare_jail(int dir_fd, bool new_net, struct diag *d)
 {
 	if (fchdir(dir_fd))
 		return diag_fail_errno(d, -errno, "entering the jail directory: %s", strerror(errno));
-	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS))
-		return diag_fail_errno(d, -errno, "new mount, IPC and UTS namespaces: %s", strerror(errno));
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (new_net ? CLONE_NEWNET : 0)))
+		return diag_fail_errno(d, -errno, "new mount, IPC, UTS%s namespaces: %s",
+				       new_net ? " and network" : "", strerror(errno));
 	return 0;
 }
 

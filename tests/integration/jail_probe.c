@@ -7,16 +7,69 @@
  * Lines: "uid R E", "gid R E", "groups N", "pid P", "arg WORD" for each argument,
  * "open PATH ok SIZE" or "open PATH ERROR" for each path an argument names (a word
  * starting with '/', the path of "--opt=/path" or of a "path=/path,..." key), the same
- * for the jail's device nodes, "openrw PATH ok" or "openrw PATH ERROR" for a path= key, "create / ERROR" for an attempt to write into the jail's
- * root, "fd N" for each open descriptor, then "ready".
+ * for the jail's device nodes, "openrw PATH ok" or "openrw PATH ERROR" for a path= key,
+ * "create / ERROR" for an attempt to write into the jail's root, "fd N" for each open
+ * descriptor, then "ready".
+ *
+ * Attempts to reach beyond the jail, each reported as "attack WHAT: refused (ERROR)" or
+ * "attack WHAT: SUCCEEDED": --abstract NAME connects to the abstract Unix socket @NAME,
+ * --tcp PORT to 127.0.0.1:PORT.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+/* ret: 0 when the attempt worked, else -errno. */
+static void probe_attack(const char *what, int ret)
+{
+	if (ret < 0)
+		printf("attack %s: refused (%s)\n", what, strerror(-ret));
+	else
+		printf("attack %s: SUCCEEDED\n", what);
+}
+
+static int probe_connect(int family, const struct sockaddr *addr, socklen_t len)
+{
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = connect(fd, addr, len) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* A host service on an abstract Unix socket (CVE-2020-15257's containerd-shim). */
+static void probe_abstract(const char *name)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	size_t len = strnlen(name, sizeof(a.sun_path) - 1);
+	char what[160];
+
+	memcpy(a.sun_path + 1, name, len);
+	snprintf(what, sizeof(what), "connect to the abstract socket @%.*s", (int)len, name);
+	probe_attack(what, probe_connect(AF_UNIX, (struct sockaddr *)&a,
+					 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)));
+}
+
+static void probe_tcp(const char *port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port)),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char what[64];
+
+	snprintf(what, sizeof(what), "connect to 127.0.0.1:%s", port);
+	probe_attack(what, probe_connect(AF_INET, (struct sockaddr *)&a, sizeof(a)));
+}
 
 /* "openrw PATH ok" or "openrw PATH ERROR": may the jailed process write a disk image? */
 static void probe_open_rw(const char *path, size_t len)
@@ -88,6 +141,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--sleep") && i + 1 < argc)
 			sleep_s = (unsigned int)atoi(argv[i + 1]);
 		probe_arg_path(argv[i]);
+	}
+	for (int i = 1; i + 1 < argc; i++) {
+		if (!strcmp(argv[i], "--abstract"))
+			probe_abstract(argv[i + 1]);
+		else if (!strcmp(argv[i], "--tcp"))
+			probe_tcp(argv[i + 1]);
 	}
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
 		probe_open(devices[i], strlen(devices[i]));

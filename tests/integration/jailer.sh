@@ -4,7 +4,8 @@
 # - The jailed process's state, seen from outside through /proc/PID and from inside by
 #   jail_probe, a stand-in VMM that reports and then waits: ids, capabilities,
 #   no_new_privs, namespaces, root, fds, limits, cgroup, argument rewriting, host files
-#   out of reach; with --new-pid-ns, --cleanup, --daemonize, --netns, --userns.
+#   and host sockets out of reach; with --new-pid-ns, --cleanup, --daemonize, --netns
+#   (a tap in it for --net), --userns.
 # - Bad input: one clear message, and nothing created on the host.
 # Usage: jailer.sh MICROVM JAILER PROBE TINY_ELF TINY_BZIMAGE B_SANITIZE
 set -eu
@@ -22,16 +23,18 @@ fi
 cgmount=$(awk '$0 ~ / - cgroup2 / { print $5; exit }' /proc/self/mountinfo)
 cgparent=jailer-test-$$
 netns_file=$tap_tmp/netns
-daemons=
+daemons= listeners=
 cleanup() {
     # A daemonized probe or monitor may outlive a failed test: end it (if that pid is
     # still one of ours) before removing its jail.
+    [ -z "$listeners" ] || kill "$listeners" 2>/dev/null || true
     for pid in $daemons; do
         grep -qE 'jail_probe|jailer|microvm' "/proc/$pid/cmdline" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
     done
     [ -n "$cgmount" ] && [ -d "$cgmount/$cgparent" ] &&
         find "$cgmount/$cgparent" -depth -type d -exec rmdir {} + 2>/dev/null || true
     umount "$netns_file" 2>/dev/null || true
+    ip netns del "microvm-jailer-$$" 2>/dev/null || true
     rm -rf "$tap_tmp"
 }
 trap cleanup EXIT
@@ -110,6 +113,26 @@ else
     check "--exec-file form boots the tiny guest (--new-pid-ns --cleanup)" sh -c "
         [ $rc -eq 0 ] && grep -q 'tiny: done' '$tap_tmp/out' && [ ! -e '$base/microvm/boot2' ]"
     [ "$rc" -eq 0 ] || diag_output
+    # --net as README shows it: the operator's namespace holds a tap owned by the VM's ids.
+    tapns=microvm-jailer-$$
+    if command -v ip >/dev/null && ip netns add "$tapns" 2>/dev/null; then
+        ip -n "$tapns" tuntap add dev mvtap0 mode tap user 65534 group 65534
+        ip -n "$tapns" link set mvtap0 up
+        run timeout 60 "$jailer" --id net1 --chroot-base-dir "$base" --netns "/run/netns/$tapns" \
+            --exec-file "$microvm" -- --kernel "$kdir/tiny.bzImage" --no-pvm --mem 64 \
+            --cmdline "console=ttyS0 tiny.virtio=1" --net tap=mvtap0
+        check "--net with --netns naming the tap's namespace: the guest's frame goes out" sh -c "
+            [ $rc -eq 0 ] && grep -q 'virtio-net: .* tx=done' '$tap_tmp/out'"
+        [ "$rc" -eq 0 ] || diag_output
+        run timeout 60 "$jailer" --id net2 --chroot-base-dir "$base" \
+            --exec-file "$microvm" -- --kernel "$kdir/tiny.bzImage" --no-pvm --mem 64 \
+            --cmdline "console=ttyS0 tiny.virtio=1" --net tap=mvtap0
+        check "--net without --netns: the VM's own empty namespace has no such tap" sh -c "
+            [ $rc -eq 1 ] && grep -q 'tap=mvtap0: cannot attach to the tap device' '$tap_tmp/err'"
+        ip netns del "$tapns"
+    else
+        ok "--net through --netns # SKIP cannot make a network namespace with ip(8)"
+    fi
 fi
 
 # --- The jailed process, from outside and from inside -------------------------------
@@ -153,9 +176,19 @@ status_of() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "/proc/
 ns_differs() { [ "$(readlink "/proc/$vpid/ns/$1")" != "$(readlink "/proc/self/ns/$1")" ]; }
 said() { grep -qxF "$1" "$tap_tmp/pout"; }
 
+# Host services on an abstract Unix socket and on 127.0.0.1, which no jail may reach.
+lname=microvm-jailer-test-$$
+python3 "$(dirname "$0")/host-listeners.py" "$lname" "$tap_tmp/listeners" 300 &
+listeners=$!
+n=0
+while [ ! -s "$tap_tmp/listeners" ] && [ $n -lt 100 ]; do n=$((n + 1)); sleep 0.1; done
+lport=$(awk '$1 == "port" { print $2 }' "$tap_tmp/listeners")
+# landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION): ABI 6 scopes sockets.
+landlock_abi=$(python3 -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
+
 probe_start p1 --exec-file "$probe" -- --kernel "$kdir/tiny.bzImage" --initrd="$kdir/initrd.img" \
     --drive "path=$tap_tmp/disk.img,ro" --drive "path=$tap_tmp/rwdisk.img" --exit 7 "$tap_tmp/secret" \
-    /proc/self/status
+    /proc/self/status --abstract "$lname" --tcp "$lport"
 check "the probe runs in the jail" [ "$vpid" -gt 0 ]
 check "uid and gid 65534 (real, effective, saved, fs); no supplementary groups" sh -c "
     [ \"\$(awk '/^Uid:/ { print \$2, \$3, \$4, \$5 }' /proc/$vpid/status)\" = '65534 65534 65534 65534' ] &&
@@ -171,8 +204,19 @@ for ns in mnt ipc uts; do
 done
 check "its pid namespace is its own without --new-pid-ns, where it is pid 1" sh -c "
     [ \"\$(readlink /proc/$vpid/ns/pid)\" != \"\$(readlink /proc/self/ns/pid)\" ] && grep -qx 'pid 1' '$tap_tmp/pout'"
-check "its net namespace is the host's (no --netns)" \
-    [ "$(readlink /proc/$vpid/ns/net)" = "$(readlink /proc/self/ns/net)" ]
+check "its net namespace is its own without --netns, with only a loopback device" sh -c "
+    [ \"\$(readlink /proc/$vpid/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ] &&
+    [ \"\$(awk -F: 'NR > 2 { gsub(/ /, \"\", \$1); print \$1 }' /proc/$vpid/net/dev)\" = lo ]"
+check "it cannot reach the host's abstract Unix socket or 127.0.0.1, and the host saw nothing" sh -c "
+    grep -qx 'attack connect to the abstract socket @$lname: refused (Connection refused)' '$tap_tmp/pout' &&
+    grep -qx 'attack connect to 127.0.0.1:$lport: refused (Network is unreachable)' '$tap_tmp/pout' &&
+    ! grep -q connected '$tap_tmp/listeners'"
+if [ "$landlock_abi" -ge 6 ]; then
+    check "Landlock scoping in force: no warning about it" sh -c "! grep -q Landlock '$tap_tmp/perr'"
+else
+    check "no Landlock scoping on this kernel (ABI $landlock_abi): the jailer says so" \
+        grep -q 'abstract Unix sockets and signals are not scoped to the jail' "$tap_tmp/perr"
+fi
 check "the jailer stays as its monitor: the pid file names the VMM, the jailer's child" sh -c "
     [ $vpid -ne $jpid ] && [ \"\$(awk '{ print \$4 }' /proc/$vpid/stat)\" = $jpid ]"
 check "its root directory is the jail" \
@@ -295,6 +339,17 @@ unshare --net="$netns_file" true
 probe_start p4 --netns "$netns_file" --exec-file "$probe" --
 check "--netns: the VMM is in that network namespace" \
     [ "$(readlink "/proc/$vpid/ns/net")" = "net:[$(stat -L -c %i "$netns_file")]" ]
+probe_finish
+# --netns naming the host's own namespace: the abstract socket is there, and only Landlock
+# keeps the VMM from it (TCP in a shared namespace is the operator's choice).
+probe_start p4h --netns "/proc/$$/ns/net" --exec-file "$probe" -- --abstract "$lname"
+if [ "$landlock_abi" -ge 6 ]; then
+    check "--netns of the host: Landlock refuses the host's abstract socket" sh -c "
+        grep -qx 'attack connect to the abstract socket @$lname: refused (Operation not permitted)' '$tap_tmp/pout' &&
+        ! grep -q 'connected abstract' '$tap_tmp/listeners'"
+else
+    ok "--netns of the host: abstract sockets # SKIP Landlock ABI $landlock_abi cannot scope them (README)"
+fi
 probe_finish
 
 # --daemonize: the jailer returns at once; its monitor leads a new session, with the VMM
