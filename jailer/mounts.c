@@ -13,6 +13,7 @@
 
 #include "dev.h"
 #include "microvm/cleanup.h"
+#include "mountinfo.h"
 
 /* The flags a bind remount must repeat: in a user namespace, dropping one is refused. */
 static unsigned long mounts_kept_flags(const struct statvfs *vfs)
@@ -66,6 +67,101 @@ static int mounts_bind_disks(const struct jail_files *files, struct diag *d)
 	return 0;
 }
 
+/* The mount id of path, as the process sees it. */
+static int mounts_id(const char *path, int *id)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, AT_NO_AUTOMOUNT, STATX_MNT_ID, &stx))
+		return -errno;
+	if (!(stx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id > INT_MAX)
+		return -ENOTSUP;
+	*id = (int)stx.stx_mnt_id;
+	return 0;
+}
+
+/* This process's mount namespace as it is now, read through a descriptor of a /proc. */
+static int mounts_read(int proc_fd, struct mount_table *t, struct diag *d)
+{
+	FILE *f;
+	int fd = openat(proc_fd, "self/mountinfo", O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return diag_fail_errno(d, -errno, "mounts: /proc/self/mountinfo: %s", strerror(errno));
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return diag_fail_errno(d, -ENOMEM, "mounts: /proc/self/mountinfo: out of memory");
+	}
+	ret = mountinfo_parse(f, "/proc/self/mountinfo", t, d);
+	fclose(f);
+	return ret;
+}
+
+/*
+ * pivot_root cannot leave a root that is the namespace's first mount, as on a host that
+ * runs from its initramfs (EINVAL). Then, as switch_root, runc's no_pivot and bubblewrap
+ * do, the jail root (the working directory) is moved onto "/" and entered with chroot.
+ * chroot alone would leave every other mount of the host (its /proc, /sys, /dev, disks)
+ * in the VMM's namespace, under the jail: they are detached, and the namespace is checked
+ * to hold only the initramfs, which no namespace can lose and which lies under the jail
+ * as a host's rootfs lies under every root, and the jail's own mounts. Rootless, the
+ * host's mounts are locked to their parents and cannot be detached: that is refused.
+ */
+static int mounts_move_root(struct diag *d)
+{
+	cleanup_fd int proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	const struct mount_entry *root;
+	struct mount_table t;
+	int root_id, jail_id, ret;
+
+	if (proc_fd < 0)
+		return diag_fail_errno(d, -errno, "mounts: pivot_root: Invalid argument, and without "
+				       "/proc the host's mounts cannot be listed: %s", strerror(errno));
+	ret = mounts_id("/", &root_id);
+	if (!ret)
+		ret = mounts_id(".", &jail_id);
+	if (ret)
+		return diag_fail_errno(d, ret, "mounts: statx: %s", strerror(-ret));
+	ret = mounts_read(proc_fd, &t, d);
+	if (ret)
+		return ret;
+	root = mountinfo_find(&t, root_id);
+	ret = root && root->parent == root_id ? 0 : -EINVAL;
+	mountinfo_free(&t);
+	if (ret)
+		return diag_fail_errno(d, ret, "mounts: pivot_root: %s", strerror(-ret));
+
+	if (mount(".", "/", NULL, MS_MOVE, NULL))
+		return diag_fail_errno(d, -errno, "mounts: moving the jail root onto /: %s", strerror(errno));
+	ret = mounts_read(proc_fd, &t, d);
+	if (ret)
+		return ret;
+	/* Last listed first: a mount goes before the one it sits on. Failures are seen below. */
+	for (size_t i = t.n; i-- > 0;)
+		if (t.items[i].id != root_id && !mountinfo_below(&t, t.items[i].id, jail_id))
+			umount2(t.items[i].point, MNT_DETACH);
+	mountinfo_free(&t);
+	ret = mounts_read(proc_fd, &t, d);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < t.n && !ret; i++) {
+		const struct mount_entry *e = &t.items[i];
+
+		if (e->id != root_id && !mountinfo_below(&t, e->id, jail_id))
+			ret = diag_fail_errno(d, -EBUSY, "mounts: the host's root is an initramfs, and its "
+					      "mount %s (%s) cannot be detached from the jail's namespace: %s",
+					      e->point, e->fstype,
+					      umount2(e->point, MNT_DETACH) ? strerror(errno) : "it stayed");
+	}
+	mountinfo_free(&t);
+	if (ret)
+		return ret;
+	if (chroot("."))
+		return diag_fail_errno(d, -errno, "mounts: chroot into the jail root: %s", strerror(errno));
+	return 0;
+}
+
 int mounts_enter_jail(const struct jail_files *files, bool bind_devices, struct diag *d)
 {
 	cleanup_fd int old_root = -1;
@@ -97,8 +193,16 @@ int mounts_enter_jail(const struct jail_files *files, bool bind_devices, struct 
 	if (old_root < 0)
 		return diag_fail_errno(d, -errno, "mounts: opening /: %s", strerror(errno));
 	/* pivot_root(".", "."): the old root ends up stacked on the new one, with no directory for it. */
-	if (syscall(SYS_pivot_root, ".", "."))
-		return diag_fail_errno(d, -errno, "mounts: pivot_root: %s", strerror(errno));
+	if (syscall(SYS_pivot_root, ".", ".")) {
+		if (errno != EINVAL)
+			return diag_fail_errno(d, -errno, "mounts: pivot_root: %s", strerror(errno));
+		ret = mounts_move_root(d);
+		if (ret)
+			return ret;
+		if (chdir("/"))
+			return diag_fail_errno(d, -errno, "mounts: chdir /: %s", strerror(errno));
+		return 0;
+	}
 	if (fchdir(old_root))
 		return diag_fail_errno(d, -errno, "mounts: %s", strerror(errno));
 	if (umount2(".", MNT_DETACH))

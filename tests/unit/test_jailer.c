@@ -21,6 +21,7 @@
 #include "elfdeps.h"
 #include "files.h"
 #include "fs.h"
+#include "mountinfo.h"
 #include "rlimit.h"
 #include "vmmargs.h"
 
@@ -453,6 +454,81 @@ static void jail_mkdirs(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+static int parse_mountinfo(const char *text, struct mount_table *t, struct diag *d)
+{
+	FILE *f = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
+	int ret;
+
+	assert_non_null(f);
+	ret = mountinfo_parse(f, "mountinfo", t, d);
+	fclose(f);
+	return ret;
+}
+
+/* /proc/self/mountinfo as the kernel writes it, and as a hostile mount point name could bend it. */
+static void mountinfo_lines(void **state)
+{
+	(void)state;
+	static const char good[] =
+		"1 1 0:2 / / rw - rootfs rootfs rw\n"
+		"40 1 0:5 / /dev rw,nosuid shared:2 - devtmpfs devtmpfs rw,size=1k\n"
+		"41 40 0:23 / /dev/pts rw master:3 shared:4 - devpts devpts rw\n"
+		"58 1 0:2 /srv/jailer/microvm/vm1/root / ro - rootfs rootfs rw\n"
+		"59 58 0:2 /tmp/disk.img /disk\\040image rw - rootfs rootfs rw\n"
+		"60 59 0:2 / /a\\134b\\011c\\012 rw - tmpfs none rw\n";
+	static const char *const bad[] = {
+		"x 1 0:2 / / rw - rootfs rootfs rw\n",       /* id */
+		"1 -1 0:2 / / rw - rootfs rootfs rw\n",      /* parent */
+		"1 1 0:2 / / rw rootfs rootfs rw\n",         /* no separator */
+		"1 1 0:2 / / rw -\n",                       /* no type */
+		"1 1 0:2 / relative rw - rootfs rootfs rw\n",
+		"1 1 0:2 / /a\\0 rw - rootfs rootfs rw\n",   /* a cut escape */
+		"1 1 0:2 / /a\\000 rw - rootfs rootfs rw\n", /* an escaped NUL */
+		"1 1 0:2 / /a\\400 rw - rootfs rootfs rw\n",
+		"1 1 0:2 / / rw - a-type-name-longer-than-31-bytes rootfs rw\n",
+		"1 1 0:2 /\n",
+		"\n",
+	};
+	static const char nul[] = "1 1 0:2 / / rw - rootfs\0 rootfs rw\n";
+	static const char loop[] = "2 3 0:2 / /a rw - tmpfs t rw\n3 2 0:2 / /b rw - tmpfs t rw\n";
+	struct mount_table t;
+	struct diag d;
+	FILE *f;
+
+	assert_int_equal(parse_mountinfo(good, &t, &d), 0);
+	assert_int_equal(t.n, 6);
+	assert_int_equal(t.items[2].id, 41);
+	assert_int_equal(t.items[2].parent, 40);
+	assert_string_equal(t.items[2].point, "/dev/pts");
+	assert_string_equal(t.items[2].fstype, "devpts");
+	assert_string_equal(t.items[4].point, "/disk image");
+	assert_string_equal(t.items[5].point, "/a\\b\tc\n");
+	assert_string_equal(mountinfo_find(&t, 58)->fstype, "rootfs");
+	assert_null(mountinfo_find(&t, 7));
+	/* The jail (58) and what is mounted in it, not the namespace's first mount or /dev. */
+	assert_true(mountinfo_below(&t, 58, 58) && mountinfo_below(&t, 59, 58) && mountinfo_below(&t, 60, 58));
+	assert_false(mountinfo_below(&t, 1, 58) || mountinfo_below(&t, 41, 58) || mountinfo_below(&t, 99, 58));
+	mountinfo_free(&t);
+	assert_int_equal(t.n, 0);
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		if (parse_mountinfo(bad[i], &t, &d) == 0)
+			fail_msg("accepted: %s", bad[i]);
+		assert_non_null(strstr(d.msg, "mountinfo:1: "));
+		assert_int_equal(t.n, 0);
+	}
+	f = fmemopen((void *)(uintptr_t)nul, sizeof(nul) - 1, "r");
+	assert_int_not_equal(mountinfo_parse(f, "mountinfo", &t, &d), 0);
+	assert_non_null(strstr(d.msg, "NUL byte"));
+	fclose(f);
+	/* Parents that loop end the walk. */
+	assert_int_equal(parse_mountinfo(loop, &t, &d), 0);
+	assert_false(mountinfo_below(&t, 2, 1));
+	mountinfo_free(&t);
+	assert_int_equal(parse_mountinfo("", &t, &d), 0);
+	assert_int_equal(t.n, 0);
+}
+
 static void args_flags(void **state)
 {
 	(void)state;
@@ -538,6 +614,7 @@ int main(void)
 		cmocka_unit_test(jail_paths),
 		cmocka_unit_test(elf_interpreter),
 		cmocka_unit_test(jail_mkdirs),
+		cmocka_unit_test(mountinfo_lines),
 		cmocka_unit_test(args_flags),
 		cmocka_unit_test(args_reparse_after_cluster),
 	};
