@@ -260,15 +260,20 @@ int main(int argc, char **argv)
 	j.outer_uid = geteuid();
 	j.outer_gid = getegid();
 
-	/* 1. A clean process: no inherited fd above 2, no environment (PATH kept for step 3). */
+	/*
+	 * 1. A clean process: no inherited fd above 2, none of 0-2 a directory, no environment
+	 * (PATH kept for step 3).
+	 */
 	ret = proc_close_fds_above_stdio();
 	if (ret)
 		jailer_abortf(&j, "closing inherited file descriptors: %s", strerror(-ret));
+	if (proc_check_stdio(&d))
+		jailer_abort(&j, &d);
 	path = getenv("PATH");
 	j.path_env = strdup(path ? path : JAILER_DEFAULT_PATH);
 	if (!j.path_env || clearenv())
 		jailer_abortf(&j, "clearing the environment: out of memory");
-	/* Every mode below is exact; the VMM gets the caller's umask back in step 14. */
+	/* Every mode below is exact; the VMM gets the caller's umask back in step 15. */
 	j.saved_umask = umask(0);
 
 	/* 2. Parse. */

@@ -11,20 +11,30 @@
  * "create / ERROR" for an attempt to write into the jail's root, "fd N" for each open
  * descriptor, then "ready".
  *
- * Attempts to reach beyond the jail, each reported as "attack WHAT: refused (ERROR)" or
- * "attack WHAT: SUCCEEDED": --abstract NAME connects to the abstract Unix socket @NAME,
- * --tcp PORT to 127.0.0.1:PORT.
+ * Attempts to reach beyond the jail, as a VMM a guest has taken over would make them
+ * (this one has no seccomp filter: only the jail holds it), each reported as
+ * "attack WHAT: refused (ERROR)" or "attack WHAT: SUCCEEDED": --abstract NAME connects
+ * to the abstract Unix socket @NAME, --tcp PORT to 127.0.0.1:PORT, --victim PID signals
+ * and ptraces another process (another VM's VMM, a host process of the same uid),
+ * --hostile makes the rest: signal everyone, open host files, climb out of the root,
+ * mount, create devices, raise limits, write outside its root, change ids.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -59,6 +69,96 @@ static void probe_abstract(const char *name)
 	snprintf(what, sizeof(what), "connect to the abstract socket @%.*s", (int)len, name);
 	probe_attack(what, probe_connect(AF_UNIX, (struct sockaddr *)&a,
 					 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len)));
+}
+
+/* ret as a syscall returns it: -1 with errno on failure. */
+static int probe_errno(long ret)
+{
+	return ret < 0 ? -errno : 0;
+}
+
+static void probe_victim(const char *arg)
+{
+	pid_t pid = (pid_t)atoi(arg);
+	char what[96];
+
+	snprintf(what, sizeof(what), "see process %d (kill 0)", pid);
+	probe_attack(what, probe_errno(kill(pid, 0)));
+	snprintf(what, sizeof(what), "SIGSTOP process %d", pid);
+	probe_attack(what, probe_errno(kill(pid, SIGSTOP)));
+	snprintf(what, sizeof(what), "SIGKILL process %d", pid);
+	probe_attack(what, probe_errno(kill(pid, SIGKILL)));
+	snprintf(what, sizeof(what), "tgkill SIGKILL process %d", pid);
+	probe_attack(what, probe_errno(syscall(SYS_tgkill, pid, pid, SIGKILL)));
+	snprintf(what, sizeof(what), "ptrace attach to process %d", pid);
+	probe_attack(what, probe_errno(ptrace(PTRACE_ATTACH, pid, NULL, NULL)));
+	snprintf(what, sizeof(what), "pidfd_open process %d", pid);
+	probe_attack(what, probe_errno(syscall(SYS_pidfd_open, pid, 0)));
+}
+
+/* A new file at path: refused unless it could be made (then it is removed at once). */
+static int probe_create(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+static int probe_raise_limit(int resource)
+{
+	struct rlimit r;
+
+	if (getrlimit(resource, &r))
+		return -errno;
+	if (r.rlim_max == RLIM_INFINITY)
+		return 0; /* nothing left to raise: as good as raised */
+	r.rlim_max++;
+	r.rlim_cur = r.rlim_max;
+	return probe_errno(setrlimit(resource, &r));
+}
+
+static void probe_hostile(void)
+{
+	static const char *const host_files[] = {
+		"/etc/passwd", "/etc/shadow", "/proc/1/environ", "/proc/self/status", "/sys/kernel/notes",
+		"/dev/sda", "/../../../../../../etc/passwd", "/dev/../../../etc/passwd",
+	};
+	char what[96];
+
+	probe_attack("SIGKILL every process it may (kill -1)", probe_errno(kill(-1, SIGKILL)));
+	for (size_t i = 0; i < sizeof(host_files) / sizeof(host_files[0]); i++) {
+		int fd = open(host_files[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+		snprintf(what, sizeof(what), "open host file %s", host_files[i]);
+		probe_attack(what, fd < 0 ? -errno : 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	/* Descriptors it inherited: stdin could have been a directory of the host. */
+	probe_attack("open ../etc/passwd through stdin", probe_errno(openat(0, "../etc/passwd", O_RDONLY)));
+	probe_attack("fchdir to stdin", probe_errno(fchdir(0)));
+	probe_attack("chroot to a subdirectory (to climb out with ..)", probe_errno(chroot("/dev")));
+	probe_attack("mount a tmpfs", probe_errno(mount("none", "/dev", "tmpfs", 0, NULL)));
+	probe_attack("mount a proc", probe_errno(mount("proc", "/dev", "proc", 0, NULL)));
+	probe_attack("remount its root read-write",
+		     probe_errno(mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND, NULL)));
+	probe_attack("unmount its root", probe_errno(umount2("/", MNT_DETACH)));
+	probe_attack("mknod a block device (/dev/sda)",
+		     probe_errno(mknod("/dev/sda", S_IFBLK | 0600, makedev(8, 0))));
+	probe_attack("mknod a character device (/dev/mem)",
+		     probe_errno(mknod("/dev/mem", S_IFCHR | 0600, makedev(1, 1))));
+	probe_attack("raise its no-file hard limit", probe_raise_limit(RLIMIT_NOFILE));
+	probe_attack("raise its file size hard limit", probe_raise_limit(RLIMIT_FSIZE));
+	probe_attack("create a file above its root (/../escape)", probe_create("/../escape"));
+	probe_attack("create a file in its root", probe_create("/escape"));
+	probe_attack("make a directory above its root", probe_errno(mkdir("/../../escape", 0700)));
+	probe_attack("symlink to the host's /etc", probe_errno(symlink("/etc", "/dev/etc")));
+	probe_attack("setuid 0", probe_errno(setuid(0)));
+	probe_attack("setgid 0", probe_errno(setgid(0)));
 }
 
 static void probe_tcp(const char *port)
@@ -142,11 +242,15 @@ int main(int argc, char **argv)
 			sleep_s = (unsigned int)atoi(argv[i + 1]);
 		probe_arg_path(argv[i]);
 	}
-	for (int i = 1; i + 1 < argc; i++) {
-		if (!strcmp(argv[i], "--abstract"))
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--abstract") && i + 1 < argc)
 			probe_abstract(argv[i + 1]);
-		else if (!strcmp(argv[i], "--tcp"))
+		else if (!strcmp(argv[i], "--tcp") && i + 1 < argc)
 			probe_tcp(argv[i + 1]);
+		else if (!strcmp(argv[i], "--victim") && i + 1 < argc)
+			probe_victim(argv[i + 1]);
+		else if (!strcmp(argv[i], "--hostile"))
+			probe_hostile();
 	}
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
 		probe_open(devices[i], strlen(devices[i]));

@@ -64,6 +64,21 @@ rc=$?
 set -e
 check "the VMM's exit status comes back through the jailer (3)" [ "$rc" -eq 3 ]
 
+# The hostile stand-in (tests/integration/jail-hostile.sh), here where the jail is a chroot.
+setpriv --reuid 65534 --regid 65534 --clear-groups sleep 120 &
+victim=$!
+run "$jailer" --id hostile --chroot-base-dir "$base" --resource-limit fsize=1048576 --exec-file "$probe" -- \
+    --victim "$victim" --hostile
+check "a hostile VMM made its 32 attempts" sh -c "[ $rc -eq 0 ] && [ \$(grep -c '^attack ' '$tap_tmp/out') -eq 32 ]"
+while IFS= read -r line; do
+    case $line in
+        "attack "*": refused ("*) ok "hostile VMM: ${line#attack }" ;;
+        "attack "*) not_ok "hostile VMM: ${line#attack }" ;;
+    esac
+done <"$tap_tmp/out"
+check "the host process of its uid lives on" kill -0 "$victim"
+kill "$victim"
+
 if [ "$sanitize" != none ]; then
     ok "boot the tiny guest in a jail on the initramfs # SKIP the sanitizer runtime needs /proc, which a jail lacks"
 else
