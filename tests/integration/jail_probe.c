@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,23 +172,11 @@ static void probe_tcp(const char *port)
 	probe_attack(what, probe_connect(AF_INET, (struct sockaddr *)&a, sizeof(a)));
 }
 
-/* "openrw PATH ok" or "openrw PATH ERROR": may the jailed process write a disk image? */
-static void probe_open_rw(const char *path, size_t len)
-{
-	char buf[4096];
-	int fd;
-
-	if (len >= sizeof(buf))
-		return;
-	memcpy(buf, path, len);
-	buf[len] = '\0';
-	fd = open(buf, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	printf("openrw %s %s\n", buf, fd < 0 ? strerror(errno) : "ok");
-	if (fd >= 0)
-		close(fd);
-}
-
-static void probe_open(const char *path, size_t len)
+/*
+ * "open PATH ok SIZE" or "open PATH ERROR"; with rw, "openrw PATH ok" or "openrw PATH ERROR"
+ * (may the jailed process write a disk image?).
+ */
+static void probe_open(const char *path, size_t len, bool rw)
 {
 	char buf[4096];
 	struct stat st;
@@ -197,14 +186,15 @@ static void probe_open(const char *path, size_t len)
 		return;
 	memcpy(buf, path, len);
 	buf[len] = '\0';
-	fd = open(buf, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		printf("open %s %s\n", buf, strerror(errno));
-		return;
-	}
-	if (fstat(fd, &st) == 0)
+	fd = open(buf, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		printf("%s %s %s\n", rw ? "openrw" : "open", buf, strerror(errno));
+	else if (rw)
+		printf("openrw %s ok\n", buf);
+	else if (fstat(fd, &st) == 0)
 		printf("open %s ok %lld\n", buf, (long long)st.st_size);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* The path an argument names, if any. */
@@ -214,12 +204,12 @@ static void probe_arg_path(const char *arg)
 
 	if (p) {
 		p += 5;
-		probe_open(p, strcspn(p, ","));
-		probe_open_rw(p, strcspn(p, ","));
+		probe_open(p, strcspn(p, ","), false);
+		probe_open(p, strcspn(p, ","), true);
 	} else if ((p = strstr(arg, "=/"))) {
-		probe_open(p + 1, strlen(p + 1));
+		probe_open(p + 1, strlen(p + 1), false);
 	} else if (arg[0] == '/') {
-		probe_open(arg, strlen(arg));
+		probe_open(arg, strlen(arg), false);
 	}
 }
 
@@ -253,7 +243,7 @@ int main(int argc, char **argv)
 			probe_hostile();
 	}
 	for (size_t i = 0; i < sizeof(devices) / sizeof(devices[0]); i++)
-		probe_open(devices[i], strlen(devices[i]));
+		probe_open(devices[i], strlen(devices[i]), false);
 	fd = open("/probe-was-here", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	printf("create / %s\n", fd < 0 ? strerror(errno) : "ok");
 	if (fd >= 0)

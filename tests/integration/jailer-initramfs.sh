@@ -70,12 +70,7 @@ victim=$!
 run "$jailer" --id hostile --chroot-base-dir "$base" --resource-limit fsize=1048576 --exec-file "$probe" -- \
     --victim "$victim" --hostile
 check "a hostile VMM made its 32 attempts" sh -c "[ $rc -eq 0 ] && [ \$(grep -c '^attack ' '$tap_tmp/out') -eq 32 ]"
-while IFS= read -r line; do
-    case $line in
-        "attack "*": refused ("*) ok "hostile VMM: ${line#attack }" ;;
-        "attack "*) not_ok "hostile VMM: ${line#attack }" ;;
-    esac
-done <"$tap_tmp/out"
+attacks "$tap_tmp/out" "hostile VMM: "
 check "the host process of its uid lives on" kill -0 "$victim"
 kill "$victim"
 

@@ -33,6 +33,17 @@ diag_output() {
     sed 's/^/# stderr: /' "$tap_tmp/err" | head -n 40
 }
 
+# attacks FILE [PREFIX]: one test point per "attack WHAT: ..." line jail_probe wrote to
+# FILE; each attempt must have been refused.
+attacks() {
+    while IFS= read -r line; do
+        case $line in
+            "attack "*": refused ("*) ok "${2-}${line#attack }" ;;
+            "attack "*) not_ok "${2-}${line#attack }" ;;
+        esac
+    done <"$1"
+}
+
 # skip_all_unless_kvm WHAT: a whole-file skip, said loudly, only where /dev/kvm is absent.
 skip_all_unless_kvm() {
     if [ ! -c /dev/kvm ]; then
