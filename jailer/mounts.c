@@ -19,8 +19,9 @@
 static unsigned long mounts_kept_flags(const struct statvfs *vfs)
 {
 	static const struct { unsigned long st, ms; } map[] = {
-		{ ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
-		{ ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME }, { ST_RELATIME, MS_RELATIME },
+		{ ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID }, { ST_NODEV, MS_NODEV },
+		{ ST_NOEXEC, MS_NOEXEC }, { ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME },
+		{ ST_RELATIME, MS_RELATIME },
 	};
 	unsigned long flags = 0;
 
@@ -148,11 +149,13 @@ static int mounts_move_root(struct diag *d)
 	for (size_t i = 0; i < t.n && !ret; i++) {
 		const struct mount_entry *e = &t.items[i];
 
-		if (e->id != root_id && !mountinfo_below(&t, e->id, jail_id))
-			ret = diag_fail_errno(d, -EBUSY, "mounts: the host's root is an initramfs, and its "
-					      "mount %s (%s) cannot be detached from the jail's namespace: %s",
-					      e->point, e->fstype,
-					      umount2(e->point, MNT_DETACH) ? strerror(errno) : "it stayed");
+		if (e->id == root_id || mountinfo_below(&t, e->id, jail_id))
+			continue;
+		/* Once more, for the reason it stays. */
+		ret = umount2(e->point, MNT_DETACH) ? errno : EBUSY;
+		ret = diag_fail_errno(d, -ret, "mounts: the host's root is an initramfs, and its mount %s "
+				      "(%s) cannot be detached from the jail's namespace: %s", e->point,
+				      e->fstype, strerror(ret));
 	}
 	mountinfo_free(&t);
 	if (ret)

@@ -83,7 +83,6 @@ static int vmmargs_drive_path(const char *spec, size_t *off, size_t *len, bool *
 
 		if (field == 2 && !strncmp(p, "ro", 2))
 			*read_only = true;
-
 		if (field >= 5 && !strncmp(p, "path=", 5)) {
 			if (found)
 				return diag_fail(d, "VMM argument --drive '%s': more than one path=", spec);

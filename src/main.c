@@ -62,11 +62,11 @@ int main(int argc, char **argv)
 	/*
 	 * Not dumpable: no core dump (guest RAM is the tenant's; gmem also marks it
 	 * MADV_DONTDUMP), and no ptrace or /proc/PID access for other processes of this uid,
-	 * such as other VMMs. A write past RLIMIT_FSIZE (the jailer's --resource-limit
-	 * fsize) then fails with EFBIG, one failed guest request, instead of SIGXFSZ's death.
+	 * such as other VMMs.
 	 */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
 		die("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+	/* A write past RLIMIT_FSIZE (the jailer's fsize) fails with EFBIG: one failed request. */
 	signal(SIGXFSZ, SIG_IGN);
 	/* Loads --seccomp-policy FILE now: it is an open and a parse like any other. */
 	if (sandbox_prepare(cfg.seccomp, cfg.seccomp_policy, &d))
