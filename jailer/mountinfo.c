@@ -8,12 +8,15 @@
 #include "microvm/cleanup.h"
 #include "microvm/strparse.h"
 
-/* Next space-separated field of *s, NUL-terminated in place; NULL at the end of the line. */
+/*
+ * Next space-separated field of *s, NUL-terminated in place; NULL at the end of the line
+ * and for an empty field (two spaces), which the kernel never writes.
+ */
 static char *mountinfo_field(char **s)
 {
 	char *start = *s, *end;
 
-	if (*start == '\0')
+	if (*start == '\0' || *start == ' ')
 		return NULL;
 	end = strchr(start, ' ');
 	if (end) {

@@ -8,6 +8,7 @@
 #   - any KERNEL given, trimmed the same way;
 #   - boot frames of each kernel, command lines and jailer argument vectors;
 #   - the project's seccomp policies and their compiled filter file;
+#   - mount tables (/proc/self/mountinfo) for the jailer;
 #   - virtqueues and virtio driver scripts (seeds_virtio.c).
 #
 # Usage: tests/fuzz/make-corpus.sh [--small] OUTDIR [KERNEL...]
@@ -51,8 +52,9 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$build/tests/fuzz/fuzz-seeds" "$tmp" "${kernels[@]}" "$@"
-# The policy parser and the filter-file parser start from the real thing.
+# The policy parser, the filter-file parser and mountinfo start from the real thing.
 cp "$repo"/policy/*.policy "$tmp/policy/"
+cp /proc/self/mountinfo "$tmp/mountinfo/host"
 mkdir -p "$tmp/filter_file"
 cp "$build/policy/seccomp_filters.bin" "$tmp/filter_file/builtin.bin"
 mkdir -p "$out"

@@ -4,7 +4,7 @@
 #
 # Usage: tests/fuzz/run.sh TARGET SECONDS
 #   TARGET is a harness tests/fuzz/fuzz_TARGET.c: elf, bzimage, boot,
-#   cmdline, jailer_args, policy, filter_file, virtq, virtio_blk,
+#   cmdline, jailer_args, mountinfo, policy, filter_file, virtq, virtio_blk,
 #   virtio_net, virtio_vsock, virtio_rng.
 # Environment:
 #   FUZZER=afl|libfuzzer  default afl

@@ -259,6 +259,24 @@ static void synthetic_config(void)
 	write_argv_seeds("config", vectors, ARRAY_SIZE(vectors));
 }
 
+/*
+ * A host that runs from its initramfs, once the jail is moved onto "/", with escaped
+ * mount points and optional fields; make-corpus.sh adds the build host's own table.
+ */
+static void synthetic_mountinfo(void)
+{
+	static const char initramfs[] =
+		"39 39 0:2 / / rw shared:1 - rootfs rootfs rw\n"
+		"40 39 0:5 / /dev rw,nosuid - devtmpfs devtmpfs rw,size=1k,mode=755\n"
+		"41 40 0:23 / /dev/pts rw master:3 shared:4 - devpts devpts rw,ptmxmode=666\n"
+		"43 39 0:21 / /proc rw,nosuid,nodev,noexec - proc proc rw\n"
+		"53 39 0:34 /usr /usr ro - 9p hostroot ro,trans=virtio\n"
+		"58 39 0:2 /srv/jailer/microvm/vm1/root / ro - rootfs rootfs rw\n"
+		"59 58 0:2 /tmp/disk\\040image /disk\\040image ro,nosuid,nodev,noexec - rootfs rootfs rw\n";
+
+	write_seed("mountinfo", "initramfs", initramfs, sizeof(initramfs) - 1);
+}
+
 /* Conditions of every form; make-corpus.sh adds the project's own policies. */
 static void synthetic_policy(void)
 {
@@ -424,6 +442,7 @@ int main(int argc, char **argv)
 	synthetic_jailer_args();
 	synthetic_config();
 	synthetic_policy();
+	synthetic_mountinfo();
 	synthetic_virtq();
 	synthetic_virtio();
 	synthetic_guest_insn();

@@ -481,6 +481,8 @@ static void mountinfo_lines(void **state)
 		"1 -1 0:2 / / rw - rootfs rootfs rw\n",      /* parent */
 		"1 1 0:2 / / rw rootfs rootfs rw\n",         /* no separator */
 		"1 1 0:2 / / rw -\n",                       /* no type */
+		"1 1 0:2 / / rw -  rootfs rw\n",             /* an empty type (found by fuzz_mountinfo) */
+		"1  1 0:2 / / rw - rootfs rootfs rw\n",
 		"1 1 0:2 / relative rw - rootfs rootfs rw\n",
 		"1 1 0:2 / /a\\0 rw - rootfs rootfs rw\n",   /* a cut escape */
 		"1 1 0:2 / /a\\000 rw - rootfs rootfs rw\n", /* an escaped NUL */
