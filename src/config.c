@@ -21,7 +21,6 @@ enum {
 	OPT_SECCOMP_POLICY,
 	OPT_NO_SECCOMP,
 	OPT_PRINT_SECCOMP,
-	OPT_DEBUG_SECCOMP_VIOLATION,
 	OPT_VERSION,
 	OPT_DRIVE,
 	OPT_NET,
@@ -40,8 +39,6 @@ static const struct option config_options[] = {
 	{ "seccomp-policy", required_argument, NULL, OPT_SECCOMP_POLICY },
 	{ "no-seccomp", no_argument, NULL, OPT_NO_SECCOMP },
 	{ "print-seccomp", no_argument, NULL, OPT_PRINT_SECCOMP },
-	/* Hidden, for the seccomp tests: a thread makes a forbidden syscall. */
-	{ "debug-seccomp-violation", required_argument, NULL, OPT_DEBUG_SECCOMP_VIOLATION },
 	{ "drive", required_argument, NULL, OPT_DRIVE },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "rng", no_argument, NULL, OPT_RNG },
@@ -351,11 +348,6 @@ enum config_result config_parse(struct microvm_config *cfg, int argc, char **arg
 			break;
 		case OPT_PRINT_SECCOMP:
 			cfg->print_seccomp = true;
-			break;
-		case OPT_DEBUG_SECCOMP_VIOLATION:
-			if (strcmp(optarg, "vmm") != 0 && strcmp(optarg, "vcpu") != 0)
-				return config_usage_error("--debug-seccomp-violation '%s': expected vmm or vcpu", optarg);
-			cfg->seccomp_violation = optarg;
 			break;
 		case OPT_DRIVE:
 			res = config_parse_drive(cfg, optarg);

@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 	struct cmdline_buf cmdline = { .len = 0 };
 	/* Static: what it holds stays reachable on die()'s way out. */
 	static struct registry devices;
+	static struct sandbox sandbox;
 	struct boot_info boot;
 	struct diag d;
 	int ret;
@@ -57,10 +58,11 @@ int main(int argc, char **argv)
 	}
 	log_init("microvm", main_log_level(cfg.verbosity));
 	/* Loads --seccomp-policy FILE now: it is an open and a parse like any other. */
-	if (sandbox_prepare(cfg.seccomp, cfg.seccomp_policy, &d))
+	if (sandbox_prepare(&sandbox, cfg.seccomp, cfg.seccomp_policy, &d))
 		die("%s", d.msg);
 	if (cfg.print_seccomp) {
-		sandbox_print(stdout);
+		sandbox_print(&sandbox, stdout);
+		sandbox_release(&sandbox);
 		return 0;
 	}
 	if (cfg.seccomp == SANDBOX_OFF)
@@ -99,18 +101,18 @@ int main(int argc, char **argv)
 		boot_print_summary(stdout, cfg.kernel_path, &boot);
 		registry_close(&devices);
 		gmem_destroy(&mem);
+		sandbox_release(&sandbox);
 		return 0;
 	}
 	ret = vm_run(&(struct vm_params){
 			     .vcpus = cfg.vcpus,
 			     .pvm = cfg.pvm,
-			     .seccomp_violation = !cfg.seccomp_violation ? VM_SECCOMP_VIOLATION_NONE :
-						  strcmp(cfg.seccomp_violation, "vmm") == 0 ? VM_SECCOMP_VIOLATION_VMM :
-						  VM_SECCOMP_VIOLATION_VCPU,
+			     .sandbox = &sandbox,
 			     .devices = &devices,
 		     },
 		     &mem, &boot);
 	registry_close(&devices);
 	gmem_destroy(&mem);
+	sandbox_release(&sandbox);
 	return ret;
 }

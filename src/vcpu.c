@@ -5,9 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch/x86/pvm.h"
@@ -263,14 +261,12 @@ static void *vcpu_thread_main(void *arg)
 	int status;
 
 	/* The filter goes first: from here on the thread only services exits. */
-	if (sandbox_enter("vcpu", &d)) {
+	if (sandbox_enter(v->env->sandbox, "vcpu", &d)) {
 		log_error("vcpu %u: %s", v->index, d.msg);
 		vm_exit_request(v->env->exit, VM_STATUS_ERROR);
 		return NULL;
 	}
 	vcpu_gate_wait(&v->env->gate);
-	if (v->env->seccomp_violation && v->index == 0)
-		syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
 	status = vcpu_run_loop(v);
 	if (status >= 0)
 		vm_exit_request(v->env->exit, status);

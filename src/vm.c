@@ -453,19 +453,13 @@ static void vm_kick_handler(int signo)
 static int vm_sandbox_enter(struct vm *vm)
 {
 	struct diag d;
-	int ret = sandbox_enter("vmm", &d);
+	int ret = sandbox_enter(vm->params->sandbox, "vmm", &d);
 
 	if (ret) {
 		log_error("%s", d.msg);
 		vm_exit_request(&vm->exit, VM_STATUS_ERROR);
-		return ret;
 	}
-	if (vm->params->seccomp_violation == VM_SECCOMP_VIOLATION_VMM) {
-		char *const argv[] = { "/bin/true", NULL };
-
-		execve(argv[0], argv, argv + 1);
-	}
-	return 0;
+	return ret;
 }
 
 /* Everything after KVM setup: devices, vCPUs, threads, the main loop. */
@@ -515,7 +509,7 @@ static int vm_boot_and_run(struct vm *vm, const struct boot_info *boot, int kick
 		}
 	}
 	if (!ret) {
-		ret = registry_start(vm->params->devices, vm_io_failed, vm);
+		ret = registry_start(vm->params->devices, vm->params->sandbox, vm_io_failed, vm);
 		if (ret) {
 			log_error("cannot start the device I/O thread: %s", strerror(-ret));
 			vm_exit_request(&vm->exit, VM_STATUS_ERROR);
@@ -588,7 +582,7 @@ int vm_run(const struct vm_params *p, struct gmem *mem, const struct boot_info *
 		.mem = mem, .pio = &vm->pio, .mmio = &vm->mmio, .pvm = p->pvm, .exit = &vm->exit,
 	};
 	atomic_init(&vm->env.pvm_seen, false);
-	vm->env.seccomp_violation = p->seccomp_violation == VM_SECCOMP_VIOLATION_VCPU;
+	vm->env.sandbox = p->sandbox;
 	vcpu_gate_init(&vm->env.gate);
 
 	/*

@@ -68,7 +68,6 @@ struct microvm_config {
 	enum sandbox_mode seccomp;
 	const char *seccomp_policy;  /* --seccomp-policy FILE */
 	bool print_seccomp;
-	const char *seccomp_violation; /* hidden test option: "vmm" or "vcpu" */
 	int verbosity;            /* -v raises, -q lowers */
 	struct config_drive drives[CONFIG_MAX_DRIVES];
 	unsigned int nr_drives;

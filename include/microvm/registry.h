@@ -53,7 +53,8 @@ MUST_CHECK int registry_cmdline(const struct registry *r, struct cmdline_buf *cl
 MUST_CHECK int registry_attach(struct registry *r, struct bus *mmio, const struct gmem *mem,
 			       void (*pulse)(void *ctx, unsigned int gsi), void *ctx);
 /* Starts the I/O thread when a device needs one; failed is called on it if it cannot run. */
-MUST_CHECK int registry_start(struct registry *r, void (*failed)(void *ctx), void *ctx);
+MUST_CHECK int registry_start(struct registry *r, const struct sandbox *sb,
+			      void (*failed)(void *ctx), void *ctx);
 /* Stops the I/O thread: no device is served after it returns. */
 void registry_stop(struct registry *r);
 /* Stops, detaches and closes everything registry_open opened. */

@@ -18,6 +18,7 @@
 #include "microvm/compiler.h"
 #include "microvm/config.h"
 #include "microvm/gmem.h"
+#include "microvm/sandbox.h"
 
 /* Exit statuses vm_run returns. */
 #define VM_STATUS_OK 0    /* the guest reset or powered off, or a signal stopped it */
@@ -56,8 +57,7 @@ struct vcpu_env {
 	struct vm_exit *exit;
 	atomic_bool pvm_seen; /* an emulation failure was finished: log the first only */
 	struct vcpu_gate gate;
-	/* Test-only (--debug-seccomp-violation vcpu): vCPU 0 makes a forbidden syscall. */
-	bool seccomp_violation;
+	const struct sandbox *sandbox;
 };
 
 struct vcpu {

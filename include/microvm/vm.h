@@ -26,19 +26,12 @@
 
 #define VM_MAX_VCPUS 64
 
-/* Test-only: which thread makes a forbidden syscall once its filter is in place. */
-enum vm_seccomp_violation {
-	VM_SECCOMP_VIOLATION_NONE,
-	VM_SECCOMP_VIOLATION_VMM,   /* execve */
-	VM_SECCOMP_VIOLATION_VCPU,  /* openat */
-};
-
 struct registry;
 
 struct vm_params {
 	unsigned int vcpus;   /* 1..VM_MAX_VCPUS */
 	enum pvm_mode pvm;
-	enum vm_seccomp_violation seccomp_violation;
+	const struct sandbox *sandbox; /* prepared; each thread enters it */
 	struct registry *devices; /* opened; vm_run attaches, starts and stops them */
 };
 

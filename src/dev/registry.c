@@ -256,9 +256,10 @@ int registry_attach(struct registry *r, struct bus *mmio, const struct gmem *mem
 	return 0;
 }
 
-int registry_start(struct registry *r, void (*failed)(void *ctx), void *ctx)
+int registry_start(struct registry *r, const struct sandbox *sb, void (*failed)(void *ctx),
+		   void *ctx)
 {
-	return r->io_ready ? iothread_start(&r->io, failed, ctx) : 0;
+	return r->io_ready ? iothread_start(&r->io, sb, failed, ctx) : 0;
 }
 
 void registry_stop(struct registry *r)

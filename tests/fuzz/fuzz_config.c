@@ -40,8 +40,6 @@ static void check_accepted(const struct microvm_config *c, char **argv, int argc
 	FUZZ_CHECK(!c->initrd_path || fuzz_in_argv(c->initrd_path, argv, argc, NULL));
 	FUZZ_CHECK(fuzz_in_argv(c->cmdline, argv, argc, CONFIG_DEFAULT_CMDLINE));
 	FUZZ_CHECK(!c->seccomp_policy || fuzz_in_argv(c->seccomp_policy, argv, argc, NULL));
-	FUZZ_CHECK(!c->seccomp_violation || strcmp(c->seccomp_violation, "vmm") == 0 ||
-		   strcmp(c->seccomp_violation, "vcpu") == 0);
 	FUZZ_CHECK(c->mem_mib >= CONFIG_MIN_MEM_MIB && c->mem_mib <= CONFIG_MAX_MEM_MIB);
 	FUZZ_CHECK(c->vcpus >= 1 && c->vcpus <= CONFIG_MAX_VCPUS);
 	FUZZ_CHECK(c->verbosity >= -1);

@@ -248,7 +248,7 @@ static void synthetic_config(void)
 		  NULL },
 		{ "--kernel", "k", "--seccomp-policy", "filters.bin", "-q", NULL },
 		{ "--print-seccomp", "--no-seccomp", NULL },
-		{ "--kernel", "k", "--debug-seccomp-violation", "vcpu", NULL },
+		{ "--kernel", "k", "--drive=ro,path=a", "--vsock=uds=/v,cid=4294967294", "--rng", NULL },
 		{ "--kernel", "k", "--drive", "path=a,id=x", "--drive", "path=b,id=x", NULL },
 		{ "--kernel", "k", "--net", "tap=..", NULL },
 		{ "--kernel", "k", "--mem", "1048577", NULL },
