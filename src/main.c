@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "arch/x86/platform.h"
 #include "microvm/boottimer.h"
 #include "microvm/config.h"
 #include "microvm/gmem.h"
@@ -91,7 +92,8 @@ int main(int argc, char **argv)
 	if (ret)
 		die("--mem %llu: cannot map guest memory: %s", (unsigned long long)cfg.mem_mib,
 		    strerror(-ret));
-	if (boot_load(&mem, &kernel, cfg.initrd_path ? &initrd : NULL, cmdline.text, NULL, &boot, &d))
+	if (boot_load(&mem, &kernel, cfg.initrd_path ? &initrd : NULL, cmdline.text, NULL, &boot, &d) ||
+	    platform_write(&mem, cfg.vcpus, &d))
 		die("%s", d.msg);
 	image_close(&kernel);
 	if (cfg.initrd_path)

@@ -16,7 +16,6 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
-#include "arch/x86/mptable.h"
 #include "microvm/boottimer.h"
 #include "microvm/bus.h"
 #include "microvm/cleanup.h"
@@ -470,12 +469,6 @@ static int vm_boot_and_run(struct vm *vm, const struct boot_info *boot, int kick
 	cleanup_fd int epfd = -1;
 	int ret;
 
-	ret = cpu_tables_write(vm->mem);
-	if (ret)
-		return vm_fail("cannot write the boot page tables and GDT", ret);
-	ret = mptable_write(vm->mem, vm->params->vcpus);
-	if (ret)
-		return vm_fail("cannot write the MP table", ret);
 	ret = vm_setup_devices(vm);
 	if (ret)
 		return vm_fail("cannot set up devices", ret);
