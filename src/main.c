@@ -6,8 +6,8 @@
 
 #include "arch/x86/layout.h"
 #include "arch/x86/platform.h"
+#include "config/cli.h"
 #include "microvm/boottimer.h"
-#include "microvm/config.h"
 #include "microvm/gmem.h"
 #include "microvm/image.h"
 #include "microvm/loader.h"
@@ -36,7 +36,7 @@ static void main_check_host_memory(uint64_t mem_mib)
 
 int main(int argc, char **argv)
 {
-	struct microvm_config cfg;
+	static struct microvm_config cfg;
 	struct gmem mem;
 	struct image kernel, initrd;
 	struct cmdline_buf cmdline = { .len = 0 };
@@ -64,22 +64,23 @@ int main(int argc, char **argv)
 	if (cfg.print_seccomp) {
 		sandbox_print(&sandbox, stdout);
 		sandbox_release(&sandbox);
+		config_free(&cfg);
 		return 0;
 	}
 	if (cfg.seccomp == SANDBOX_OFF)
 		log_warn("--no-seccomp: running without seccomp filters; use only for debugging");
-	main_check_host_memory(cfg.mem_mib);
+	main_check_host_memory(cfg.res.machine.mem_mib);
 
-	if (image_open(&kernel, cfg.kernel_path, &d))
+	if (image_open(&kernel, cfg.res.boot.kernel_path, &d))
 		die("%s", d.msg);
-	if (cfg.initrd_path && image_open(&initrd, cfg.initrd_path, &d))
+	if (cfg.res.boot.initrd_path && image_open(&initrd, cfg.res.boot.initrd_path, &d))
 		die("%s", d.msg);
-	if (cmdline_append(&cmdline, cfg.cmdline, &d))
+	if (cmdline_append(&cmdline, resources_cmdline(&cfg.res), &d))
 		die("%s", d.msg);
 	/* Disk images, the tap and the vsock socket: opened now, before any sandbox. */
-	if (registry_open(&devices, &cfg, &d) || registry_cmdline(&devices, &cmdline, &d))
+	if (registry_open(&devices, &cfg.res, &d) || registry_cmdline(&devices, &cmdline, &d))
 		die("%s", d.msg);
-	if (cfg.pvm != PVM_OFF && pvm_host_detected()) {
+	if (cfg.res.machine.pvm != PVM_OFF && pvm_host_detected()) {
 		if (cmdline_append(&cmdline, pvm_cmdline_switches(), &d))
 			die("%s", d.msg);
 		/* --check output stays a summary; a boot says what it changed. */
@@ -88,27 +89,28 @@ int main(int argc, char **argv)
 			pvm_cmdline_switches());
 	}
 
-	ret = gmem_create(&mem, cfg.mem_mib * LAYOUT_MIB);
+	ret = gmem_create(&mem, cfg.res.machine.mem_mib * LAYOUT_MIB);
 	if (ret)
-		die("--mem %llu: cannot map guest memory: %s", (unsigned long long)cfg.mem_mib,
+		die("--mem %llu: cannot map guest memory: %s", (unsigned long long)cfg.res.machine.mem_mib,
 		    strerror(-ret));
-	if (boot_load(&mem, &kernel, cfg.initrd_path ? &initrd : NULL, cmdline.text, NULL, &boot, &d) ||
-	    platform_write(&mem, cfg.vcpus, &d))
+	if (boot_load(&mem, &kernel, cfg.res.boot.initrd_path ? &initrd : NULL, cmdline.text, NULL, &boot, &d) ||
+	    platform_write(&mem, cfg.res.machine.vcpus, &d))
 		die("%s", d.msg);
 	image_close(&kernel);
-	if (cfg.initrd_path)
+	if (cfg.res.boot.initrd_path)
 		image_close(&initrd);
 
 	if (cfg.check_only) {
-		boot_print_summary(stdout, cfg.kernel_path, &boot);
+		boot_print_summary(stdout, cfg.res.boot.kernel_path, &boot);
 		registry_close(&devices);
 		gmem_destroy(&mem);
 		sandbox_release(&sandbox);
+		config_free(&cfg);
 		return 0;
 	}
 	ret = vm_run(&(struct vm_params){
-			     .vcpus = cfg.vcpus,
-			     .pvm = cfg.pvm,
+			     .vcpus = cfg.res.machine.vcpus,
+			     .pvm = cfg.res.machine.pvm,
 			     .sandbox = &sandbox,
 			     .devices = &devices,
 		     },
@@ -116,5 +118,6 @@ int main(int argc, char **argv)
 	registry_close(&devices);
 	gmem_destroy(&mem);
 	sandbox_release(&sandbox);
+	config_free(&cfg);
 	return ret;
 }

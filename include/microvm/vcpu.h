@@ -16,7 +16,7 @@
 #include "arch/x86/insn.h"
 #include "microvm/bus.h"
 #include "microvm/compiler.h"
-#include "microvm/config.h"
+#include "microvm/resources.h"
 #include "microvm/gmem.h"
 #include "microvm/sandbox.h"
 

@@ -20,7 +20,7 @@
 #include <stdbool.h>
 
 #include "microvm/compiler.h"
-#include "microvm/config.h"
+#include "microvm/resources.h"
 #include "microvm/gmem.h"
 #include "microvm/loader.h"
 

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config/vsock.h"
 #include "microvm/cleanup.h"
 #include "microvm/log.h"
 #include "microvm/strparse.h"
@@ -38,11 +39,16 @@ enum {
 };
 
 _Static_assert(sizeof(struct virtio_vsock_hdr) == 44, "vsock header size");
+_Static_assert(VSOCK_CONFIG_UDS_MAX <= VSOCK_UDS_MAX, "--vsock uds= fits the device");
 
 static void vsock_conn_ready(void *ctx, uint32_t events);
 
-int virtio_vsock_open(struct virtio_vsock *v, uint32_t cid, const char *uds, struct diag *d)
+int virtio_vsock_open(void *dev, const void *config, struct diag *d)
 {
+	struct virtio_vsock *v = dev;
+	const struct vsock_config *c = config;
+	const char *uds = c->uds;
+	uint32_t cid = c->cid;
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	cleanup_fd int fd = -1, efd = -1;
 
@@ -94,8 +100,10 @@ static void vsock_conn_free(struct vsock_conn *c)
 	c->state = VSOCK_FREE;
 }
 
-void virtio_vsock_close(struct virtio_vsock *v)
+void virtio_vsock_close(void *dev)
 {
+	struct virtio_vsock *v = dev;
+
 	for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++) {
 		vsock_conn_free(&v->conns[i]);
 		free(v->conns[i].stage);
@@ -679,8 +687,10 @@ static const struct virtio_device_ops virtio_vsock_ops = {
 	.reset = vsock_reset,
 };
 
-void virtio_vsock_device(struct virtio_vsock *v, struct virtio_mmio *t, struct virtio_device *out)
+void virtio_vsock_device(void *dev, struct virtio_mmio *t, struct virtio_device *out)
 {
+	struct virtio_vsock *v = dev;
+
 	v->t = t;
 	*out = (struct virtio_device){
 		.ops = &virtio_vsock_ops,
@@ -690,8 +700,9 @@ void virtio_vsock_device(struct virtio_vsock *v, struct virtio_mmio *t, struct v
 	};
 }
 
-int virtio_vsock_watch(struct virtio_vsock *v, struct iothread *io)
+int virtio_vsock_watch(void *dev, struct iothread *io)
 {
+	struct virtio_vsock *v = dev;
 	int ret;
 
 	v->io = io;
@@ -702,3 +713,12 @@ int virtio_vsock_watch(struct virtio_vsock *v, struct iothread *io)
 		ret = iothread_watch(io, v->kick_efd, EPOLLIN, &v->kick_handler);
 	return ret;
 }
+
+const struct device_ops virtio_vsock_device_ops = {
+	.threads = DEVICE_THREAD_IO,
+	.size = sizeof(struct virtio_vsock),
+	.open = virtio_vsock_open,
+	.attach = virtio_vsock_device,
+	.watch = virtio_vsock_watch,
+	.close = virtio_vsock_close,
+};
