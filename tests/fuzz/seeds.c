@@ -234,6 +234,10 @@ static void synthetic_jailer_args(void)
 		{ "--id", "vm", "--uid", NULL },
 		/* Stops inside a short-option cluster: the next parse must not go on with the P. */
 		{ "-hP", NULL },
+		/* The VMM's own options, as the jailer finds the files they name. */
+		{ "--id", "vm1", "--", "microvm", "--net", "tap=t0", "--kernel=bzImage", "-vq",
+		  "--drive", "ro,path=/d.img,id=root", "--seccomp-policy", "f.bin", "--rng", "--",
+		  "--vsock", NULL },
 	};
 	write_argv_seeds("jailer_args", vectors, ARRAY_SIZE(vectors));
 }
