@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -18,83 +17,65 @@
 
 #define RAM (4 * LAYOUT_MIB)
 
-struct fixture {
-	void *host;
-	struct gmem mem;
-};
+static uint8_t ram[RAM];
+static struct gmem mem;
 
-static int setup(void **state)
+/* Whatever was in memory before: the step must not rely on zeroed memory. */
+static int junk_ram(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	f->host = malloc(RAM);
-	if (!f->host || gmem_wrap(&f->mem, f->host, RAM))
-		return -1;
-	/* Whatever was there before: the step must not rely on zeroed memory. */
-	memset(f->host, 0xa5, RAM);
-	*state = f;
-	return 0;
+	(void)state;
+	memset(ram, 0xa5, sizeof(ram));
+	return gmem_wrap(&mem, ram, RAM);
 }
 
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	free(f->host);
-	free(f);
-	return 0;
-}
-
-static uint64_t read64(struct fixture *f, uint64_t gpa)
+static uint64_t read64(uint64_t gpa)
 {
 	uint64_t v;
 
-	assert_int_equal(gmem_read(&f->mem, gpa, &v, sizeof(v)), 0);
+	assert_int_equal(gmem_read(&mem, gpa, &v, sizeof(v)), 0);
 	return v;
 }
 
 static void page_tables_map_4gib(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	struct diag d;
 
-	assert_int_equal(platform_write(&f->mem, 1, &d), 0);
-	assert_int_equal(read64(f, LAYOUT_PML4_START), LAYOUT_PDPT_START | 3);
+	assert_int_equal(platform_write(&mem, 1, &d), 0);
+	assert_int_equal(read64(LAYOUT_PML4_START), LAYOUT_PDPT_START | 3);
 	/* The rest of the PML4 and PDPT is empty, not what was in memory. */
-	assert_int_equal(read64(f, LAYOUT_PML4_START + 8), 0);
+	assert_int_equal(read64(LAYOUT_PML4_START + 8), 0);
 	for (uint64_t i = 0; i < LAYOUT_PD_COUNT; i++)
-		assert_int_equal(read64(f, LAYOUT_PDPT_START + 8 * i), (LAYOUT_PD_START + i * LAYOUT_PAGE_SIZE) | 3);
-	assert_int_equal(read64(f, LAYOUT_PDPT_START + 8 * LAYOUT_PD_COUNT), 0);
+		assert_int_equal(read64(LAYOUT_PDPT_START + 8 * i), (LAYOUT_PD_START + i * LAYOUT_PAGE_SIZE) | 3);
+	assert_int_equal(read64(LAYOUT_PDPT_START + 8 * LAYOUT_PD_COUNT), 0);
 	/* Every 2 MiB page maps itself: the first, a middle one and the last below 4 GiB. */
-	assert_int_equal(read64(f, LAYOUT_PD_START), 0x83);
-	assert_int_equal(read64(f, LAYOUT_PD_START + 8 * 1000), (1000ULL << 21) | 0x83);
-	assert_int_equal(read64(f, LAYOUT_PD_START + 8 * (LAYOUT_PD_COUNT * 512 - 1)),
+	assert_int_equal(read64(LAYOUT_PD_START), 0x83);
+	assert_int_equal(read64(LAYOUT_PD_START + 8 * 1000), (1000ULL << 21) | 0x83);
+	assert_int_equal(read64(LAYOUT_PD_START + 8 * (LAYOUT_PD_COUNT * 512 - 1)),
 			 (LAYOUT_IDENTITY_MAP_END - (1ULL << 21)) | 0x83);
 }
 
 static void gdt_and_idt(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	uint64_t gdt[LAYOUT_GDT_ENTRIES];
 	struct diag d;
 
-	assert_int_equal(platform_write(&f->mem, 1, &d), 0);
+	assert_int_equal(platform_write(&mem, 1, &d), 0);
 	platform_gdt(gdt);
 	for (unsigned int i = 0; i < LAYOUT_GDT_ENTRIES; i++)
-		assert_int_equal(read64(f, LAYOUT_GDT_START + 8 * i), gdt[i]);
+		assert_int_equal(read64(LAYOUT_GDT_START + 8 * i), gdt[i]);
 	assert_int_equal(gdt[0], 0);
 	/* 64-bit code (L set, D clear), present, DPL 0; flat data; a busy 64-bit TSS type. */
 	assert_int_equal(gdt[PLATFORM_GDT_CODE_SEL / 8], 0x00af9b000000ffffULL);
 	assert_int_equal(gdt[PLATFORM_GDT_DATA_SEL / 8], 0x00cf93000000ffffULL);
 	assert_int_equal(gdt[PLATFORM_GDT_TSS_SEL / 8], 0x008f8b000000ffffULL);
-	assert_int_equal(read64(f, LAYOUT_IDT_START), 0);
+	assert_int_equal(read64(LAYOUT_IDT_START), 0);
 }
 
 static void mp_table_for_each_vcpu_count(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	const unsigned int counts[] = { 1, 2, 64 };
 	struct diag d;
 
@@ -104,13 +85,13 @@ static void mp_table_for_each_vcpu_count(void **state)
 		const uint8_t *table;
 		unsigned int cpus = 0;
 
-		memset(f->host, 0xa5, RAM);
-		assert_int_equal(platform_write(&f->mem, counts[i], &d), 0);
-		mpf = gmem_ptr(&f->mem, LAYOUT_MPTABLE_START, 16);
+		assert_int_equal(junk_ram(NULL), 0);
+		assert_int_equal(platform_write(&mem, counts[i], &d), 0);
+		mpf = gmem_ptr(&mem, LAYOUT_MPTABLE_START, 16);
 		assert_non_null(mpf);
 		assert_memory_equal(mpf, "_MP_", 4);
 		memcpy(&config, mpf + 4, sizeof(config));
-		table = gmem_ptr(&f->mem, config, 44 + 20 * counts[i]);
+		table = gmem_ptr(&mem, config, 44 + 20 * counts[i]);
 		assert_non_null(table);
 		assert_memory_equal(table, "PCMP", 4);
 		/* The processor entries (type 0, 20 bytes each) come first. */
@@ -122,13 +103,13 @@ static void mp_table_for_each_vcpu_count(void **state)
 
 static void errors_name_the_table(void **state)
 {
-	struct fixture *f = *state;
+	(void)state;
 	struct gmem empty = { .nr_regions = 0 };
 	struct diag d;
 
-	assert_int_equal(platform_write(&f->mem, 0, &d), -EINVAL);
+	assert_int_equal(platform_write(&mem, 0, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "MP table for 0 vCPUs at 0xf0000"));
-	assert_int_equal(platform_write(&f->mem, 65, &d), -EINVAL);
+	assert_int_equal(platform_write(&mem, 65, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "MP table for 65 vCPUs"));
 	assert_int_equal(platform_write(&empty, 1, &d), -EFAULT);
 	assert_non_null(strstr(d.msg, "boot page tables [0x9000, 0xf000)"));
@@ -137,10 +118,10 @@ static void errors_name_the_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(page_tables_map_4gib, setup, teardown),
-		cmocka_unit_test_setup_teardown(gdt_and_idt, setup, teardown),
-		cmocka_unit_test_setup_teardown(mp_table_for_each_vcpu_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(errors_name_the_table, setup, teardown),
+		cmocka_unit_test_setup(page_tables_map_4gib, junk_ram),
+		cmocka_unit_test_setup(gdt_and_idt, junk_ram),
+		cmocka_unit_test(mp_table_for_each_vcpu_count),
+		cmocka_unit_test_setup(errors_name_the_table, junk_ram),
 	};
 
 	return cmocka_run_group_tests_name("platform", tests, NULL, NULL);
