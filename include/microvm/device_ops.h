@@ -3,6 +3,7 @@
  * in the device's own file and named in the device table (src/config/devices.h) next
  * to the kind's configuration spec. Every function takes the model as void *dev: a
  * zeroed struct of ops->size bytes, as struct virtio_device_ops hands its ctx.
+ * Snapshots (issue #17) add save and restore here, next to open and close.
  */
 #ifndef MICROVM_DEVICE_OPS_H
 #define MICROVM_DEVICE_OPS_H
