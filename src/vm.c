@@ -92,14 +92,32 @@ static int vm_load(struct vm *vm, const struct image *kernel, const struct image
 	return platform_write(&vm->mem, res->machine.vcpus, d);
 }
 
+/* Opens the kernel and the initrd for vm_load, and closes them again. */
+static int vm_load_boot_source(struct vm *vm, struct diag *d)
+{
+	const struct boot_source *src = &vm->params.res->boot;
+	struct image kernel, initrd;
+	int ret = image_open(&kernel, src->kernel_path, d);
+
+	if (ret)
+		return ret;
+	if (src->initrd_path)
+		ret = image_open(&initrd, src->initrd_path, d);
+	if (!ret) {
+		ret = vm_load(vm, &kernel, src->initrd_path ? &initrd : NULL, d);
+		if (src->initrd_path)
+			image_close(&initrd);
+	}
+	image_close(&kernel);
+	return ret;
+}
+
 int vm_create(struct vm **out, const struct vm_params *p, struct diag *d)
 {
-	const struct boot_source *src = &p->res->boot;
-	struct image kernel, initrd;
 	struct vm *vm;
 	int ret;
 
-	if (!src->kernel_path)
+	if (!p->res->boot.kernel_path)
 		return diag_fail(d, "no kernel to boot");
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
@@ -107,18 +125,7 @@ int vm_create(struct vm **out, const struct vm_params *p, struct diag *d)
 	vm->params = *p;
 	vm->kvm.kvm_fd = vm->kvm.vm_fd = vm->exit.efd = -1;
 	vcpu_gate_init(&vm->env.gate);
-	ret = image_open(&kernel, src->kernel_path, d);
-	if (!ret && src->initrd_path) {
-		ret = image_open(&initrd, src->initrd_path, d);
-		if (ret)
-			image_close(&kernel);
-	}
-	if (!ret) {
-		ret = vm_load(vm, &kernel, src->initrd_path ? &initrd : NULL, d);
-		image_close(&kernel);
-		if (src->initrd_path)
-			image_close(&initrd);
-	}
+	ret = vm_load_boot_source(vm, d);
 	if (ret) {
 		vm_destroy(vm);
 		return ret;
@@ -218,6 +225,18 @@ static int vm_create_vcpus(struct vm *vm)
 	return ret;
 }
 
+/* What every vCPU thread shares; the gate in it is vm_create's. */
+static void vm_vcpu_env(struct vm *vm)
+{
+	vm->env.mem = &vm->mem;
+	vm->env.pio = &vm->pio;
+	vm->env.mmio = &vm->mmio;
+	vm->env.pvm_finish = vm->params.res->machine.pvm != PVM_OFF;
+	vm->env.exit = &vm->exit;
+	vm->env.sandbox = vm->params.sandbox;
+	atomic_init(&vm->env.pvm_seen, false);
+}
+
 static int vm_run_command(void *ctx, enum vm_command cmd);
 
 int vm_boot(struct vm *vm)
@@ -233,14 +252,7 @@ int vm_boot(struct vm *vm)
 		ret = vm_exit_init(&vm->exit);
 	if (ret)
 		return vm_fail("eventfd", ret);
-	/* The gate in env is vm_create's. */
-	vm->env.mem = &vm->mem;
-	vm->env.pio = &vm->pio;
-	vm->env.mmio = &vm->mmio;
-	vm->env.pvm_finish = res->machine.pvm != PVM_OFF;
-	vm->env.exit = &vm->exit;
-	vm->env.sandbox = vm->params.sandbox;
-	atomic_init(&vm->env.pvm_seen, false);
+	vm_vcpu_env(vm);
 	ret = kvm_open(&vm->kvm, res->machine.vcpus);
 	if (ret)
 		return ret;
