@@ -25,7 +25,7 @@
 #include "microvm/gmem.h"
 #include "microvm/iothread.h"
 #include "microvm/loader.h"
-#include "microvm/resources.h"
+#include "config/resources.h"
 #include "microvm/sandbox.h"
 #include "microvm/virtio_mmio.h"
 

@@ -23,7 +23,7 @@
 #include "microvm/diag.h"
 #include "microvm/evloop.h"
 #include "microvm/loader.h"
-#include "microvm/resources.h"
+#include "config/resources.h"
 #include "microvm/sandbox.h"
 
 #define VM_MAX_VCPUS 64

@@ -16,7 +16,7 @@
 #include "config/devspec.h"
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
-#include "microvm/resources.h"
+#include "config/resources.h"
 #include "microvm/sandbox.h"
 
 /* Everything the command line asks for: the VM, and how this process runs it. */

@@ -1,4 +1,4 @@
-#include "microvm/resources.h"
+#include "config/resources.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "microvm/resources.h"
+#include "config/resources.h"
 #include "microvm/sandbox.h"
 #include "microvm/vm.h"
 #include "microvm/vm_exit.h"

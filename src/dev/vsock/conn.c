@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "microvm/log.h"
@@ -79,6 +80,49 @@ void vsock_credit_check(struct vsock_conn *c)
 		c->owed |= VSOCK_OWE_CREDIT;
 }
 
+/* Writes what the guest sent and the socket takes; 0, or -errno on a broken socket. */
+static int vsock_flush(struct vsock_conn *c)
+{
+	while (c->buf_len > 0) {
+		ssize_t n = write(c->fd, c->buf, c->buf_len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		memmove(c->buf, c->buf + n, c->buf_len - (uint32_t)n);
+		c->buf_len -= (uint32_t)n;
+		c->fwd_cnt += (uint32_t)n;
+	}
+	if (c->peer_shut_send && shutdown(c->fd, SHUT_WR) < 0 && errno != ENOTCONN)
+		return -errno;
+	return 0;
+}
+
+/* Reads host data for the guest into the stage when it is empty and the guest has credit. */
+static void vsock_fill(struct vsock_conn *c)
+{
+	uint32_t credit = vsock_credit(c);
+	ssize_t n;
+
+	if (c->state != VSOCK_ESTABLISHED || c->stage_off < c->stage_len || !c->host_readable ||
+	    c->host_eof || c->peer_shut_rcv || credit == 0)
+		return;
+	n = read(c->fd, c->stage, credit < VSOCK_STAGE_SIZE ? credit : VSOCK_STAGE_SIZE);
+	if (n > 0) {
+		c->stage_len = (uint32_t)n;
+		c->stage_off = 0;
+	} else if (n == 0) {
+		c->host_eof = true;
+		c->owed |= VSOCK_OWE_SHUTDOWN;
+	} else if (errno == EAGAIN) {
+		c->host_readable = false;
+	} else if (errno != EINTR) {
+		vsock_host_error(c->v, "read from a connection", errno);
+		vsock_conn_reset(c);
+	}
+}
+
 uint16_t vsock_next_op(struct vsock_conn *c)
 {
 	if (c->owed & VSOCK_OWE_RST)
@@ -101,16 +145,8 @@ uint16_t vsock_next_op(struct vsock_conn *c)
 	return VIRTIO_VSOCK_OP_INVALID;
 }
 
-enum vsock_send_result vsock_conn_send(struct vsock_conn *c, uint16_t op)
+void vsock_conn_sent(struct vsock_conn *c, uint16_t op, uint32_t len)
 {
-	uint32_t len = c->stage_len - c->stage_off, credit = vsock_credit(c);
-	enum vsock_send_result r;
-
-	if (len > credit)
-		len = credit;
-	r = vsock_send(c->v, c, c->host_port, c->guest_port, op, c->stage + c->stage_off, &len);
-	if (r != VSOCK_SENT)
-		return r;
 	c->fwd_cnt_told = c->fwd_cnt;
 	c->owed &= ~VSOCK_OWE_CREDIT;
 	switch (op) {
@@ -133,7 +169,6 @@ enum vsock_send_result vsock_conn_send(struct vsock_conn *c, uint16_t op)
 	default:
 		break;
 	}
-	return r;
 }
 
 void vsock_orphan_rst(struct virtio_vsock *v, uint32_t src_port, uint32_t dst_port)
@@ -141,6 +176,69 @@ void vsock_orphan_rst(struct virtio_vsock *v, uint32_t src_port, uint32_t dst_po
 	if (v->nr_orphans == VSOCK_MAX_ORPHAN_RSTS)
 		return;
 	v->orphans[v->nr_orphans++] = (struct vsock_orphan){ .src_port = src_port, .dst_port = dst_port };
+}
+
+void vsock_guest_connect(struct virtio_vsock *v, const struct virtio_vsock_hdr *hdr)
+{
+	uint32_t guest_port = le32toh(hdr->src_port), host_port = le32toh(hdr->dst_port);
+	int fd = vsock_uds_connect(v, host_port);
+	struct vsock_conn *c = fd < 0 ? NULL : vsock_conn_new(v, fd, VSOCK_ESTABLISHED);
+
+	if (!c) {
+		vsock_orphan_rst(v, guest_port, host_port);
+		return;
+	}
+	c->guest_port = guest_port;
+	c->host_port = host_port;
+	c->peer_buf_alloc = le32toh(hdr->buf_alloc);
+	c->peer_fwd_cnt = le32toh(hdr->fwd_cnt);
+	c->owed = VSOCK_OWE_RESPONSE;
+	c->host_readable = true;
+}
+
+/* The host program's first line named the guest port: the guest is asked to accept. */
+static void vsock_connect_line(struct vsock_conn *c)
+{
+	struct virtio_vsock *v = c->v;
+	uint32_t port;
+	int ret = vsock_uds_connect_line(c, &port);
+
+	if (ret <= 0) {
+		if (ret < 0)
+			vsock_conn_free(c);
+		return;
+	}
+	c->guest_port = port;
+	/* A host port no other connection to this guest port uses. */
+	do
+		c->host_port = v->next_host_port++;
+	while (vsock_conn_find(v, c->guest_port, c->host_port));
+	c->state = VSOCK_REQUESTED;
+	c->owed = VSOCK_OWE_REQUEST;
+	/* Until the guest says otherwise, it can take nothing. */
+	c->peer_buf_alloc = 0;
+	/* Whatever the host wrote after the line waits in the socket. */
+	c->host_readable = true;
+}
+
+void vsock_conn_event(struct vsock_conn *c, uint32_t events)
+{
+	if (c->state == VSOCK_CONNECT_LINE) {
+		vsock_connect_line(c);
+	} else if (c->state != VSOCK_FREE) {
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			c->host_readable = true;
+		if ((events & EPOLLOUT) && vsock_flush(c) == 0)
+			vsock_credit_check(c);
+	}
+}
+
+/* The guest accepted a host-initiated connection: the host program learns its port. */
+static void vsock_established(struct vsock_conn *c)
+{
+	c->state = VSOCK_ESTABLISHED;
+	if (vsock_uds_send_ok(c))
+		vsock_conn_reset(c);
 }
 
 /* RW: the payload goes to the host socket, or waits in the connection's buffer. */

@@ -3,13 +3,71 @@
 #include <endian.h>
 #include <errno.h>
 #include <linux/virtio_ids.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "config/vsock.h"
+#include "microvm/cleanup.h"
+#include "microvm/log.h"
+
+/* Host ports for host-initiated connections, as Firecracker numbers them. */
+#define VSOCK_FIRST_HOST_PORT (1u << 30)
+#define VSOCK_ACCEPTS_PER_WAKEUP 8
 /* Packets put in the receive queue per wake-up before other devices get their turn. */
 #define VSOCK_RX_BUDGET 256
 
 _Static_assert(sizeof(struct virtio_vsock_hdr) == 44, "vsock header size");
+_Static_assert(VSOCK_CONFIG_UDS_MAX <= VSOCK_UDS_MAX, "--vsock uds= fits the device");
+
+static void vsock_conn_ready(void *ctx, uint32_t events);
+
+int virtio_vsock_open(void *dev, const void *config, struct diag *d)
+{
+	struct virtio_vsock *v = dev;
+	const struct vsock_config *c = config;
+	cleanup_fd int fd = -1, efd = -1;
+
+	memset(v, 0, sizeof(*v));
+	v->listen_fd = v->kick_efd = -1;
+	fd = vsock_uds_listen(c->uds, d);
+	if (fd < 0)
+		return fd;
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (efd < 0)
+		return diag_fail_errno(d, -errno, "--vsock: eventfd: %s", strerror(errno));
+	memcpy(v->uds, c->uds, strlen(c->uds));
+	v->guest_cid = c->cid;
+	v->config.guest_cid = htole64(c->cid);
+	v->next_host_port = VSOCK_FIRST_HOST_PORT;
+	for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++) {
+		v->conns[i].fd = -1;
+		v->conns[i].v = v;
+		v->conns[i].handler = (struct io_handler){ .ready = vsock_conn_ready, .ctx = &v->conns[i] };
+	}
+	v->listen_fd = steal_fd(&fd);
+	v->kick_efd = steal_fd(&efd);
+	return 0;
+}
+
+void virtio_vsock_close(void *dev)
+{
+	struct virtio_vsock *v = dev;
+
+	for (unsigned int i = 0; i < VSOCK_MAX_CONNS; i++) {
+		vsock_conn_free(&v->conns[i]);
+		free(v->conns[i].stage);
+		free(v->conns[i].buf);
+		v->conns[i].stage = v->conns[i].buf = NULL;
+	}
+	if (v->listen_fd >= 0)
+		close(v->listen_fd);
+	if (v->kick_efd >= 0)
+		close(v->kick_efd);
+	v->listen_fd = v->kick_efd = -1;
+}
 
 enum vsock_send_result vsock_send(struct virtio_vsock *v, const struct vsock_conn *c,
 				  uint32_t src_port, uint32_t dst_port, uint16_t op,
@@ -53,6 +111,20 @@ enum vsock_send_result vsock_send(struct virtio_vsock *v, const struct vsock_con
 	}
 	virtio_mmio_push(v->t, VSOCK_RXQ, ch->head, VSOCK_HDR_LEN + n);
 	return VSOCK_SENT;
+}
+
+/* Sends the connection's next packet, op; the result of vsock_send. */
+static enum vsock_send_result vsock_conn_send(struct vsock_conn *c, uint16_t op)
+{
+	uint32_t len = c->stage_len - c->stage_off, credit = vsock_credit(c);
+	enum vsock_send_result r;
+
+	if (len > credit)
+		len = credit;
+	r = vsock_send(c->v, c, c->host_port, c->guest_port, op, c->stage + c->stage_off, &len);
+	if (r == VSOCK_SENT)
+		vsock_conn_sent(c, op, len);
+	return r;
 }
 
 void vsock_rx_pump(struct virtio_vsock *v)
@@ -135,6 +207,36 @@ static uint32_t vsock_tx_packet(void *ctx, const struct virtq_chain *ch)
 	}
 	vsock_conn_packet(c, &hdr, ch);
 	return 0;
+}
+
+/* A connection's socket is ready: what it means for the connection, then the receive queue. */
+static void vsock_conn_ready(void *ctx, uint32_t events)
+{
+	struct vsock_conn *c = ctx;
+	struct virtio_vsock *v = c->v;
+
+	virtio_mmio_lock(v->t);
+	vsock_conn_event(c, events);
+	vsock_rx_pump(v);
+	virtio_mmio_unlock(v->t);
+}
+
+/* The host connects to the listening socket: each connection starts with its CONNECT line. */
+static void vsock_listen_ready(void *ctx, uint32_t events)
+{
+	struct virtio_vsock *v = ctx;
+
+	(void)events;
+	virtio_mmio_lock(v->t);
+	for (unsigned int i = 0; i < VSOCK_ACCEPTS_PER_WAKEUP; i++) {
+		int fd = vsock_uds_accept(v);
+
+		if (fd < 0)
+			break;
+		if (vsock_conn_new(v, fd, VSOCK_CONNECT_LINE))
+			log_debug("virtio-vsock: host connection on %s", v->uds);
+	}
+	virtio_mmio_unlock(v->t);
 }
 
 static void vsock_kick_ready(void *ctx, uint32_t events)

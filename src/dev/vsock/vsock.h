@@ -3,10 +3,10 @@
  * side are include/microvm/virtio_vsock.h):
  *   device.c  the queue glue: packets from the transmit queue, packets into the receive
  *             queue, notifications, reset, the device's ops;
- *   conn.c    the connections: slots, the state machine, credit, and what each owes
- *             the guest;
- *   uds.c     the host's side: the listening Unix socket and its CONNECT lines, guest
- *             connections to PATH_PORT, and each connection's socket.
+ *   conn.c    the connections: slots, the state machine, credit, what each owes the
+ *             guest, and their bytes between the guest's packets and their sockets;
+ *   uds.c     the host's Unix sockets: the listening one, connections to PATH_PORT,
+ *             and the CONNECT and OK lines of Firecracker's host protocol.
  * All of it runs under the transport's lock, in the I/O thread.
  */
 #ifndef MICROVM_DEV_VSOCK_VSOCK_H
@@ -31,6 +31,8 @@ enum {
 };
 
 enum vsock_send_result { VSOCK_SENT, VSOCK_NO_BUFFER, VSOCK_BAD_BUFFER };
+
+/* Layered: device.c calls into conn.c and uds.c, conn.c into uds.c, uds.c into neither. */
 
 /* device.c */
 /*
@@ -57,25 +59,29 @@ uint32_t vsock_credit(const struct vsock_conn *c);
 void vsock_credit_check(struct vsock_conn *c);
 /* The next packet this connection should send the guest, or OP_INVALID for none. */
 uint16_t vsock_next_op(struct vsock_conn *c);
-/* Sends the connection's next packet; the result of vsock_send. */
-enum vsock_send_result vsock_conn_send(struct vsock_conn *c, uint16_t op);
+/* The guest has packet op, with len bytes of the stage for OP_RW: what it changes. */
+void vsock_conn_sent(struct vsock_conn *c, uint16_t op, uint32_t len);
 /* Owes the guest a reset for a packet that matches no connection (dropped when too many). */
 void vsock_orphan_rst(struct virtio_vsock *v, uint32_t src_port, uint32_t dst_port);
+/* The guest connects to host port P: a connection to the socket PATH_P, or a reset. */
+void vsock_guest_connect(struct virtio_vsock *v, const struct virtio_vsock_hdr *hdr);
 /* A well-formed packet from the guest on connection c. */
 void vsock_conn_packet(struct vsock_conn *c, const struct virtio_vsock_hdr *hdr,
 		       const struct virtq_chain *ch);
+/* The connection's socket reported events (epoll's). */
+void vsock_conn_event(struct vsock_conn *c, uint32_t events);
 
 /* uds.c */
 void vsock_host_error(struct virtio_vsock *v, const char *what, int err);
-/* Writes what the guest sent and the socket takes; 0, or -errno on a broken socket. */
-int vsock_flush(struct vsock_conn *c);
-/* Reads host data for the guest into the stage when it is empty and the guest has credit. */
-void vsock_fill(struct vsock_conn *c);
-/* The guest connects to host port: a connection to the socket PATH_PORT. */
-void vsock_guest_connect(struct virtio_vsock *v, const struct virtio_vsock_hdr *hdr);
-/* The guest accepted a host-initiated connection: tell the host program its port. */
-void vsock_established(struct vsock_conn *c);
-/* The listening socket is readable: the host connects. */
-void vsock_listen_ready(void *ctx, uint32_t events);
+/* The listening socket at uds, which must not exist; -errno with the reason. */
+int vsock_uds_listen(const char *uds, struct diag *d);
+/* A connection the host made to the listening socket, or -1 when none waits. */
+int vsock_uds_accept(struct virtio_vsock *v);
+/* A connection to the socket PATH_port, or -1 when nobody listens there. */
+int vsock_uds_connect(struct virtio_vsock *v, uint32_t port);
+/* The host program's first line "CONNECT PORT\n": 1 with *port, 0 until it is whole, -1 if bad. */
+int vsock_uds_connect_line(struct vsock_conn *c, uint32_t *port);
+/* Tells the host program its port: "OK PORT\n". */
+int vsock_uds_send_ok(struct vsock_conn *c);
 
 #endif

@@ -6,8 +6,8 @@
  * "machine-config.mem_size_mib: ..."). Every string is an owned copy, so the
  * description outlives whatever filled it.
  */
-#ifndef MICROVM_RESOURCES_H
-#define MICROVM_RESOURCES_H
+#ifndef MICROVM_CONFIG_RESOURCES_H
+#define MICROVM_CONFIG_RESOURCES_H
 
 #include <stdbool.h>
 #include <stdint.h>
