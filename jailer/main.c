@@ -119,7 +119,9 @@ static void jailer_take_vmm_files(struct jailer *j)
 		if (refs[i].len >= sizeof(host))
 			jailer_abortf(j, "--%s: path too long", refs[i].option);
 		snprintf(host, sizeof(host), "%.*s", (int)refs[i].len, word + refs[i].off);
-		snprintf(what, sizeof(what), "--%s%s", refs[i].option, disk ? " path=" : "");
+		/* "--kernel", "--drive path=": how the operator wrote it. */
+		snprintf(what, sizeof(what), "--%s%s%s%s", refs[i].option, refs[i].key ? " " : "",
+			 refs[i].key ? refs[i].key : "", refs[i].key ? "=" : "");
 		if (files_open_original(what, host, disk, &fd, &d))
 			jailer_abort(j, &d);
 		/* Each file sits at the jail's top level under its own name. */

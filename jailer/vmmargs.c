@@ -5,150 +5,169 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "microvm/compiler.h"
+#include "config/options.h"
 
-enum vmm_value {
-	VMM_VALUE_NONE,  /* a flag */
-	VMM_VALUE_PLAIN, /* a value that names no file */
-	VMM_VALUE_FILE,  /* the value is a path */
-	VMM_VALUE_DRIVE, /* the value's path= key is a path */
+/* The scan's output, and where it is in argv. */
+struct vmmargs_scan {
+	char *const *argv;
+	struct vmm_file_ref *refs;
+	size_t max, *n;
 };
 
-struct vmm_option {
-	const char *name;
-	enum vmm_value value;
-	enum vmm_file_role role;
-};
-
-/*
- * The VMM's long options (src/config.c) as far as the jailer must know them: which take
- * a value, so that a value is never mistaken for an option, and which values are paths.
- * An option missing here is passed through as a flag.
- */
-static const struct vmm_option vmm_options[] = {
-	{ .name = "kernel", .value = VMM_VALUE_FILE, .role = VMM_FILE_KERNEL },
-	{ .name = "initrd", .value = VMM_VALUE_FILE, .role = VMM_FILE_INITRD },
-	{ .name = "drive", .value = VMM_VALUE_DRIVE, .role = VMM_FILE_DISK },
-	{ .name = "cmdline", .value = VMM_VALUE_PLAIN },
-	{ .name = "mem", .value = VMM_VALUE_PLAIN },
-	{ .name = "vcpus", .value = VMM_VALUE_PLAIN },
-};
-
-/* getopt_long's matching: an exact name, else the one option the name abbreviates. */
-static const struct vmm_option *vmmargs_lookup(const char *name, size_t len, bool *abbreviated)
+static int vmmargs_add(struct vmmargs_scan *s, int argi, size_t off, size_t len,
+		       enum vmm_file_role role, const struct config_option *o, const char *key,
+		       struct diag *d)
 {
-	const struct vmm_option *found = NULL;
-	size_t matches = 0;
-
-	for (size_t i = 0; i < ARRAY_SIZE(vmm_options); i++) {
-		if (strncmp(vmm_options[i].name, name, len))
-			continue;
-		if (strlen(vmm_options[i].name) == len) {
-			*abbreviated = false;
-			return &vmm_options[i];
-		}
-		found = &vmm_options[i];
-		matches++;
-	}
-	*abbreviated = true;
-	return matches == 1 ? found : NULL;
-}
-
-static int vmmargs_add(struct vmm_file_ref *refs, size_t max, size_t *n, int argi, size_t off,
-		       size_t len, bool read_only, const struct vmm_option *o, struct diag *d)
-{
-	if (*n == max)
-		return diag_fail(d, "VMM arguments: more than %zu files", max);
-	refs[(*n)++] = (struct vmm_file_ref){
-		.argi = argi, .off = off, .len = len, .role = o->role, .option = o->name,
-		.read_only = read_only,
+	if (*s->n == s->max)
+		return diag_fail(d, "VMM arguments: more than %zu files", s->max);
+	s->refs[(*s->n)++] = (struct vmm_file_ref){
+		.argi = argi, .off = off, .len = len, .role = role, .option = config_option_name(o),
+		.key = key,
 	};
 	return 0;
 }
 
-/*
- * The path= key of a drive spec "KEY=VALUE,KEY=VALUE": exactly one, non-empty; and whether
- * the spec has the "ro" flag, which the jail's mount must honour too.
- */
-static int vmmargs_drive_path(const char *spec, size_t *off, size_t *len, bool *read_only,
-			      struct diag *d)
+/* True when some value of o names a file: it must then be spelled out. */
+static bool vmmargs_names_files(const struct config_option *o)
 {
-	const char *p = spec;
-	bool found = false;
-
-	*off = *len = 0;
-	*read_only = false;
-	while (true) {
-		size_t field = strcspn(p, ",");
-
-		if (field == 2 && !strncmp(p, "ro", 2))
-			*read_only = true;
-		if (field >= 5 && !strncmp(p, "path=", 5)) {
-			if (found)
-				return diag_fail(d, "VMM argument --drive '%s': more than one path=", spec);
-			found = true;
-			*off = (size_t)(p - spec) + 5;
-			*len = field - 5;
-		}
-		if (p[field] == '\0')
-			break;
-		p += field + 1;
+	if (o->arg == CONFIG_ARG_FILE)
+		return true;
+	for (size_t i = 0; o->device && i < o->device->nr_fields; i++) {
+		if (o->device->fields[i].type == DEVSPEC_PATH)
+			return true;
 	}
-	if (!found || *len == 0)
-		return diag_fail(d, "VMM argument --drive '%s': expected path=FILE", spec);
+	return false;
+}
+
+/*
+ * The path fields of a device's text at argv[argi] + off: each once, none empty; all
+ * read-only when the text has the flag that makes the device only read them ("ro").
+ */
+static int vmmargs_device(struct vmmargs_scan *s, const struct config_option *o, int argi,
+			  size_t off, struct diag *d)
+{
+	const struct device_spec *spec = o->device;
+	const char *text = s->argv[argi] + off, *p = text;
+	uint32_t seen = 0; /* by field index: a spec has at most 32 fields */
+	size_t first = *s->n;
+	bool read_only = false;
+	struct devspec_item it;
+	int ret;
+
+	while (devspec_next(&p, &it)) {
+		const struct devspec_field *f = devspec_field(spec, it.key, it.key_len);
+		uint32_t bit;
+
+		/* The flag may come after the paths it covers: applied once the text is read. */
+		if (f && f->type == DEVSPEC_FLAG && f->read_only && !it.value)
+			read_only = true;
+		/* Anything else is the VMM's to refuse; it names no file. */
+		if (!f || f->type != DEVSPEC_PATH || !it.value)
+			continue;
+		bit = 1u << (f - spec->fields);
+		if (f->place == DEVSPEC_PLACE_CREATE)
+			return diag_fail(d, "VMM argument --%s '%s': %s= names a socket the VMM creates, "
+					 "which the read-only jail cannot hold", spec->option, text, f->key);
+		if (seen & bit)
+			return diag_fail(d, "VMM argument --%s '%s': more than one %s=", spec->option, text,
+					 f->key);
+		if (it.value_len == 0)
+			return diag_fail(d, "VMM argument --%s '%s': expected %s=FILE", spec->option, text,
+					 f->key);
+		seen |= bit;
+		ret = vmmargs_add(s, argi, off + (size_t)(it.value - text), it.value_len, VMM_FILE_DISK,
+				  o, f->key, d);
+		if (ret)
+			return ret;
+	}
+	for (size_t i = 0; i < spec->nr_fields; i++) {
+		const struct devspec_field *f = &spec->fields[i];
+
+		if (f->type == DEVSPEC_PATH && f->required && !(seen & (1u << i)))
+			return diag_fail(d, "VMM argument --%s '%s': expected %s=FILE", spec->option, text,
+					 f->key);
+	}
+	for (size_t i = first; i < *s->n; i++)
+		s->refs[i].read_only = read_only;
 	return 0;
+}
+
+/* The value of o at argv[argi] + off: the files it names. */
+static int vmmargs_value(struct vmmargs_scan *s, const struct config_option *o, int argi,
+			 size_t off, struct diag *d)
+{
+	size_t len = strlen(s->argv[argi] + off);
+
+	switch (o->arg) {
+	case CONFIG_ARG_FILE:
+		if (len == 0)
+			return diag_fail(d, "VMM argument --%s: empty path", config_option_name(o));
+		return vmmargs_add(s, argi, off, len, VMM_FILE_COPY, o, NULL, d);
+	case CONFIG_ARG_DEVICE:
+		return vmmargs_device(s, o, argi, off, d);
+	case CONFIG_ARG_NONE:
+	case CONFIG_ARG_VALUE:
+	default:
+		return 0;
+	}
+}
+
+/* A cluster of short options ("-vq"): each must be one of the VMM's flags. */
+static int vmmargs_short(const char *arg, struct diag *d)
+{
+	for (const char *c = arg + 1; *c; c++) {
+		const struct config_option *o = config_option_short(*c);
+
+		if (!o)
+			return diag_fail(d, "VMM argument '%s': unknown option '-%c'", arg, *c);
+		/* No short option takes a value; one that did would need its value found here. */
+		if (config_option_takes_value(o))
+			return diag_fail(d, "VMM argument '%s': write --%s instead", arg,
+					 config_option_name(o));
+	}
+	return 0;
+}
+
+/* The long option at argv[*i]; moves *i past its value. */
+static int vmmargs_long(struct vmmargs_scan *s, int argc, int *i, struct diag *d)
+{
+	const char *arg = s->argv[*i], *name = arg + 2, *eq = strchr(name, '=');
+	size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+	bool abbreviated;
+	const struct config_option *o = config_option_find(name, name_len, &abbreviated);
+
+	if (!o)
+		return diag_fail(d, "VMM argument '%s': not an option of microvm (or an ambiguous "
+				 "abbreviation), so the jailer cannot tell which files it names", arg);
+	if (!config_option_takes_value(o))
+		return eq ? diag_fail(d, "VMM argument '%s': --%s takes no value", arg,
+				      config_option_name(o))
+			  : 0;
+	if (abbreviated && vmmargs_names_files(o))
+		return diag_fail(d, "VMM argument '%s': write --%s in full, so the jailer can find "
+				 "the file it names", arg, config_option_name(o));
+	/* The value is "=VALUE" in this word, or else the next word. */
+	if (eq)
+		return vmmargs_value(s, o, *i, name_len + 3, d);
+	if (*i + 1 >= argc)
+		return diag_fail(d, "VMM argument '%s' needs a value", arg);
+	return vmmargs_value(s, o, ++*i, 0, d);
 }
 
 int vmmargs_scan(int argc, char *const *argv, struct vmm_file_ref *refs, size_t max, size_t *n,
 		 struct diag *d)
 {
+	struct vmmargs_scan s = { .argv = argv, .refs = refs, .max = max, .n = n };
+
 	*n = 0;
 	for (int i = 0; i < argc; i++) {
-		const char *arg = argv[i], *name, *eq;
-		const struct vmm_option *o;
-		size_t name_len, off, len;
-		bool abbreviated, read_only = false;
-		int vi, ret;
+		const char *arg = argv[i];
+		int ret;
 
 		/* The VMM's getopt stops at "--" and, being in '+' mode, at the first non-option. */
 		if (!strcmp(arg, "--") || arg[0] != '-' || arg[1] == '\0')
 			break;
-		if (arg[1] != '-')
-			continue;
-		name = arg + 2;
-		eq = strchr(name, '=');
-		name_len = eq ? (size_t)(eq - name) : strlen(name);
-		o = vmmargs_lookup(name, name_len, &abbreviated);
-		if (!o || o->value == VMM_VALUE_NONE)
-			continue;
-		if (abbreviated && o->value != VMM_VALUE_PLAIN)
-			return diag_fail(d, "VMM argument '%s': write --%s in full, so the jailer can find "
-					 "the file it names", arg, o->name);
-		/* The value is "=VALUE" in this word, or else the next word. */
-		if (eq) {
-			vi = i;
-			off = name_len + 3;
-		} else {
-			if (i + 1 >= argc)
-				return diag_fail(d, "VMM argument '%s' needs a value", arg);
-			vi = ++i;
-			off = 0;
-		}
-		if (o->value == VMM_VALUE_PLAIN)
-			continue;
-		if (o->value == VMM_VALUE_DRIVE) {
-			size_t poff;
-
-			ret = vmmargs_drive_path(argv[vi] + off, &poff, &len, &read_only, d);
-			if (ret)
-				return ret;
-			off += poff;
-		} else {
-			len = strlen(argv[vi] + off);
-			if (len == 0)
-				return diag_fail(d, "VMM argument --%s: empty path", o->name);
-		}
-		ret = vmmargs_add(refs, max, n, vi, off, len, read_only, o, d);
+		ret = arg[1] == '-' ? vmmargs_long(&s, argc, &i, d) : vmmargs_short(arg, d);
 		if (ret)
 			return ret;
 	}

@@ -1,4 +1,9 @@
-/* Which of the VMM's arguments name host files, so the jailer can rewrite them to jail paths. */
+/*
+ * Which of the VMM's arguments name host files, so the jailer can bring each into the
+ * jail and rewrite the argument to its jail path. It reads microvm's own option table
+ * (src/config/options.h), so an option the jailer does not know is one microvm does
+ * not have: refused, rather than guessed at.
+ */
 #ifndef JAILER_VMMARGS_H
 #define JAILER_VMMARGS_H
 
@@ -11,9 +16,8 @@
 #define VMMARGS_REFS_MAX 32
 
 enum vmm_file_role {
-	VMM_FILE_KERNEL, /* --kernel FILE */
-	VMM_FILE_INITRD, /* --initrd FILE */
-	VMM_FILE_DISK,   /* --drive path=FILE[,KEY=VALUE...] */
+	VMM_FILE_COPY, /* read once at start (--kernel, --initrd, --seccomp-policy): copied in */
+	VMM_FILE_DISK, /* used in place (a drive's path=): bound in */
 };
 
 /* One file path inside the VMM's argv: bytes [off, off + len) of argv[argi]. */
@@ -23,14 +27,18 @@ struct vmm_file_ref {
 	size_t len;
 	enum vmm_file_role role;
 	const char *option; /* "kernel", for messages */
-	bool read_only;     /* a disk with the "ro" flag */
+	const char *key;    /* the device field naming it ("path"), or NULL */
+	bool read_only;     /* a file its device only reads (a drive's "ro"): bound read-only */
 };
 
 /*
  * Finds every file the VMM's arguments name (argv without the VMM's own name), the way
- * the VMM's getopt_long would read them: "--kernel FILE" and "--kernel=FILE", values of
- * other options skipped, nothing after "--" or the first non-option. An abbreviation of a file option ("--kern")
- * is refused, as is a file option without a path.
+ * the VMM's getopt_long reads them: "--kernel FILE" and "--kernel=FILE", values of
+ * other options skipped, nothing after "--" or the first non-option; a device's files
+ * are read_only when its text has the flag that makes it only read them. Refused, with a
+ * reason naming the argument: an option microvm does not have, an abbreviation of one
+ * that names a file ("--kern"), a file option without a path, and a path the jail
+ * cannot hold (a socket the VMM creates).
  */
 MUST_CHECK int vmmargs_scan(int argc, char *const *argv, struct vmm_file_ref *refs, size_t max,
 			    size_t *n, struct diag *d);

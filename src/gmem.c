@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "arch/x86/layout.h"
 
@@ -34,16 +35,14 @@ static int gmem_layout(struct gmem *mem, uint8_t *host, uint64_t ram_size)
 	return 0;
 }
 
-int gmem_create(struct gmem *mem, uint64_t ram_size)
+/* Maps ram_size bytes, anonymous (fd -1) or of fd, private to this process. */
+static int gmem_map(struct gmem *mem, uint64_t ram_size, int fd)
 {
 	void *host;
 	int ret;
 
-	memset(mem, 0, sizeof(*mem));
-	if (!gmem_size_valid(ram_size))
-		return -EINVAL;
 	host = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		    MAP_PRIVATE | MAP_NORESERVE | (fd < 0 ? MAP_ANONYMOUS : 0), fd, 0);
 	if (host == MAP_FAILED)
 		return -errno;
 	/* The guest's memory is the tenant's: never in a core dump of the VMM. */
@@ -52,8 +51,12 @@ int gmem_create(struct gmem *mem, uint64_t ram_size)
 		munmap(host, ram_size);
 		return ret;
 	}
-	/* Transparent huge pages: one fault per 2 MiB when the kernel is copied in, fewer TLB misses later. Best effort. */
-	(void)madvise(host, ram_size, MADV_HUGEPAGE);
+	/*
+	 * Fresh memory gets transparent huge pages: one fault per 2 MiB when the kernel is
+	 * copied in, fewer TLB misses later. Best effort.
+	 */
+	if (fd < 0)
+		(void)madvise(host, ram_size, MADV_HUGEPAGE);
 	ret = gmem_layout(mem, host, ram_size);
 	if (ret) {
 		munmap(host, ram_size);
@@ -62,6 +65,28 @@ int gmem_create(struct gmem *mem, uint64_t ram_size)
 	mem->mapping = host;
 	mem->mapping_size = ram_size;
 	return 0;
+}
+
+int gmem_create(struct gmem *mem, uint64_t ram_size)
+{
+	memset(mem, 0, sizeof(*mem));
+	if (!gmem_size_valid(ram_size))
+		return -EINVAL;
+	return gmem_map(mem, ram_size, -1);
+}
+
+int gmem_create_from_file(struct gmem *mem, int fd, uint64_t ram_size)
+{
+	struct stat st;
+
+	memset(mem, 0, sizeof(*mem));
+	if (!gmem_size_valid(ram_size))
+		return -EINVAL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size < 0 || (uint64_t)st.st_size < ram_size)
+		return -EINVAL;
+	return gmem_map(mem, ram_size, fd);
 }
 
 int gmem_wrap(struct gmem *mem, void *host, uint64_t ram_size)

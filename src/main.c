@@ -1,4 +1,4 @@
-/* Composition root: parse, build, load, run. */
+/* Composition root: parse, build, sandbox, run. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -8,15 +8,12 @@
 #include <unistd.h>
 
 #include "arch/x86/layout.h"
+#include "config/cli.h"
 #include "microvm/boottimer.h"
-#include "microvm/config.h"
-#include "microvm/gmem.h"
-#include "microvm/image.h"
-#include "microvm/loader.h"
 #include "microvm/log.h"
-#include "microvm/registry.h"
 #include "microvm/sandbox.h"
 #include "microvm/vm.h"
+#include "microvm/vm_exit.h"
 
 static enum log_level main_log_level(int verbosity)
 {
@@ -38,13 +35,10 @@ static void main_check_host_memory(uint64_t mem_mib)
 
 int main(int argc, char **argv)
 {
-	struct microvm_config cfg;
-	struct gmem mem;
-	struct image kernel, initrd;
-	struct cmdline_buf cmdline = { .len = 0 };
-	/* Static: what it holds stays reachable on die()'s way out. */
-	static struct registry devices;
-	struct boot_info boot;
+	/* Static: what they hold stays reachable on die()'s way out. */
+	static struct microvm_config cfg;
+	static struct sandbox sandbox;
+	struct vm *vm;
 	struct diag d;
 	int ret;
 
@@ -69,60 +63,31 @@ int main(int argc, char **argv)
 	/* A write past RLIMIT_FSIZE (the jailer's fsize) fails with EFBIG: one failed request. */
 	signal(SIGXFSZ, SIG_IGN);
 	/* Loads --seccomp-policy FILE now: it is an open and a parse like any other. */
-	if (sandbox_prepare(cfg.seccomp, cfg.seccomp_policy, &d))
+	if (sandbox_prepare(&sandbox, cfg.seccomp, cfg.seccomp_policy, &d))
 		die("%s", d.msg);
 	if (cfg.print_seccomp) {
-		sandbox_print(stdout);
-		return 0;
+		sandbox_print(&sandbox, stdout);
+		ret = 0;
+		goto out;
 	}
 	if (cfg.seccomp == SANDBOX_OFF)
 		log_warn("--no-seccomp: running without seccomp filters; use only for debugging");
-	main_check_host_memory(cfg.mem_mib);
+	main_check_host_memory(cfg.res.machine.mem_mib);
 
-	if (image_open(&kernel, cfg.kernel_path, &d))
+	if (vm_create(&vm, &(struct vm_params){ .res = &cfg.res, .sandbox = &sandbox,
+						.console_in = STDIN_FILENO, .console_out = STDOUT_FILENO,
+						.dry_run = cfg.check_only },
+		      &d))
 		die("%s", d.msg);
-	if (cfg.initrd_path && image_open(&initrd, cfg.initrd_path, &d))
-		die("%s", d.msg);
-	if (cmdline_append(&cmdline, cfg.cmdline, &d))
-		die("%s", d.msg);
-	/* Disk images, the tap and the vsock socket: opened now, before any sandbox. */
-	if (registry_open(&devices, &cfg, &d) || registry_cmdline(&devices, &cmdline, &d))
-		die("%s", d.msg);
-	if (cfg.pvm != PVM_OFF && pvm_host_detected()) {
-		if (cmdline_append(&cmdline, pvm_cmdline_switches(), &d))
-			die("%s", d.msg);
-		/* --check output stays a summary; a boot says what it changed. */
-		(cfg.check_only ? log_debug : log_info)(
-			"PVM host detected: added to the kernel command line: %s (--no-pvm turns this off)",
-			pvm_cmdline_switches());
-	}
-
-	ret = gmem_create(&mem, cfg.mem_mib * LAYOUT_MIB);
-	if (ret)
-		die("--mem %llu: cannot map guest memory: %s", (unsigned long long)cfg.mem_mib,
-		    strerror(-ret));
-	if (boot_load(&mem, &kernel, cfg.initrd_path ? &initrd : NULL, cmdline.text, NULL, &boot, &d))
-		die("%s", d.msg);
-	image_close(&kernel);
-	if (cfg.initrd_path)
-		image_close(&initrd);
-
 	if (cfg.check_only) {
-		boot_print_summary(stdout, cfg.kernel_path, &boot);
-		registry_close(&devices);
-		gmem_destroy(&mem);
-		return 0;
+		boot_print_summary(stdout, cfg.res.boot.kernel_path, vm_boot_info(vm));
+		ret = 0;
+	} else {
+		ret = vm_boot(vm) ? VM_STATUS_ERROR : vm_run(vm);
 	}
-	ret = vm_run(&(struct vm_params){
-			     .vcpus = cfg.vcpus,
-			     .pvm = cfg.pvm,
-			     .seccomp_violation = !cfg.seccomp_violation ? VM_SECCOMP_VIOLATION_NONE :
-						  strcmp(cfg.seccomp_violation, "vmm") == 0 ? VM_SECCOMP_VIOLATION_VMM :
-						  VM_SECCOMP_VIOLATION_VCPU,
-			     .devices = &devices,
-		     },
-		     &mem, &boot);
-	registry_close(&devices);
-	gmem_destroy(&mem);
+	vm_destroy(vm);
+out:
+	sandbox_release(&sandbox);
+	config_free(&cfg);
 	return ret;
 }

@@ -5,9 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "arch/x86/pvm.h"
@@ -122,7 +120,7 @@ static int vcpu_handle_emulation_failure(struct vcpu *v)
 		return ret;
 	}
 	rip = site.regs.rip;
-	if (v->env->pvm != PVM_OFF) {
+	if (v->env->pvm_finish) {
 		ret = pvm_finish(v->fd, &site, &kind);
 		if (ret == 0) {
 			if (!atomic_exchange(&v->env->pvm_seen, true))
@@ -165,6 +163,18 @@ static uint64_t vcpu_rip(const struct vcpu *v)
 	return ioctl(v->fd, KVM_GET_REGS, &regs) < 0 ? 0 : regs.rip;
 }
 
+/*
+ * Out of KVM_RUN for a kick (or any signal): clear the kick, then wait at the gate
+ * while the VM is paused. KVM finished the access the last exit asked for on the way
+ * out (immediate_exit still runs that completion), so the state is whole. The clear
+ * comes first: a kick after it still makes the next KVM_RUN return at once.
+ */
+static void vcpu_kicked(struct vcpu *v)
+{
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	vcpu_gate_pass(&v->env->gate);
+}
+
 /* Services exits until the VM is to end; returns the VM's exit status, or -1 when another thread ended it. */
 static int vcpu_run_loop(struct vcpu *v)
 {
@@ -172,9 +182,10 @@ static int vcpu_run_loop(struct vcpu *v)
 
 	while (!vm_exit_requested(v->env->exit)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			/* A kick (or any signal): look at the exit request again. */
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				vcpu_kicked(v);
 				continue;
+			}
 			log_error("vcpu %u: KVM_RUN failed: %s", v->index, strerror(errno));
 			return VM_STATUS_ERROR;
 		}
@@ -188,8 +199,10 @@ static int vcpu_run_loop(struct vcpu *v)
 				return VM_STATUS_ERROR;
 			break;
 		case KVM_EXIT_HLT:
+			/* The in-kernel LAPIC handles HLT. */
+			break;
 		case KVM_EXIT_INTR:
-			/* The in-kernel LAPIC handles HLT; an interrupted run just resumes. */
+			vcpu_kicked(v);
 			break;
 		case KVM_EXIT_SHUTDOWN:
 			log_error("vcpu %u: guest triple fault (KVM_EXIT_SHUTDOWN) at RIP 0x%" PRIx64,
@@ -227,35 +240,6 @@ static int vcpu_run_loop(struct vcpu *v)
 	return -1;
 }
 
-void vcpu_gate_init(struct vcpu_gate *g)
-{
-	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->opened_cond, NULL);
-	g->opened = false;
-}
-
-void vcpu_gate_open(struct vcpu_gate *g)
-{
-	pthread_mutex_lock(&g->lock);
-	g->opened = true;
-	pthread_cond_broadcast(&g->opened_cond);
-	pthread_mutex_unlock(&g->lock);
-}
-
-void vcpu_gate_destroy(struct vcpu_gate *g)
-{
-	pthread_cond_destroy(&g->opened_cond);
-	pthread_mutex_destroy(&g->lock);
-}
-
-static void vcpu_gate_wait(struct vcpu_gate *g)
-{
-	pthread_mutex_lock(&g->lock);
-	while (!g->opened)
-		pthread_cond_wait(&g->opened_cond, &g->lock);
-	pthread_mutex_unlock(&g->lock);
-}
-
 static void *vcpu_thread_main(void *arg)
 {
 	struct vcpu *v = arg;
@@ -263,27 +247,44 @@ static void *vcpu_thread_main(void *arg)
 	int status;
 
 	/* The filter goes first: from here on the thread only services exits. */
-	if (sandbox_enter("vcpu", &d)) {
+	if (sandbox_enter(v->env->sandbox, "vcpu", &d)) {
 		log_error("vcpu %u: %s", v->index, d.msg);
 		vm_exit_request(v->env->exit, VM_STATUS_ERROR);
-		return NULL;
+	} else {
+		vcpu_gate_pass(&v->env->gate);
+		status = vcpu_run_loop(v);
+		if (status >= 0)
+			vm_exit_request(v->env->exit, status);
 	}
-	vcpu_gate_wait(&v->env->gate);
-	if (v->env->seccomp_violation && v->index == 0)
-		syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
-	status = vcpu_run_loop(v);
-	if (status >= 0)
-		vm_exit_request(v->env->exit, status);
+	vcpu_gate_remove(&v->env->gate);
 	return NULL;
 }
 
 int vcpu_start(struct vcpu *v)
 {
-	int ret = pthread_create(&v->thread, NULL, vcpu_thread_main, v);
+	int ret;
 
-	if (ret)
+	vcpu_gate_add(&v->env->gate);
+	ret = pthread_create(&v->thread, NULL, vcpu_thread_main, v);
+	if (ret) {
+		vcpu_gate_remove(&v->env->gate);
 		return -ret;
+	}
 	v->started = true;
+	return 0;
+}
+
+void vcpu_join(struct vcpu *v)
+{
+	if (v->started)
+		pthread_join(v->thread, NULL);
+	v->started = false;
+}
+
+int vcpu_get_regs(const struct vcpu *v, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	if (ioctl(v->fd, KVM_GET_REGS, regs) < 0 || ioctl(v->fd, KVM_GET_SREGS, sregs) < 0)
+		return -errno;
 	return 0;
 }
 

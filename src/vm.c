@@ -1,81 +1,45 @@
 #include "microvm/vm.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/kvm.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/ioctl.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
-#include "arch/x86/mptable.h"
-#include "microvm/boottimer.h"
-#include "microvm/bus.h"
-#include "microvm/cleanup.h"
+#include "arch/x86/platform.h"
+#include "arch/x86/pvm.h"
 #include "microvm/console.h"
-#include "microvm/i8042.h"
+#include "microvm/kvm.h"
 #include "microvm/legacy.h"
 #include "microvm/log.h"
 #include "microvm/registry.h"
-#include "microvm/sandbox.h"
-#include "microvm/serial8250.h"
 #include "microvm/vcpu.h"
-
-#define KVM_DEVICE "/dev/kvm"
-#define KVM_EXPECTED_API 12
+#include "microvm/vm_exit.h"
 
 struct vm {
-	const struct vm_params *params;
-	struct gmem *mem;
-	int kvm_fd, vm_fd;
-	size_t run_size;
+	struct vm_params params;
+	/* vm_create: */
+	struct registry devices;
+	bool devices_open;
+	struct gmem mem;
+	struct boot_info boot;
+	/* vm_boot: */
+	bool loop_ready;
+	struct kvm kvm;
 	struct bus pio, mmio;
-	struct serial8250 serial;
-	bool serial_ready;
-	struct i8042 i8042;
-	bool i8042_ready;
-	struct boottimer boottimer;
-	struct console console;
-	int rx_room_efd;
+	struct legacy legacy;
 	struct vm_exit exit;
+	struct evloop loop;
 	struct vcpu_env env;
 	struct vcpu vcpus[VM_MAX_VCPUS];
 	unsigned int nr_vcpus;
+	/* vm_run: */
+	int kick_signal;
+	struct console console;
+	atomic_bool paused;
 };
-
-void vm_exit_request(struct vm_exit *e, int status)
-{
-	uint64_t one = 1;
-
-	if (atomic_exchange(&e->requested, true))
-		return;
-	atomic_store(&e->status, status);
-	/* An eventfd write of 1 cannot block or fail short of a counter overflow. */
-	if (write(e->efd, &one, sizeof(one)) < 0)
-		log_debug("exit event: %s", strerror(errno));
-}
-
-bool vm_exit_requested(struct vm_exit *e)
-{
-	return atomic_load(&e->requested);
-}
-
-/* Logs "what: strerror(errno)" and returns -errno, with errno read before logging can change it. */
-static int vm_fail_errno(const char *what)
-{
-	int err = errno;
-
-	log_error("%s: %s", what, strerror(err));
-	return -err;
-}
 
 /* Logs "what: strerror(-ret)" and returns ret. */
 static int vm_fail(const char *what, int ret)
@@ -84,96 +48,98 @@ static int vm_fail(const char *what, int ret)
 	return ret;
 }
 
-static int vm_check_kvm(struct vm *vm)
-{
-	static const struct {
-		int cap;
-		const char *name;
-	} caps[] = {
-		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-		{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
-		{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
-		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
-		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
-		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
-		{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
-		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
-		{ KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS" },
-	};
-	int api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
-	int max_vcpus;
+/* ---- vm_create: the boot source, devices and platform, into guest memory (no KVM) ---- */
 
-	if (api != KVM_EXPECTED_API) {
-		log_error("%s: KVM API version %d, expected %d", KVM_DEVICE, api, KVM_EXPECTED_API);
-		return -ENOTSUP;
+/* The kernel command line: the user's, then the virtio devices' and a PVM host's. */
+static int vm_cmdline(struct vm *vm, struct cmdline_buf *cl, struct diag *d)
+{
+	const struct vm_resources *res = vm->params.res;
+	int ret = cmdline_append(cl, resources_cmdline(res), d);
+
+	/* Disk images, the tap and the vsock socket: opened now, before any sandbox. */
+	if (!ret)
+		ret = registry_open(&vm->devices, res, d);
+	if (ret)
+		return ret;
+	vm->devices_open = true;
+	ret = registry_cmdline(&vm->devices, cl, d);
+	if (ret || res->machine.pvm == PVM_OFF || !pvm_host_detected())
+		return ret;
+	ret = cmdline_append(cl, pvm_cmdline_switches(), d);
+	if (!ret)
+		(vm->params.dry_run ? log_debug : log_info)(
+			"PVM host detected: added to the kernel command line: %s (--no-pvm turns this off)",
+			pvm_cmdline_switches());
+	return ret;
+}
+
+static int vm_load(struct vm *vm, const struct image *kernel, const struct image *initrd,
+		   struct diag *d)
+{
+	const struct vm_resources *res = vm->params.res;
+	struct cmdline_buf cmdline = { .len = 0 };
+	int ret = vm_cmdline(vm, &cmdline, d);
+
+	if (ret)
+		return ret;
+	ret = gmem_create(&vm->mem, res->machine.mem_mib * LAYOUT_MIB);
+	if (ret)
+		return diag_fail_errno(d, ret, "--mem %llu: cannot map guest memory: %s",
+				       (unsigned long long)res->machine.mem_mib, strerror(-ret));
+	ret = boot_load(&vm->mem, kernel, initrd, cmdline.text, NULL, &vm->boot, d);
+	if (ret)
+		return ret;
+	return platform_write(&vm->mem, res->machine.vcpus, d);
+}
+
+/* Opens the kernel and the initrd for vm_load, and closes them again. */
+static int vm_load_boot_source(struct vm *vm, struct diag *d)
+{
+	const struct boot_source *src = &vm->params.res->boot;
+	struct image kernel, initrd;
+	int ret = image_open(&kernel, src->kernel_path, d);
+
+	if (ret)
+		return ret;
+	if (src->initrd_path)
+		ret = image_open(&initrd, src->initrd_path, d);
+	if (!ret) {
+		ret = vm_load(vm, &kernel, src->initrd_path ? &initrd : NULL, d);
+		if (src->initrd_path)
+			image_close(&initrd);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
-		if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
-			log_error("%s: missing %s", KVM_DEVICE, caps[i].name);
-			return -ENOTSUP;
-		}
+	image_close(&kernel);
+	return ret;
+}
+
+int vm_create(struct vm **out, const struct vm_params *p, struct diag *d)
+{
+	struct vm *vm;
+	int ret;
+
+	if (!p->res->boot.kernel_path)
+		return diag_fail(d, "no kernel to boot");
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return diag_fail_errno(d, -ENOMEM, "out of memory");
+	vm->params = *p;
+	vm->kvm.kvm_fd = vm->kvm.vm_fd = vm->exit.efd = -1;
+	vcpu_gate_init(&vm->env.gate);
+	ret = vm_load_boot_source(vm, d);
+	if (ret) {
+		vm_destroy(vm);
+		return ret;
 	}
-	max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
-	if (max_vcpus <= 0)
-		max_vcpus = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
-	if (max_vcpus > 0 && vm->params->vcpus > (unsigned int)max_vcpus) {
-		log_error("%u vCPUs requested, KVM supports at most %d", vm->params->vcpus, max_vcpus);
-		return -EINVAL;
-	}
+	*out = vm;
 	return 0;
 }
 
-static int vm_create_kvm_vm(struct vm *vm)
+const struct boot_info *vm_boot_info(const struct vm *vm)
 {
-	uint64_t identity_map = LAYOUT_KVM_IDENTITY_MAP_ADDR;
-	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	int mmap_size;
-
-	do
-		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	while (vm->vm_fd < 0 && errno == EINTR);
-	if (vm->vm_fd < 0)
-		return vm_fail_errno("KVM_CREATE_VM");
-	/* Both must precede vCPU creation; they only matter on Intel without unrestricted guests. */
-	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS_ADDR) < 0)
-		return vm_fail_errno("KVM_SET_TSS_ADDR");
-	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
-		return vm_fail_errno("KVM_SET_IDENTITY_MAP_ADDR");
-	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
-		return vm_fail_errno("KVM_CREATE_IRQCHIP");
-	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
-		return vm_fail_errno("KVM_CREATE_PIT2");
-	mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (mmap_size < (int)sizeof(struct kvm_run)) {
-		log_error("KVM_GET_VCPU_MMAP_SIZE: %d", mmap_size);
-		return -EINVAL;
-	}
-	vm->run_size = (size_t)mmap_size;
-	return 0;
+	return &vm->boot;
 }
 
-static int vm_setup_memory(struct vm *vm)
-{
-	for (unsigned int i = 0; i < vm->mem->nr_regions; i++) {
-		const struct gmem_region *r = &vm->mem->regions[i];
-		struct kvm_userspace_memory_region slot = {
-			.slot = i,
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uintptr_t)r->host,
-		};
-
-		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
-			int err = errno;
-
-			log_error("KVM_SET_USER_MEMORY_REGION slot %u (%llu MiB at 0x%llx): %s", i,
-				  (unsigned long long)(r->size >> 20), (unsigned long long)r->gpa,
-				  strerror(err));
-			return -err;
-		}
-	}
-	return 0;
-}
+/* ---- vm_boot: KVM, the buses and their devices, the vCPUs ---- */
 
 static void vm_serial_tx(void *ctx, uint8_t byte)
 {
@@ -185,40 +151,23 @@ static void vm_serial_tx(void *ctx, uint8_t byte)
 static void vm_serial_irq(void *ctx, bool level)
 {
 	struct vm *vm = ctx;
-	struct kvm_irq_level irq = { .irq = SERIAL_COM1_IRQ, .level = level };
 
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-		log_debug("KVM_IRQ_LINE %u: %s", SERIAL_COM1_IRQ, strerror(errno));
+	kvm_irq_line(&vm->kvm, SERIAL_COM1_IRQ, level);
 }
 
 static void vm_serial_rx_room(void *ctx)
 {
 	struct vm *vm = ctx;
-	uint64_t one = 1;
 
-	if (write(vm->rx_room_efd, &one, sizeof(one)) < 0)
-		log_debug("rx event: %s", strerror(errno));
+	evloop_input_room(&vm->loop);
 }
 
 /* A virtio device's interrupt: an edge on its GSI, as an irqfd gives. */
 static void vm_virtio_irq(void *ctx, unsigned int gsi)
 {
 	struct vm *vm = ctx;
-	struct kvm_irq_level irq = { .irq = gsi, .level = 1 };
 
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-		log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
-	irq.level = 0;
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-		log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
-}
-
-/* The I/O thread cannot serve the devices: the VM cannot go on. */
-static void vm_io_failed(void *ctx)
-{
-	struct vm *vm = ctx;
-
-	vm_exit_request(&vm->exit, VM_STATUS_ERROR);
+	kvm_irq_pulse(&vm->kvm, gsi);
 }
 
 static void vm_guest_reset(void *ctx)
@@ -231,39 +180,16 @@ static void vm_guest_reset(void *ctx)
 
 static int vm_setup_devices(struct vm *vm)
 {
-	const struct serial_sink sink = {
+	const struct serial_sink com1 = {
 		.tx = vm_serial_tx, .set_irq = vm_serial_irq, .rx_room = vm_serial_rx_room, .ctx = vm,
 	};
 	int ret;
 
 	bus_init(&vm->pio, "port");
 	bus_init(&vm->mmio, "MMIO");
-	ret = serial8250_init(&vm->serial, &sink);
-	if (ret)
-		return ret;
-	vm->serial_ready = true;
-	ret = i8042_init(&vm->i8042, vm_guest_reset, vm);
-	if (ret)
-		return ret;
-	vm->i8042_ready = true;
-	boottimer_init(&vm->boottimer);
-
-	/* The port map, in address order. */
-	ret = bus_register(&vm->pio, "i8042-data", I8042_DATA_PORT, 1, &i8042_data_ops, &vm->i8042);
+	ret = legacy_init(&vm->legacy, &vm->pio, &com1, vm_guest_reset, vm);
 	if (!ret)
-		ret = bus_register(&vm->pio, "speaker", LEGACY_SPEAKER_PORT, 1, &legacy_inert_ops, NULL);
-	if (!ret)
-		ret = bus_register(&vm->pio, "i8042-cmd", I8042_CMD_PORT, 1, &i8042_cmd_ops, &vm->i8042);
-	if (!ret)
-		ret = bus_register(&vm->pio, "post", LEGACY_POST_PORT, 1, &legacy_inert_ops, NULL);
-	if (!ret)
-		ret = bus_register(&vm->pio, "boot-timer", BOOTTIMER_PORT, 1, &boottimer_bus_ops,
-				   &vm->boottimer);
-	if (!ret)
-		ret = bus_register(&vm->pio, "com1", SERIAL_COM1_BASE, SERIAL_NR_REGS,
-				   &serial8250_bus_ops, &vm->serial);
-	if (!ret)
-		ret = registry_attach(vm->params->devices, &vm->mmio, vm->mem, vm_virtio_irq, vm);
+		ret = registry_attach(&vm->devices, &vm->mmio, &vm->mem, vm_virtio_irq, vm);
 	if (ret)
 		return ret;
 	bus_seal(&vm->pio);
@@ -271,34 +197,27 @@ static int vm_setup_devices(struct vm *vm)
 	return 0;
 }
 
-static int vm_get_supported_cpuid(struct vm *vm, struct kvm_cpuid2 *t)
+static int vm_create_vcpus(struct vm *vm)
 {
-	t->nent = CPUID_MAX_ENTRIES;
-	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, t) < 0)
-		return vm_fail_errno("KVM_GET_SUPPORTED_CPUID");
-	return 0;
-}
-
-static int vm_create_vcpus(struct vm *vm, const struct boot_info *boot)
-{
+	unsigned int count = vm->params.res->machine.vcpus;
 	struct kvm_cpuid2 *supported = cpuid_alloc();
 	int ret;
 
 	if (!supported)
-		return -ENOMEM;
-	ret = vm_get_supported_cpuid(vm, supported);
-	for (unsigned int i = 0; !ret && i < vm->params->vcpus; i++) {
+		return vm_fail("cannot create the vCPUs", -ENOMEM);
+	ret = kvm_supported_cpuid(&vm->kvm, supported);
+	for (unsigned int i = 0; !ret && i < count; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
-		ret = vcpu_create(v, vm->vm_fd, vm->run_size, i, &vm->env);
+		ret = vcpu_create(v, vm->kvm.vm_fd, vm->kvm.run_size, i, &vm->env);
 		if (ret) {
 			log_error("cannot create vCPU %u: %s", i, strerror(-ret));
 			break;
 		}
 		vm->nr_vcpus++;
-		ret = cpu_setup_vcpu(v->fd, supported, i, vm->params->vcpus);
+		ret = cpu_setup_vcpu(v->fd, supported, i, count);
 		if (!ret && i == 0)
-			ret = cpu_setup_boot_regs(v->fd, boot->kernel.entry);
+			ret = cpu_setup_boot_regs(v->fd, vm->boot.kernel.entry);
 		if (ret)
 			log_error("cannot set up vCPU %u: %s", i, strerror(-ret));
 	}
@@ -306,127 +225,114 @@ static int vm_create_vcpus(struct vm *vm, const struct boot_info *boot)
 	return ret;
 }
 
-static void vm_handle_signal(struct vm *vm, int sfd)
+/* What every vCPU thread shares; the gate in it is vm_create's. */
+static void vm_vcpu_env(struct vm *vm)
 {
-	struct signalfd_siginfo si;
-
-	if (read(sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
-		return;
-	log_info("received %s: stopping the VM", strsignal((int)si.ssi_signo));
-	vm_exit_request(&vm->exit, VM_STATUS_OK);
+	vm->env.mem = &vm->mem;
+	vm->env.pio = &vm->pio;
+	vm->env.mmio = &vm->mmio;
+	vm->env.pvm_finish = vm->params.res->machine.pvm != PVM_OFF;
+	vm->env.exit = &vm->exit;
+	vm->env.sandbox = vm->params.sandbox;
+	atomic_init(&vm->env.pvm_seen, false);
 }
 
-static void vm_drain_eventfd(int efd)
+static int vm_run_command(void *ctx, enum vm_command cmd);
+
+int vm_boot(struct vm *vm)
 {
-	uint64_t v;
-
-	if (read(efd, &v, sizeof(v)) < 0)
-		log_debug("eventfd read: %s", strerror(errno));
-}
-
-/* Moves as much console input into the UART as its FIFO takes. */
-static void vm_pump_input(struct vm *vm)
-{
-	uint8_t buf[SERIAL_FIFO_SIZE];
-	size_t room = serial8250_rx_room(&vm->serial);
-	ssize_t n;
-
-	if (room == 0 || vm->console.in_eof)
-		return;
-	n = console_read(&vm->console, buf, room < sizeof(buf) ? room : sizeof(buf));
-	if (n > 0)
-		(void)serial8250_rx_push(&vm->serial, buf, (size_t)n);
-}
-
-enum { VM_EV_SIGNAL, VM_EV_EXIT, VM_EV_RX_ROOM, VM_EV_STDIN };
-
-static int vm_epoll_add(int epfd, int fd, uint32_t events, uint64_t tag)
-{
-	struct epoll_event ev = { .events = events, .data.u64 = tag };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
-}
-
-/* The main thread's loop: console input and signals until the VM is to end. */
-/* The main loop's epoll set, made before the sandbox (it is an fd like any other). */
-static int vm_events_open(struct vm *vm, int sfd)
-{
-	cleanup_fd int epfd = epoll_create1(EPOLL_CLOEXEC);
+	const struct vm_resources *res = vm->params.res;
 	int ret;
 
-	if (epfd < 0)
-		return -errno;
-	ret = vm_epoll_add(epfd, sfd, EPOLLIN, VM_EV_SIGNAL);
+	if (res->machine.vcpus == 0 || res->machine.vcpus > VM_MAX_VCPUS)
+		return vm_fail("vCPU count out of range", -EINVAL);
+	ret = evloop_init(&vm->loop, &vm->exit, vm_run_command, vm);
+	vm->loop_ready = true;
 	if (!ret)
-		ret = vm_epoll_add(epfd, vm->exit.efd, EPOLLIN, VM_EV_EXIT);
-	if (!ret)
-		ret = vm_epoll_add(epfd, vm->rx_room_efd, EPOLLIN, VM_EV_RX_ROOM);
+		ret = vm_exit_init(&vm->exit);
+	if (ret)
+		return vm_fail("eventfd", ret);
+	vm_vcpu_env(vm);
+	ret = kvm_open(&vm->kvm, res->machine.vcpus);
 	if (ret)
 		return ret;
-	return steal_fd(&epfd);
-}
-
-static int vm_main_loop(struct vm *vm, int epfd, int sfd)
-{
-	bool stdin_pollable = true, stdin_armed = false;
-	int ret;
-
-	while (!vm_exit_requested(&vm->exit)) {
-		bool want_input = !vm->console.in_eof && serial8250_rx_room(&vm->serial) > 0;
-		struct epoll_event events[4];
-		int n;
-
-		/*
-		 * stdin is watched only while the UART has room; it is removed rather than
-		 * masked, since epoll reports a hang-up even for a masked descriptor.
-		 */
-		if (stdin_pollable && want_input != stdin_armed) {
-			if (want_input) {
-				ret = vm_epoll_add(epfd, vm->console.in_fd, EPOLLIN, VM_EV_STDIN);
-				/* Regular files and /dev/null cannot be polled: they are always readable. */
-				if (ret == -EPERM)
-					stdin_pollable = false;
-				else if (ret)
-					return ret;
-			} else if (epoll_ctl(epfd, EPOLL_CTL_DEL, vm->console.in_fd, NULL) < 0) {
-				return -errno;
-			}
-			stdin_armed = want_input && stdin_pollable;
-		}
-		n = epoll_wait(epfd, events, ARRAY_SIZE(events), !stdin_pollable && want_input ? 0 : -1);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		for (int i = 0; i < n; i++) {
-			switch (events[i].data.u64) {
-			case VM_EV_SIGNAL:
-				vm_handle_signal(vm, sfd);
-				break;
-			case VM_EV_RX_ROOM:
-				vm_drain_eventfd(vm->rx_room_efd);
-				break;
-			case VM_EV_STDIN:
-				vm_pump_input(vm);
-				break;
-			default:
-				break;
-			}
-		}
-		if (!stdin_pollable && want_input)
-			vm_pump_input(vm);
+	ret = kvm_set_memory(&vm->kvm, &vm->mem);
+	if (ret) {
+		log_error("cannot register guest memory with KVM");
+		return ret;
 	}
-	return 0;
+	ret = vm_setup_devices(vm);
+	if (ret)
+		return vm_fail("cannot set up devices", ret);
+	return vm_create_vcpus(vm);
 }
 
-static void vm_stop_vcpus(struct vm *vm, int kick_signal)
+/* ---- vm_run: the threads, the filters, the event loop; pause and resume ---- */
+
+static void vm_kick_handler(int signo)
 {
-	atomic_store(&vm->console.stopping, true);
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-		vcpu_kick(&vm->vcpus[i], kick_signal);
+	(void)signo;
+}
+
+/* The I/O thread cannot serve the devices: the VM cannot go on. */
+static void vm_io_failed(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	vm_exit_request(&vm->exit, VM_STATUS_ERROR);
+}
+
+static size_t vm_input_room(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	return serial8250_rx_room(&vm->legacy.serial);
+}
+
+static void vm_input_push(void *ctx, const uint8_t *buf, size_t len)
+{
+	struct vm *vm = ctx;
+
+	(void)serial8250_rx_push(&vm->legacy.serial, buf, len);
+}
+
+/* A start that failed (its reason logged) ends the VM; returns ret. */
+static int vm_start_failed(struct vm *vm, int ret)
+{
+	vm_exit_request(&vm->exit, VM_STATUS_ERROR);
+	return ret;
+}
+
+/* Everything before the loop: the console, the threads, this thread's filter, the gate. */
+static int vm_start(struct vm *vm)
+{
+	const struct evloop_input input = { .room = vm_input_room, .push = vm_input_push, .ctx = vm };
+	struct diag d;
+	int ret = console_open(&vm->console, vm->params.console_in, vm->params.console_out);
+
+	if (ret)
+		return vm_start_failed(vm, vm_fail("cannot set up the terminal", ret));
+	ret = evloop_open(&vm->loop, &vm->console, &input);
+	if (ret)
+		return vm_start_failed(vm, vm_fail("cannot set up the event loop", ret));
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		if (vm->vcpus[i].started)
-			pthread_join(vm->vcpus[i].thread, NULL);
-		vm->vcpus[i].started = false;
+		ret = vcpu_start(&vm->vcpus[i]);
+		if (ret) {
+			log_error("cannot start the thread of vCPU %u: %s", i, strerror(-ret));
+			return vm_start_failed(vm, ret);
+		}
 	}
+	ret = registry_start(&vm->devices, vm->params.sandbox, vm_io_failed, vm);
+	if (ret)
+		return vm_start_failed(vm, vm_fail("cannot start the device I/O thread", ret));
+	/* Every open and parse is behind us: this thread's filter goes in before any guest code runs. */
+	ret = sandbox_enter(vm->params.sandbox, "vmm", &d);
+	if (ret) {
+		log_error("%s", d.msg);
+		return vm_start_failed(vm, ret);
+	}
+	vcpu_gate_open(&vm->env.gate);
+	return 0;
 }
 
 static void vm_log_pvm_summary(const struct vm *vm)
@@ -445,192 +351,127 @@ static void vm_log_pvm_summary(const struct vm *vm)
 			 total[INSN_FWAIT]);
 }
 
-static void vm_kick_handler(int signo)
+/* After the loop, or a start that failed: every thread joined, the terminal restored. */
+static void vm_stop(struct vm *vm)
 {
-	(void)signo;
+	evloop_close(&vm->loop);
+	atomic_store(&vm->console.stopping, true);
+	atomic_store(&vm->paused, false);
+	/* Parked vCPUs leave the gate, and with the others see the exit request. */
+	vcpu_gate_open(&vm->env.gate);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i], vm->kick_signal);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_join(&vm->vcpus[i]);
+	registry_stop(&vm->devices);
+	console_close(&vm->console);
+	vm_log_pvm_summary(vm);
 }
 
-static int vm_sandbox_enter(struct vm *vm)
+int vm_run(struct vm *vm)
 {
-	struct diag d;
-	int ret = sandbox_enter("vmm", &d);
-
-	if (ret) {
-		log_error("%s", d.msg);
-		vm_exit_request(&vm->exit, VM_STATUS_ERROR);
-		return ret;
-	}
-	if (vm->params->seccomp_violation == VM_SECCOMP_VIOLATION_VMM) {
-		char *const argv[] = { "/bin/true", NULL };
-
-		execve(argv[0], argv, argv + 1);
-	}
-	return 0;
-}
-
-/* Everything after KVM setup: devices, vCPUs, threads, the main loop. */
-static int vm_boot_and_run(struct vm *vm, const struct boot_info *boot, int kick_signal)
-{
-	sigset_t stop_signals;
-	cleanup_fd int sfd = -1;
-	cleanup_fd int epfd = -1;
+	struct sigaction kick = { .sa_handler = vm_kick_handler }, ignore = { .sa_handler = SIG_IGN };
+	struct sigaction old_kick, old_pipe;
+	sigset_t stop, old_mask;
 	int ret;
 
-	ret = cpu_tables_write(vm->mem);
-	if (ret)
-		return vm_fail("cannot write the boot page tables and GDT", ret);
-	ret = mptable_write(vm->mem, vm->params->vcpus);
-	if (ret)
-		return vm_fail("cannot write the MP table", ret);
-	ret = vm_setup_devices(vm);
-	if (ret)
-		return vm_fail("cannot set up devices", ret);
-	ret = vm_create_vcpus(vm, boot);
-	if (ret)
-		return ret;
-
-	/* The stop signals arrive through a signalfd; threads created from here inherit the mask. */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGHUP);
-	sfd = signalfd(-1, &stop_signals, SFD_CLOEXEC);
-	if (sfd < 0)
-		return vm_fail_errno("signalfd");
-	ret = console_open(&vm->console, STDIN_FILENO, STDOUT_FILENO);
-	if (ret)
-		return vm_fail("cannot set up the terminal", ret);
-	epfd = vm_events_open(vm, sfd);
-	if (epfd < 0) {
-		console_close(&vm->console);
-		return vm_fail("cannot set up the event loop", epfd);
-	}
-
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		ret = vcpu_start(&vm->vcpus[i]);
-		if (ret) {
-			log_error("cannot start the thread of vCPU %u: %s", i, strerror(-ret));
-			vm_exit_request(&vm->exit, VM_STATUS_ERROR);
-			break;
-		}
-	}
+	/*
+	 * Signals, set before any thread exists: the stop signals blocked (the loop reads
+	 * them from a signalfd), the kick interrupting KVM_RUN without SA_RESTART, SIGPIPE
+	 * ignored so a closed stdout is an error, not death. All restored on the way out.
+	 */
+	vm->kick_signal = SIGRTMIN;
+	evloop_stop_signals(&stop);
+	pthread_sigmask(SIG_BLOCK, &stop, &old_mask);
+	sigaction(vm->kick_signal, &kick, &old_kick);
+	sigaction(SIGPIPE, &ignore, &old_pipe);
+	ret = vm_start(vm);
 	if (!ret) {
-		ret = registry_start(vm->params->devices, vm_io_failed, vm);
-		if (ret) {
-			log_error("cannot start the device I/O thread: %s", strerror(-ret));
-			vm_exit_request(&vm->exit, VM_STATUS_ERROR);
-		}
-	}
-	/* Every open and parse is behind us: this thread's filter goes in before any guest code runs. */
-	if (!ret)
-		ret = vm_sandbox_enter(vm);
-	vcpu_gate_open(&vm->env.gate);
-	if (!ret) {
-		ret = vm_main_loop(vm, epfd, sfd);
+		ret = evloop_run(&vm->loop);
 		if (ret) {
 			log_error("VMM main loop: %s", strerror(-ret));
 			vm_exit_request(&vm->exit, VM_STATUS_ERROR);
 		}
 	}
-	vm_stop_vcpus(vm, kick_signal);
-	registry_stop(vm->params->devices);
-	console_close(&vm->console);
-	vm_log_pvm_summary(vm);
-	return ret;
+	vm_stop(vm);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	sigaction(vm->kick_signal, &old_kick, NULL);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
+	return ret ? VM_STATUS_ERROR : vm_exit_status(&vm->exit);
 }
 
-static void vm_teardown(struct vm *vm)
+/* Every vCPU out of KVM_RUN and parked at the gate, its last access completed. */
+static int vm_pause(struct vm *vm)
 {
-	vcpu_gate_destroy(&vm->env.gate);
+	if (atomic_load(&vm->paused))
+		return 0;
+	vcpu_gate_close(&vm->env.gate);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(&vm->vcpus[i], vm->kick_signal);
+	vcpu_gate_wait_parked(&vm->env.gate);
+	/* Console input would raise the UART's interrupt: it waits in stdin. */
+	evloop_hold_input(&vm->loop, true);
+	atomic_store(&vm->paused, true);
+	log_info("VM paused");
+	return 0;
+}
+
+static int vm_resume(struct vm *vm)
+{
+	if (!atomic_load(&vm->paused))
+		return 0;
+	atomic_store(&vm->paused, false);
+	evloop_hold_input(&vm->loop, false);
+	vcpu_gate_open(&vm->env.gate);
+	log_info("VM resumed");
+	return 0;
+}
+
+static int vm_run_command(void *ctx, enum vm_command cmd)
+{
+	struct vm *vm = ctx;
+
+	switch (cmd) {
+	case VM_COMMAND_PAUSE:
+		return vm_pause(vm);
+	case VM_COMMAND_RESUME:
+		return vm_resume(vm);
+	default:
+		return -EINVAL;
+	}
+}
+
+int vm_command(struct vm *vm, enum vm_command cmd)
+{
+	return vm->loop_ready ? evloop_post(&vm->loop, cmd) : -EAGAIN;
+}
+
+unsigned int vm_vcpu_count(const struct vm *vm)
+{
+	return vm->nr_vcpus;
+}
+
+int vm_vcpu_regs(struct vm *vm, unsigned int index, struct kvm_regs *regs, struct kvm_sregs *sregs)
+{
+	if (index >= vm->nr_vcpus)
+		return -EINVAL;
+	if (!atomic_load(&vm->paused))
+		return -EBUSY;
+	return vcpu_get_regs(&vm->vcpus[index], regs, sregs);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->devices_open)
+		registry_close(&vm->devices);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
-	if (vm->i8042_ready)
-		i8042_destroy(&vm->i8042);
-	if (vm->serial_ready)
-		serial8250_destroy(&vm->serial);
-	if (vm->rx_room_efd >= 0)
-		close(vm->rx_room_efd);
-	if (vm->exit.efd >= 0)
-		close(vm->exit.efd);
-	if (vm->vm_fd >= 0)
-		close(vm->vm_fd);
-	if (vm->kvm_fd >= 0)
-		close(vm->kvm_fd);
-}
-
-int vm_run(const struct vm_params *p, struct gmem *mem, const struct boot_info *boot)
-{
-	struct vm *vm;
-	struct sigaction kick = { .sa_handler = vm_kick_handler }, ignore = { .sa_handler = SIG_IGN };
-	struct sigaction old_kick, old_pipe;
-	sigset_t stop_signals, old_mask;
-	const int kick_signal = SIGRTMIN;
-	int ret;
-
-	if (p->vcpus == 0 || p->vcpus > VM_MAX_VCPUS) {
-		log_error("vCPU count %u out of range 1-%d", p->vcpus, VM_MAX_VCPUS);
-		return VM_STATUS_ERROR;
-	}
-	vm = calloc(1, sizeof(*vm));
-	if (!vm) {
-		log_error("out of memory");
-		return VM_STATUS_ERROR;
-	}
-	vm->params = p;
-	vm->mem = mem;
-	vm->vm_fd = -1;
-	vm->kvm_fd = -1;
-	vm->rx_room_efd = -1;
-	vm->exit.efd = -1;
-	atomic_init(&vm->exit.requested, false);
-	atomic_init(&vm->exit.status, VM_STATUS_ERROR);
-	vm->env = (struct vcpu_env){
-		.mem = mem, .pio = &vm->pio, .mmio = &vm->mmio, .pvm = p->pvm, .exit = &vm->exit,
-	};
-	atomic_init(&vm->env.pvm_seen, false);
-	vm->env.seccomp_violation = p->seccomp_violation == VM_SECCOMP_VIOLATION_VCPU;
-	vcpu_gate_init(&vm->env.gate);
-
-	/*
-	 * Signals, set before any thread exists: the stop signals blocked (a signalfd reads
-	 * them), the kick interrupting KVM_RUN without SA_RESTART, SIGPIPE ignored so a
-	 * closed stdout is an error, not death. All restored on the way out.
-	 */
-	sigemptyset(&stop_signals);
-	sigaddset(&stop_signals, SIGTERM);
-	sigaddset(&stop_signals, SIGINT);
-	sigaddset(&stop_signals, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
-	sigaction(kick_signal, &kick, &old_kick);
-	sigaction(SIGPIPE, &ignore, &old_pipe);
-
-	vm->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
-	if (vm->kvm_fd < 0) {
-		ret = vm_fail_errno("cannot open " KVM_DEVICE);
-	} else if ((vm->rx_room_efd = eventfd(0, EFD_CLOEXEC)) < 0 ||
-		   (vm->exit.efd = eventfd(0, EFD_CLOEXEC)) < 0) {
-		ret = vm_fail_errno("eventfd");
-	} else {
-		ret = vm_check_kvm(vm);
-		if (!ret)
-			ret = vm_create_kvm_vm(vm);
-		if (!ret) {
-			ret = vm_setup_memory(vm);
-			if (ret)
-				log_error("cannot register guest memory with KVM");
-		}
-		if (!ret)
-			ret = vm_boot_and_run(vm, boot, kick_signal);
-	}
-
-	vm_teardown(vm);
-	sigaction(SIGPIPE, &old_pipe, NULL);
-	sigaction(kick_signal, &old_kick, NULL);
-	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
-	if (ret == 0)
-		ret = atomic_load(&vm->exit.status);
-	else
-		ret = VM_STATUS_ERROR;
+	legacy_destroy(&vm->legacy);
+	kvm_close(&vm->kvm);
+	if (vm->loop_ready)
+		evloop_destroy(&vm->loop);
+	vm_exit_destroy(&vm->exit);
+	vcpu_gate_destroy(&vm->env.gate);
+	gmem_destroy(&vm->mem);
 	free(vm);
-	return ret;
 }

@@ -10,6 +10,9 @@
 #define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
 #define NORETURN __attribute__((noreturn))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* A macro's value as a string literal: STRINGIFY(16) is "16". */
+#define STRINGIFY(x) STRINGIFY_(x)
+#define STRINGIFY_(x) #x
 
 /* True when a + b overflows; *sum is then unspecified. */
 static inline MUST_CHECK bool add_overflows_u64(uint64_t a, uint64_t b, uint64_t *sum)

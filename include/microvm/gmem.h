@@ -18,7 +18,7 @@ struct gmem {
 	struct gmem_region regions[GMEM_MAX_REGIONS];
 	unsigned int nr_regions;
 	uint64_t ram_size;
-	/* The anonymous mapping backing every region, when gmem_create made it. */
+	/* The mapping backing every region, when gmem_create or gmem_create_from_file made it. */
 	void *mapping;
 	uint64_t mapping_size;
 };
@@ -28,6 +28,13 @@ struct gmem {
  * lays them out around the MMIO gap.
  */
 MUST_CHECK int gmem_create(struct gmem *mem, uint64_t ram_size);
+/*
+ * The same over the first ram_size bytes of the regular file fd (a snapshot's memory
+ * file, for restore), mapped MAP_PRIVATE: a page is read from the file only when first
+ * touched, and writes stay in this process. -EINVAL when the file is not regular or is
+ * shorter than ram_size (its missing pages would fault). fd may be closed afterwards.
+ */
+MUST_CHECK int gmem_create_from_file(struct gmem *mem, int fd, uint64_t ram_size);
 /* Wraps caller-owned host memory (unit tests, fuzzers) laid out around the MMIO gap. */
 MUST_CHECK int gmem_wrap(struct gmem *mem, void *host, uint64_t ram_size);
 void gmem_destroy(struct gmem *mem);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "microvm/compiler.h"
+#include "microvm/sandbox.h"
 
 /* What to call when a watched descriptor is ready (epoll events). */
 struct io_handler {
@@ -26,6 +27,7 @@ struct iothread {
 	int stop_efd;
 	pthread_t thread;
 	bool started;
+	const struct sandbox *sandbox;
 	/* Called on the thread when it cannot go on (its filter, epoll): the VM must end. */
 	void (*failed)(void *ctx);
 	void *failed_ctx;
@@ -34,7 +36,8 @@ struct iothread {
 MUST_CHECK int iothread_init(struct iothread *t);
 /* Watches fd; h must stay valid until fd is closed. Callable from the thread's handlers. */
 MUST_CHECK int iothread_watch(struct iothread *t, int fd, uint32_t events, struct io_handler *h);
-MUST_CHECK int iothread_start(struct iothread *t, void (*failed)(void *ctx), void *ctx);
+MUST_CHECK int iothread_start(struct iothread *t, const struct sandbox *sb,
+			       void (*failed)(void *ctx), void *ctx);
 /*
  * One round of the loop: waits up to timeout_ms (-1: for ever) and calls the handlers
  * of what is ready. 1 once stopped, 0 otherwise, -errno if epoll fails. The thread

@@ -1,13 +1,15 @@
 /*
- * The VM's virtio devices, from one explicit table of device kinds (src/dev/registry.c)
- * in a fixed order: the drives as given, then net, rng and vsock. Device i gets the
- * 4 KiB window at LAYOUT_VIRTIO_MMIO_START + i * 4 KiB and IRQ LAYOUT_VIRTIO_IRQ_FIRST
- * + i, and is announced on the kernel command line as virtio_mmio.device=4K@ADDR:IRQ.
+ * The VM's virtio devices, opened from its resources in the order of the device table
+ * (src/config/devices.h): kind by kind, each kind's devices as the resources list
+ * them. Device i gets the 4 KiB window at LAYOUT_VIRTIO_MMIO_START + i * 4 KiB and IRQ
+ * LAYOUT_VIRTIO_IRQ_FIRST + i, and is announced on the kernel command line as
+ * virtio_mmio.device=4K@ADDR:IRQ. Nothing here knows a particular device: each kind's
+ * struct device_ops does.
  *
- * main.c: registry_open (every open, before the sandbox) and registry_cmdline, then
- * vm_run; registry_close at the end. vm.c: registry_attach (the MMIO bus), then
- * registry_start before its own filter goes in (the I/O thread, if a device needs
- * one) and registry_stop once the vCPUs are joined.
+ * The VM's lifecycle (src/vm.c): registry_open (every open, before any sandbox) and
+ * registry_cmdline when it is created; registry_attach (the MMIO bus) when it boots;
+ * registry_start before the VMM thread's filter goes in (the I/O thread, if a device
+ * needs one) and registry_stop once the vCPUs are joined; registry_close at the end.
  */
 #ifndef MICROVM_REGISTRY_H
 #define MICROVM_REGISTRY_H
@@ -18,19 +20,20 @@
 #include "arch/x86/layout.h"
 #include "microvm/bus.h"
 #include "microvm/compiler.h"
-#include "microvm/config.h"
+#include "microvm/device_ops.h"
 #include "microvm/diag.h"
 #include "microvm/gmem.h"
 #include "microvm/iothread.h"
 #include "microvm/loader.h"
+#include "config/resources.h"
+#include "microvm/sandbox.h"
 #include "microvm/virtio_mmio.h"
 
 #define REGISTRY_MAX_DEVICES (LAYOUT_VIRTIO_IRQ_LAST - LAYOUT_VIRTIO_IRQ_FIRST + 1)
 
-struct registry_kind;
-
 struct registry_slot {
-	const struct registry_kind *kind;
+	const struct device_spec *spec;
+	const struct device_ops *ops;
 	void *dev;                 /* the device model (struct virtio_blk ...) */
 	uint64_t base;
 	unsigned int irq;
@@ -46,14 +49,15 @@ struct registry {
 };
 
 /* Opens every device's host side (files, tap, sockets) and assigns the slots. */
-MUST_CHECK int registry_open(struct registry *r, const struct microvm_config *cfg, struct diag *d);
+MUST_CHECK int registry_open(struct registry *r, const struct vm_resources *res, struct diag *d);
 /* Appends one virtio_mmio.device=4K@ADDR:IRQ per device. */
 MUST_CHECK int registry_cmdline(const struct registry *r, struct cmdline_buf *cl, struct diag *d);
-/* Puts every device on the MMIO bus behind its transport; irq pulses its line. */
+/* Puts every device on the MMIO bus behind its transport; pulse raises its line. */
 MUST_CHECK int registry_attach(struct registry *r, struct bus *mmio, const struct gmem *mem,
 			       void (*pulse)(void *ctx, unsigned int gsi), void *ctx);
 /* Starts the I/O thread when a device needs one; failed is called on it if it cannot run. */
-MUST_CHECK int registry_start(struct registry *r, void (*failed)(void *ctx), void *ctx);
+MUST_CHECK int registry_start(struct registry *r, const struct sandbox *sb,
+			      void (*failed)(void *ctx), void *ctx);
 /* Stops the I/O thread: no device is served after it returns. */
 void registry_stop(struct registry *r);
 /* Stops, detaches and closes everything registry_open opened. */

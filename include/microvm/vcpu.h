@@ -1,8 +1,10 @@
 /*
  * One vCPU: its KVM fd and run area, and the loop that services its exits. The VM
- * creates and configures vCPUs on the main thread; each then runs on its own thread,
- * whose entry (vcpu_thread_main) is the place a per-thread sandbox goes, before the
- * first KVM_RUN.
+ * creates and configures vCPUs on its thread; each then runs on its own thread, which
+ * installs its seccomp filter before the first KVM_RUN. Out of KVM_RUN, a vCPU thread
+ * waits at the VM's gate (microvm/vm_exit.h) while the VM starts and while it is
+ * paused: a kick (vcpu_kick) brings it there, with any port or MMIO access it was
+ * serving completed first.
  */
 #ifndef MICROVM_VCPU_H
 #define MICROVM_VCPU_H
@@ -16,48 +18,20 @@
 #include "arch/x86/insn.h"
 #include "microvm/bus.h"
 #include "microvm/compiler.h"
-#include "microvm/config.h"
 #include "microvm/gmem.h"
+#include "microvm/sandbox.h"
+#include "microvm/vm_exit.h"
 
-/* Exit statuses vm_run returns. */
-#define VM_STATUS_OK 0    /* the guest reset or powered off, or a signal stopped it */
-#define VM_STATUS_ERROR 1 /* triple fault, KVM internal error, fatal VMM error */
-
-/* How the VM ends: the first request wins and wakes the main thread through efd. */
-struct vm_exit {
-	atomic_bool requested;
-	atomic_int status;
-	int efd;
-};
-
-void vm_exit_request(struct vm_exit *e, int status);
-bool vm_exit_requested(struct vm_exit *e);
-
-/* What every vCPU thread shares: read-only once the threads run. */
-/*
- * vCPU threads install their seccomp filter, then wait here until the VMM
- * thread has installed its own, so no thread runs guest code unfiltered.
- */
-struct vcpu_gate {
-	pthread_mutex_t lock;
-	pthread_cond_t opened_cond;
-	bool opened;
-};
-
-void vcpu_gate_init(struct vcpu_gate *g);
-void vcpu_gate_open(struct vcpu_gate *g);
-void vcpu_gate_destroy(struct vcpu_gate *g);
-
+/* What every vCPU thread shares: read-only once the threads run, but for the atomics. */
 struct vcpu_env {
 	const struct gmem *mem;
 	const struct bus *pio;
 	const struct bus *mmio;
-	enum pvm_mode pvm;
+	bool pvm_finish;      /* finish instructions a PVM host's emulator gives up on (not --no-pvm) */
 	struct vm_exit *exit;
 	atomic_bool pvm_seen; /* an emulation failure was finished: log the first only */
 	struct vcpu_gate gate;
-	/* Test-only (--debug-seccomp-violation vcpu): vCPU 0 makes a forbidden syscall. */
-	bool seccomp_violation;
+	const struct sandbox *sandbox;
 };
 
 struct vcpu {
@@ -78,7 +52,11 @@ MUST_CHECK int vcpu_create(struct vcpu *v, int vm_fd, size_t run_size, unsigned 
 void vcpu_destroy(struct vcpu *v);
 /* Starts the vCPU's thread; the caller's signal mask is inherited. */
 MUST_CHECK int vcpu_start(struct vcpu *v);
-/* Makes a running or about-to-run KVM_RUN return, so the thread sees the exit request. */
+/* Makes a running or about-to-run KVM_RUN return, so the thread looks at the gate and the exit request. */
 void vcpu_kick(struct vcpu *v, int signo);
+/* Joins the vCPU's thread once it has returned. */
+void vcpu_join(struct vcpu *v);
+/* The vCPU's registers (KVM_GET_REGS, KVM_GET_SREGS): stable only while it waits at the gate. */
+MUST_CHECK int vcpu_get_regs(const struct vcpu *v, struct kvm_regs *regs, struct kvm_sregs *sregs);
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 
 #include "microvm/compiler.h"
+#include "microvm/device_ops.h"
 #include "microvm/diag.h"
 #include "microvm/virtio_mmio.h"
 
@@ -30,11 +31,15 @@ struct virtio_blk {
 	unsigned int host_errors_logged;
 };
 
-/* Opens a regular file as the disk; id (at most VIRTIO_BLK_ID_BYTES) answers GET_ID. */
-MUST_CHECK int virtio_blk_open(struct virtio_blk *b, const char *path, bool read_only,
-			       const char *id, struct diag *d);
-void virtio_blk_close(struct virtio_blk *b);
+/*
+ * The kind's struct device_ops (virtio_blk_device_ops), dev a struct virtio_blk:
+ * open makes a regular file the disk, from a struct drive_config (src/config/drive.h)
+ * whose id (at most VIRTIO_BLK_ID_BYTES) answers GET_ID.
+ */
+extern const struct device_ops virtio_blk_device_ops;
+MUST_CHECK int virtio_blk_open(void *dev, const void *config, struct diag *d);
+void virtio_blk_close(void *dev);
 /* The device model to give the transport t, which it serves through. */
-void virtio_blk_device(struct virtio_blk *b, struct virtio_mmio *t, struct virtio_device *out);
+void virtio_blk_device(void *dev, struct virtio_mmio *t, struct virtio_device *out);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "microvm/compiler.h"
+#include "microvm/device_ops.h"
 #include "microvm/diag.h"
 #include "microvm/iothread.h"
 #include "microvm/virtio_mmio.h"
@@ -38,9 +39,13 @@ struct virtio_net {
 	uint8_t tx_buf[VIRTIO_NET_BUF_SIZE];
 };
 
-/* Attaches to tap device tap (created if missing and allowed); mac NULL lets the guest pick. */
-MUST_CHECK int virtio_net_open(struct virtio_net *n, const char *tap, const uint8_t *mac,
-			       struct diag *d);
+/*
+ * The kind's struct device_ops (virtio_net_device_ops), dev a struct virtio_net:
+ * open attaches to the tap of a struct net_config (src/config/net.h), created if
+ * missing and allowed; without a MAC the guest picks its own.
+ */
+extern const struct device_ops virtio_net_device_ops;
+MUST_CHECK int virtio_net_open(void *dev, const void *config, struct diag *d);
 /*
  * The device over fd, a non-blocking descriptor that reads and writes whole frames
  * each behind a 12-byte virtio-net header (a tap as above; the fuzz harness uses a
@@ -48,10 +53,10 @@ MUST_CHECK int virtio_net_open(struct virtio_net *n, const char *tap, const uint
  */
 MUST_CHECK int virtio_net_attach(struct virtio_net *n, int fd, const char *name, const uint8_t *mac,
 				 struct diag *d);
-void virtio_net_close(struct virtio_net *n);
+void virtio_net_close(void *dev);
 /* The device model to give the transport t, which it serves through. */
-void virtio_net_device(struct virtio_net *n, struct virtio_mmio *t, struct virtio_device *out);
+void virtio_net_device(void *dev, struct virtio_mmio *t, struct virtio_device *out);
 /* Has the I/O thread watch the tap and the receive notifications. */
-MUST_CHECK int virtio_net_watch(struct virtio_net *n, struct iothread *io);
+MUST_CHECK int virtio_net_watch(void *dev, struct iothread *io);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include <sys/uio.h>
 
+#include "microvm/device_ops.h"
 #include "microvm/virtio_mmio.h"
 
 #define VIRTIO_RNG_MAX_PER_REQUEST 65536
@@ -16,7 +17,9 @@ struct virtio_rng {
 	struct iovec iov[VIRTQ_MAX_SEGS];
 };
 
+/* The kind's struct device_ops (virtio_rng_device_ops), dev a struct virtio_rng. */
+extern const struct device_ops virtio_rng_device_ops;
 /* The device model to give the transport t, which it serves through. */
-void virtio_rng_device(struct virtio_rng *r, struct virtio_mmio *t, struct virtio_device *out);
+void virtio_rng_device(void *dev, struct virtio_mmio *t, struct virtio_device *out);
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "microvm/compiler.h"
+#include "microvm/device_ops.h"
 #include "microvm/diag.h"
 #include "microvm/iothread.h"
 #include "microvm/virtio_mmio.h"
@@ -85,13 +86,17 @@ struct virtio_vsock {
 	unsigned int host_errors_logged;
 };
 
-/* Binds and listens on uds (which must not exist) for the guest with CID cid. */
-MUST_CHECK int virtio_vsock_open(struct virtio_vsock *v, uint32_t cid, const char *uds,
-				 struct diag *d);
-void virtio_vsock_close(struct virtio_vsock *v);
+/*
+ * The kind's struct device_ops (virtio_vsock_device_ops), dev a struct virtio_vsock:
+ * open binds and listens on the uds of a struct vsock_config (src/config/vsock.h),
+ * which must not exist, for the guest with its cid.
+ */
+extern const struct device_ops virtio_vsock_device_ops;
+MUST_CHECK int virtio_vsock_open(void *dev, const void *config, struct diag *d);
+void virtio_vsock_close(void *dev);
 /* The device model to give the transport t, which it serves through. */
-void virtio_vsock_device(struct virtio_vsock *v, struct virtio_mmio *t, struct virtio_device *out);
+void virtio_vsock_device(void *dev, struct virtio_mmio *t, struct virtio_device *out);
 /* Has the I/O thread watch the listening socket, the connections and the notifications. */
-MUST_CHECK int virtio_vsock_watch(struct virtio_vsock *v, struct iothread *io);
+MUST_CHECK int virtio_vsock_watch(void *dev, struct iothread *io);
 
 #endif

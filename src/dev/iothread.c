@@ -57,7 +57,7 @@ static void *iothread_main(void *arg)
 	struct diag d;
 	int ret;
 
-	if (sandbox_enter("io", &d)) {
+	if (sandbox_enter(t->sandbox, "io", &d)) {
 		log_error("I/O thread: %s", d.msg);
 		t->failed(t->failed_ctx);
 		return NULL;
@@ -71,10 +71,12 @@ static void *iothread_main(void *arg)
 	return NULL;
 }
 
-int iothread_start(struct iothread *t, void (*failed)(void *ctx), void *ctx)
+int iothread_start(struct iothread *t, const struct sandbox *sb, void (*failed)(void *ctx),
+		   void *ctx)
 {
 	int ret;
 
+	t->sandbox = sb;
 	t->failed = failed;
 	t->failed_ctx = ctx;
 	ret = pthread_create(&t->thread, NULL, iothread_main, t);

@@ -17,4 +17,44 @@ static void legacy_write(void *dev, uint64_t offset, const uint8_t *data, uint32
 	(void)len;
 }
 
-const struct bus_ops legacy_inert_ops = { .read = legacy_read, .write = legacy_write };
+/* Reads return 0, writes are dropped: present but inert, unlike an open bus. */
+static const struct bus_ops legacy_inert_ops = { .read = legacy_read, .write = legacy_write };
+
+int legacy_init(struct legacy *l, struct bus *pio, const struct serial_sink *com1,
+		void (*reset)(void *ctx), void *ctx)
+{
+	int ret = serial8250_init(&l->serial, com1);
+
+	if (ret)
+		return ret;
+	l->serial_ready = true;
+	ret = i8042_init(&l->i8042, reset, ctx);
+	if (ret)
+		return ret;
+	l->i8042_ready = true;
+	boottimer_init(&l->boottimer);
+
+	ret = bus_register(pio, "i8042-data", I8042_DATA_PORT, 1, &i8042_data_ops, &l->i8042);
+	if (!ret)
+		ret = bus_register(pio, "speaker", LEGACY_SPEAKER_PORT, 1, &legacy_inert_ops, NULL);
+	if (!ret)
+		ret = bus_register(pio, "i8042-cmd", I8042_CMD_PORT, 1, &i8042_cmd_ops, &l->i8042);
+	if (!ret)
+		ret = bus_register(pio, "post", LEGACY_POST_PORT, 1, &legacy_inert_ops, NULL);
+	if (!ret)
+		ret = bus_register(pio, "boot-timer", BOOTTIMER_PORT, 1, &boottimer_bus_ops,
+				   &l->boottimer);
+	if (!ret)
+		ret = bus_register(pio, "com1", SERIAL_COM1_BASE, SERIAL_NR_REGS, &serial8250_bus_ops,
+				   &l->serial);
+	return ret;
+}
+
+void legacy_destroy(struct legacy *l)
+{
+	if (l->i8042_ready)
+		i8042_destroy(&l->i8042);
+	if (l->serial_ready)
+		serial8250_destroy(&l->serial);
+	l->i8042_ready = l->serial_ready = false;
+}

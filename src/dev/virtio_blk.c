@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/drive.h"
 #include "microvm/cleanup.h"
 #include "microvm/log.h"
 
@@ -15,9 +16,14 @@
 #define VIRTIO_BLK_SEG_MAX (VIRTQ_MAX_SEGS - 2)
 #define VIRTIO_BLK_HOST_ERRORS_LOGGED 8
 
-int virtio_blk_open(struct virtio_blk *b, const char *path, bool read_only, const char *id,
-		    struct diag *d)
+_Static_assert(DRIVE_ID_MAX <= VIRTIO_BLK_ID_BYTES, "a drive id fits GET_ID's answer");
+
+int virtio_blk_open(void *dev, const void *config, struct diag *d)
 {
+	struct virtio_blk *b = dev;
+	const struct drive_config *c = config;
+	const char *path = c->path, *id = c->id;
+	bool read_only = c->read_only;
 	cleanup_fd int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	struct stat st;
 
@@ -29,9 +35,6 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool read_only, cons
 		return diag_fail_errno(d, -errno, "--drive %s: cannot stat: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return diag_fail(d, "--drive %s: not a regular file (a raw disk image)", path);
-	if (strlen(id) > VIRTIO_BLK_ID_BYTES)
-		return diag_fail(d, "--drive %s: id '%s' longer than %d bytes", path, id,
-				 VIRTIO_BLK_ID_BYTES);
 	if (st.st_size % VIRTIO_BLK_SECTOR_SIZE)
 		log_warn("--drive %s: size %lld is not a multiple of %d bytes; the last %lld bytes are not used",
 			 path, (long long)st.st_size, VIRTIO_BLK_SECTOR_SIZE,
@@ -45,8 +48,10 @@ int virtio_blk_open(struct virtio_blk *b, const char *path, bool read_only, cons
 	return 0;
 }
 
-void virtio_blk_close(struct virtio_blk *b)
+void virtio_blk_close(void *dev)
 {
+	struct virtio_blk *b = dev;
+
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;
@@ -183,8 +188,10 @@ static const struct virtio_device_ops virtio_blk_ops = {
 	.notify = virtio_blk_notify,
 };
 
-void virtio_blk_device(struct virtio_blk *b, struct virtio_mmio *t, struct virtio_device *out)
+void virtio_blk_device(void *dev, struct virtio_mmio *t, struct virtio_device *out)
 {
+	struct virtio_blk *b = dev;
+
 	b->t = t;
 	*out = (struct virtio_device){
 		.ops = &virtio_blk_ops,
@@ -195,3 +202,11 @@ void virtio_blk_device(struct virtio_blk *b, struct virtio_mmio *t, struct virti
 		.config_size = sizeof(b->config),
 	};
 }
+
+const struct device_ops virtio_blk_device_ops = {
+	.threads = DEVICE_THREAD_VCPU,
+	.size = sizeof(struct virtio_blk),
+	.open = virtio_blk_open,
+	.attach = virtio_blk_device,
+	.close = virtio_blk_close,
+};

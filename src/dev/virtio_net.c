@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "config/net.h"
 #include "microvm/cleanup.h"
 #include "microvm/log.h"
 
@@ -45,8 +46,11 @@ int virtio_net_attach(struct virtio_net *n, int fd, const char *name, const uint
 	return 0;
 }
 
-int virtio_net_open(struct virtio_net *n, const char *tap, const uint8_t *mac, struct diag *d)
+int virtio_net_open(void *dev, const void *config, struct diag *d)
 {
+	const struct net_config *c = config;
+	const char *tap = c->tap;
+	const uint8_t *mac = c->has_mac ? c->mac : NULL;
 	cleanup_fd int fd = -1;
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR };
 	int hdr_len = VIRTIO_NET_HDR_LEN;
@@ -65,14 +69,16 @@ int virtio_net_open(struct virtio_net *n, const char *tap, const uint8_t *mac, s
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
 		return diag_fail_errno(d, -errno, "--net tap=%s: cannot set the virtio-net header size: %s",
 				       tap, strerror(errno));
-	ret = virtio_net_attach(n, fd, tap, mac, d);
+	ret = virtio_net_attach(dev, fd, tap, mac, d);
 	if (ret == 0)
 		fd = -1; /* the device owns it now */
 	return ret;
 }
 
-void virtio_net_close(struct virtio_net *n)
+void virtio_net_close(void *dev)
 {
+	struct virtio_net *n = dev;
+
 	if (n->tap_fd >= 0)
 		close(n->tap_fd);
 	if (n->rx_kick_efd >= 0)
@@ -211,8 +217,10 @@ static const struct virtio_device_ops virtio_net_ops = {
 	.reset = virtio_net_reset,
 };
 
-void virtio_net_device(struct virtio_net *n, struct virtio_mmio *t, struct virtio_device *out)
+void virtio_net_device(void *dev, struct virtio_mmio *t, struct virtio_device *out)
 {
+	struct virtio_net *n = dev;
+
 	n->t = t;
 	*out = (struct virtio_device){
 		.ops = &virtio_net_ops,
@@ -223,8 +231,9 @@ void virtio_net_device(struct virtio_net *n, struct virtio_mmio *t, struct virti
 	};
 }
 
-int virtio_net_watch(struct virtio_net *n, struct iothread *io)
+int virtio_net_watch(void *dev, struct iothread *io)
 {
+	struct virtio_net *n = dev;
 	int ret;
 
 	n->tap_handler = (struct io_handler){ .ready = virtio_net_tap_ready, .ctx = n };
@@ -235,3 +244,13 @@ int virtio_net_watch(struct virtio_net *n, struct iothread *io)
 		ret = iothread_watch(io, n->rx_kick_efd, EPOLLIN, &n->kick_handler);
 	return ret;
 }
+
+const struct device_ops virtio_net_device_ops = {
+	/* Transmit in the notifying vCPU; receive in the I/O thread. */
+	.threads = DEVICE_THREAD_VCPU | DEVICE_THREAD_IO,
+	.size = sizeof(struct virtio_net),
+	.open = virtio_net_open,
+	.attach = virtio_net_device,
+	.watch = virtio_net_watch,
+	.close = virtio_net_close,
+};

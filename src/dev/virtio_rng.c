@@ -50,8 +50,16 @@ static const struct virtio_device_ops virtio_rng_ops = {
 	.notify = virtio_rng_notify,
 };
 
-void virtio_rng_device(struct virtio_rng *r, struct virtio_mmio *t, struct virtio_device *out)
+void virtio_rng_device(void *dev, struct virtio_mmio *t, struct virtio_device *out)
 {
+	struct virtio_rng *r = dev;
+
 	r->t = t;
 	*out = (struct virtio_device){ .ops = &virtio_rng_ops, .ctx = r };
 }
+
+const struct device_ops virtio_rng_device_ops = {
+	.threads = DEVICE_THREAD_VCPU,
+	.size = sizeof(struct virtio_rng),
+	.attach = virtio_rng_device,
+};

@@ -1,6 +1,7 @@
 #include "microvm/sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <signal.h>
@@ -17,10 +18,11 @@
 #include "microvm/seccomp_filters.h"
 #include "sandbox/filter_file.h"
 
-static enum sandbox_mode sandbox_mode;
-static struct seccomp_file *sandbox_file;
-static const char *sandbox_file_name;
-/* Read by the SIGSYS handler: a plain pointer, set before the filter goes in. */
+/*
+ * The one piece of module state: the SIGSYS handler gets no context but the faulting
+ * thread, so each thread records its kind here, a plain pointer set before its filter
+ * goes in.
+ */
 static __thread const char *sandbox_thread = "main";
 
 static size_t sandbox_append(char *buf, size_t len, size_t cap, const char *s)
@@ -75,7 +77,7 @@ static void sandbox_sigsys(int sig, siginfo_t *info, void *ucontext)
 	_exit(SANDBOX_EXIT_CODE);
 }
 
-static int sandbox_load_file(const char *file, struct diag *d)
+static int sandbox_load_file(struct sandbox *sb, const char *file, struct diag *d)
 {
 	struct image img;
 	uint8_t *data;
@@ -94,8 +96,8 @@ static int sandbox_load_file(const char *file, struct diag *d)
 				 (unsigned long long)img.size, (unsigned long long)max);
 	}
 	data = malloc(img.size);
-	sandbox_file = calloc(1, sizeof(*sandbox_file));
-	if (!data || !sandbox_file) {
+	sb->file = calloc(1, sizeof(*sb->file));
+	if (!data || !sb->file) {
 		image_close(&img);
 		free(data);
 		return diag_fail_errno(d, -ENOMEM, "%s: out of memory", file);
@@ -104,23 +106,23 @@ static int sandbox_load_file(const char *file, struct diag *d)
 	if (ret)
 		ret = diag_fail_errno(d, ret, "%s: short read", file);
 	else
-		ret = seccomp_file_parse(data, img.size, file, sandbox_file, d);
+		ret = seccomp_file_parse(data, img.size, file, sb->file, d);
 	image_close(&img);
 	free(data);
-	sandbox_file_name = file;
 	return ret;
 }
 
-int sandbox_prepare(enum sandbox_mode mode, const char *file, struct diag *d)
+int sandbox_prepare(struct sandbox *sb, enum sandbox_mode mode, const char *file, struct diag *d)
 {
 	struct sigaction sa;
 	int ret;
 
-	sandbox_mode = mode;
+	*sb = (struct sandbox){ .mode = mode, .file_name = file,
+				.test_violation = getenv(SANDBOX_TEST_VIOLATION_ENV) };
 	if (mode == SANDBOX_OFF)
 		return 0;
 	if (mode == SANDBOX_FILE) {
-		ret = sandbox_load_file(file, d);
+		ret = sandbox_load_file(sb, file, d);
 		if (ret)
 			return ret;
 	}
@@ -133,13 +135,13 @@ int sandbox_prepare(enum sandbox_mode mode, const char *file, struct diag *d)
 	return 0;
 }
 
-static int sandbox_find(const char *kind, struct sock_fprog *prog)
+static int sandbox_find(const struct sandbox *sb, const char *kind, struct sock_fprog *prog)
 {
-	if (sandbox_mode == SANDBOX_FILE) {
-		for (unsigned int i = 0; i < sandbox_file->count; i++) {
-			if (strcmp(sandbox_file->filters[i].thread, kind) == 0) {
-				prog->filter = sandbox_file->filters[i].insns;
-				prog->len = (unsigned short)sandbox_file->filters[i].len;
+	if (sb->mode == SANDBOX_FILE) {
+		for (unsigned int i = 0; i < sb->file->count; i++) {
+			if (strcmp(sb->file->filters[i].thread, kind) == 0) {
+				prog->filter = sb->file->filters[i].insns;
+				prog->len = (unsigned short)sb->file->filters[i].len;
 				return 0;
 			}
 		}
@@ -184,16 +186,16 @@ static int sandbox_pin_signals(struct diag *d)
 	return 0;
 }
 
-int sandbox_enter(const char *thread_kind, struct diag *d)
+int sandbox_enter(const struct sandbox *sb, const char *thread_kind, struct diag *d)
 {
 	struct sock_fprog prog;
 	int ret;
 
-	if (sandbox_mode == SANDBOX_OFF)
+	if (sb->mode == SANDBOX_OFF)
 		return 0;
-	if (sandbox_find(thread_kind, &prog))
+	if (sandbox_find(sb, thread_kind, &prog))
 		return diag_fail_errno(d, -ENOENT, "seccomp: %s has no filter for thread kind '%s'",
-				       sandbox_mode == SANDBOX_FILE ? sandbox_file_name : "the built-in set",
+				       sb->mode == SANDBOX_FILE ? sb->file_name : "the built-in set",
 				       thread_kind);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return diag_fail_errno(d, -errno, "seccomp: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
@@ -206,22 +208,24 @@ int sandbox_enter(const char *thread_kind, struct diag *d)
 	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
 		return diag_fail_errno(d, -errno, "seccomp: installing the %s filter: %s", thread_kind,
 				       strerror(errno));
+	/* Only ever under a filter, which kills the process here (SANDBOX_TEST_VIOLATION_ENV). */
+	if (sb->test_violation && strcmp(sb->test_violation, thread_kind) == 0)
+		syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
 	return 0;
 }
 
-void sandbox_print(FILE *out)
+void sandbox_print(const struct sandbox *sb, FILE *out)
 {
-	if (sandbox_mode == SANDBOX_OFF) {
+	if (sb->mode == SANDBOX_OFF) {
 		fprintf(out, "seccomp: off (--no-seccomp)\n");
 		return;
 	}
 	fprintf(out, "every thread: tgkill only with arg0 == this process's pid "
 		"(a filter built at start-up, under the thread's own)\n");
-	if (sandbox_mode == SANDBOX_FILE) {
-		for (unsigned int i = 0; i < sandbox_file->count; i++)
+	if (sb->mode == SANDBOX_FILE) {
+		for (unsigned int i = 0; i < sb->file->count; i++)
 			fprintf(out, "thread %s: %zu BPF instructions from %s (rules not recorded in the file)\n",
-				sandbox_file->filters[i].thread, sandbox_file->filters[i].len,
-				sandbox_file_name);
+				sb->file->filters[i].thread, sb->file->filters[i].len, sb->file_name);
 		return;
 	}
 	for (size_t i = 0; i < seccomp_builtin_filter_count; i++) {
@@ -232,4 +236,10 @@ void sandbox_print(FILE *out)
 		for (size_t r = 0; r < f->nr_rules; r++)
 			fprintf(out, "  %s\n", f->rules[r].text);
 	}
+}
+
+void sandbox_release(struct sandbox *sb)
+{
+	free(sb->file);
+	sb->file = NULL;
 }

@@ -1,6 +1,8 @@
 /*
  * jailer_args_parse on any argument vector: the input split at NUL bytes is
- * argv after "jailer". An accepted vector yields only validated values.
+ * argv after "jailer". An accepted vector yields only validated values; the files
+ * its VMM arguments name (vmmargs_scan, through microvm's option table) are
+ * non-empty ranges of those arguments.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 
 #include "args.h"
 #include "harness.h"
+#include "vmmargs.h"
 
 /* Field by field: padding need not match. */
 static bool same_args(const struct jailer_args *a, const struct jailer_args *b)
@@ -21,6 +24,26 @@ static bool same_args(const struct jailer_args *a, const struct jailer_args *b)
 	       memcmp(a->cgroups, b->cgroups, a->n_cgroups * sizeof(a->cgroups[0])) == 0 &&
 	       a->limits.fsize_set == b->limits.fsize_set && a->limits.fsize == b->limits.fsize &&
 	       a->limits.nofile == b->limits.nofile;
+}
+
+/* Each file reference is a non-empty range of one VMM argument, a drive path without its comma. */
+static void check_vmm_files(const struct jailer_args *a)
+{
+	struct vmm_file_ref refs[VMMARGS_REFS_MAX];
+	struct diag d;
+	size_t n;
+
+	if (vmmargs_scan(a->vmm_argc, a->vmm_argv, refs, VMMARGS_REFS_MAX, &n, &d) != 0)
+		return;
+	FUZZ_CHECK(n <= VMMARGS_REFS_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const struct vmm_file_ref *r = &refs[i];
+
+		FUZZ_CHECK(r->argi >= 0 && r->argi < a->vmm_argc && r->len > 0);
+		FUZZ_CHECK(r->off + r->len <= strlen(a->vmm_argv[r->argi]));
+		FUZZ_CHECK(r->role != VMM_FILE_DISK ||
+			   !memchr(a->vmm_argv[r->argi] + r->off, ',', r->len));
+	}
 }
 
 static enum jailer_args_result parse_quietly(struct jailer_args *a, int argc, char **argv)
@@ -63,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The VMM's arguments are the tail of argv, NULL-terminated. */
 		FUZZ_CHECK(a.vmm_argc >= 0 && a.vmm_argv + a.vmm_argc == argv + argc &&
 			   a.vmm_argv[a.vmm_argc] == NULL);
+		check_vmm_files(&a);
 	} else {
 		FUZZ_CHECK(r == JAILER_ARGS_EXIT_HELP || r == JAILER_ARGS_EXIT_USAGE);
 	}

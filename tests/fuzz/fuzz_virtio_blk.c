@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "config/drive.h"
 #include "microvm/virtio_blk.h"
 #include "virtio_script.h"
 
@@ -58,7 +59,10 @@ static void blk_open(const struct virtio_script_header *h, struct virtio_mmio *t
 	fill(h->device_arg % (FUZZ_BLK_DISK_MAX + 1));
 	disk.capacity = disk.size / VIRTIO_BLK_SECTOR_SIZE * VIRTIO_BLK_SECTOR_SIZE;
 	disk.read_only = h->flags & FUZZ_BLK_READ_ONLY;
-	FUZZ_CHECK(virtio_blk_open(&disk.blk, disk.path, disk.read_only, "fuzz-disk", &d) == 0);
+	FUZZ_CHECK(virtio_blk_open(&disk.blk, &(struct drive_config){ .path = disk.path,
+								     .read_only = disk.read_only,
+								     .id = "fuzz-disk" },
+				   &d) == 0);
 	virtio_blk_device(&disk.blk, t, dev);
 }
 

@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config/vsock.h"
 #include "microvm/iothread.h"
 #include "microvm/virtio_vsock.h"
 #include "virtio_script.h"
@@ -84,7 +85,8 @@ static void vsock_open(const struct virtio_script_header *h, struct virtio_mmio 
 	(void)h;
 	/* An AFL++ child that crashed, or hung and was killed, left its socket behind. */
 	unlink(vsock.uds);
-	FUZZ_CHECK(virtio_vsock_open(&vsock.vs, FUZZ_VSOCK_CID, vsock.uds, &d) == 0);
+	FUZZ_CHECK(virtio_vsock_open(&vsock.vs, &(struct vsock_config){ .cid = FUZZ_VSOCK_CID, .uds = vsock.uds },
+				     &d) == 0);
 	virtio_vsock_device(&vsock.vs, t, dev);
 	FUZZ_CHECK(virtio_vsock_watch(&vsock.vs, &vsock.io) == 0);
 }

@@ -234,6 +234,10 @@ static void synthetic_jailer_args(void)
 		{ "--id", "vm", "--uid", NULL },
 		/* Stops inside a short-option cluster: the next parse must not go on with the P. */
 		{ "-hP", NULL },
+		/* The VMM's own options, as the jailer finds the files they name. */
+		{ "--id", "vm1", "--", "microvm", "--net", "tap=t0", "--kernel=bzImage", "-vq",
+		  "--drive", "ro,path=/d.img,id=root", "--seccomp-policy", "f.bin", "--rng", "--",
+		  "--vsock", NULL },
 	};
 	write_argv_seeds("jailer_args", vectors, ARRAY_SIZE(vectors));
 }
@@ -248,7 +252,7 @@ static void synthetic_config(void)
 		  NULL },
 		{ "--kernel", "k", "--seccomp-policy", "filters.bin", "-q", NULL },
 		{ "--print-seccomp", "--no-seccomp", NULL },
-		{ "--kernel", "k", "--debug-seccomp-violation", "vcpu", NULL },
+		{ "--kernel", "k", "--drive=ro,path=a", "--vsock=uds=/v,cid=4294967294", "--rng", NULL },
 		{ "--kernel", "k", "--drive", "path=a,id=x", "--drive", "path=b,id=x", NULL },
 		{ "--kernel", "k", "--net", "tap=..", NULL },
 		{ "--kernel", "k", "--mem", "1048577", NULL },

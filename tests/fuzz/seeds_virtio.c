@@ -419,7 +419,7 @@ static void synthetic_vsock(void)
 	notify(&s, 0);
 	op(&s, VIRTIO_SCRIPT_HOST, 0, 0, SEED_VSOCK_GUEST_PORT);
 	op(&s, VIRTIO_SCRIPT_HOST, 1, 0, 31);
-	/* The first host port the device hands out (virtio_vsock.c: VSOCK_FIRST_HOST_PORT). */
+	/* The first host port the device hands out (src/dev/vsock/uds.c: VSOCK_FIRST_HOST_PORT). */
 	vsock_packet(&s, tx + 0x140, VIRTIO_VSOCK_OP_RESPONSE, SEED_VSOCK_GUEST_PORT, 1U << 30, 0);
 	offer(&s, 1, chain(&s, 1, response, 1), true);
 	notify(&s, 1);

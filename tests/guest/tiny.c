@@ -2,8 +2,8 @@
  * The tiny test guest: a freestanding x86-64 "kernel" that reports, one
  * `key: value` line per fact on COM1, what the VMM gave it (CPU mode, GDT,
  * zero page, e820 map, command line, initrd, MP table, secondary CPUs), with
- * tiny.virtio=1 drives the virtio-mmio devices on its command line, then
- * resets through the i8042. The line format is documented in README.md;
+ * tiny.wait=1 waits for a byte on COM1, with tiny.virtio=1 drives the
+ * virtio-mmio devices on its command line, then resets through the i8042. The line format is documented in README.md;
  * integration tests grep for it, so keep it stable.
  *
  * Runs entirely in long mode on the VMM's identity map of the first 4 GiB.
@@ -19,7 +19,9 @@
 
 /* I/O ports. */
 #define COM1_THR 0x3f8
+#define COM1_RBR 0x3f8
 #define COM1_LSR 0x3fd
+#define COM1_LSR_DATA_READY 0x01
 #define COM1_LSR_THR_EMPTY 0x20
 #define I8042_COMMAND 0x64
 #define I8042_CMD_RESET 0xfe
@@ -90,6 +92,8 @@
 #define AP_WAIT_MAX_SPINS (1u << 28)
 /* LSR polls per character before we stop waiting for the UART at all. */
 #define SPIN_UART 100000u
+/* Polls of COM1 for a byte with tiny.wait=1: minutes, even with every poll emulated. */
+#define SPIN_WAIT_INPUT 100000000u
 
 extern const uint8_t tiny_trampoline_start[], tiny_trampoline_end[];
 void tiny_main(uint64_t zero_page);
@@ -1037,17 +1041,26 @@ static void virtio_net_test(struct virtio_dev *d, int rx)
 		virtio_net_receive(d);
 }
 
-static void report_virtio(uint64_t zp)
+/* The command line the zero page points at and its bound; 0 when there is none to read. */
+static uint64_t zp_cmdline(uint64_t zp, uint32_t *max)
 {
 	uint64_t cmdline = phys_read32(zp + BP_CMD_LINE_PTR) |
 			   ((uint64_t)phys_read32(zp + BP_EXT_CMD_LINE_PTR) << 32);
-	uint32_t max = phys_read32(zp + BP_CMDLINE_SIZE);
+
+	*max = phys_read32(zp + BP_CMDLINE_SIZE);
+	if (*max == 0 || *max > CMDLINE_MAX)
+		*max = CMDLINE_MAX;
+	return cmdline != 0 && phys_mapped(cmdline, *max) ? cmdline : 0;
+}
+
+static void report_virtio(uint64_t zp)
+{
+	uint32_t max;
+	uint64_t cmdline = zp_cmdline(zp, &max);
 	struct virtio_dev devs[VIRTIO_MAX_DEVICES];
 	unsigned int n, i;
 
-	if (max == 0 || max > CMDLINE_MAX)
-		max = CMDLINE_MAX;
-	if (cmdline == 0 || !phys_mapped(cmdline, max) || !cmdline_has(cmdline, max, "tiny.virtio=1"))
+	if (cmdline == 0 || !cmdline_has(cmdline, max, "tiny.virtio=1"))
 		return;
 	n = find_virtio(cmdline, max, devs, VIRTIO_MAX_DEVICES);
 	kprintf("virtio: devices=%u\n", n);
@@ -1071,6 +1084,26 @@ static void report_virtio(uint64_t zp)
 	}
 }
 
+/* ---- 12. a byte from the host (only with tiny.wait=1 on the command line) ---- */
+
+/* Polls COM1 until a byte arrives: the guest stays busy, and the host decides when it goes on. */
+static void wait_for_input(uint64_t zp)
+{
+	uint32_t max, spins;
+	uint64_t cmdline = zp_cmdline(zp, &max);
+
+	if (cmdline == 0 || !cmdline_has(cmdline, max, "tiny.wait=1"))
+		return;
+	kprintf("wait: ready\n");
+	for (spins = 0; spins < SPIN_WAIT_INPUT; spins++) {
+		if (inb(COM1_LSR) & COM1_LSR_DATA_READY) {
+			kprintf("wait: got 0x%x\n", inb(COM1_RBR));
+			return;
+		}
+	}
+	kprintf("wait: timeout\n");
+}
+
 /* ---- the report ---- */
 
 void tiny_main(uint64_t zero_page)
@@ -1087,8 +1120,10 @@ void tiny_main(uint64_t zero_page)
 	}
 	report_mptable(&mp);
 	start_aps(&mp);
-	if (zero_page != 0 && phys_mapped(zero_page, BP_SIZE))
+	if (zero_page != 0 && phys_mapped(zero_page, BP_SIZE)) {
+		wait_for_input(zero_page);
 		report_virtio(zero_page);
+	}
 	kprintf("tiny: done\n");
 	outb(I8042_COMMAND, I8042_CMD_RESET);
 	for (;;)

@@ -116,12 +116,16 @@ set -e
 check "... and SIGTERM then stops it with status 0" sh -c "[ $rc -eq 0 ]"
 [ $rc -eq 0 ] || diag_output
 
+# The test hook (SANDBOX_TEST_VIOLATION_ENV): the named thread makes a forbidden openat.
 for thread in vmm vcpu; do
-    [ $thread = vmm ] && syscall=execve || syscall=openat
-    run "$microvm" --kernel "$tap_tmp/spin.elf" --debug-seccomp-violation $thread
-    check "forbidden $syscall in the $thread thread: killed with 148 and a named log line" sh -c "[ $rc -eq 148 ] &&
-        grep -q 'seccomp: thread $thread made forbidden syscall $syscall ([0-9]*, args 0x' '$tap_tmp/err'"
+    run env MICROVM_TEST_SECCOMP_VIOLATION=$thread "$microvm" --kernel "$tap_tmp/spin.elf"
+    check "forbidden openat in the $thread thread: killed with 148 and a named log line" sh -c "[ $rc -eq 148 ] &&
+        grep -q 'seccomp: thread $thread made forbidden syscall openat ([0-9]*, args 0x' '$tap_tmp/err'"
 done
+# The I/O thread runs once a device needs it (vsock).
+run env MICROVM_TEST_SECCOMP_VIOLATION=io "$microvm" --kernel "$tap_tmp/spin.elf" --vsock "cid=3,uds=$tap_tmp/v.sock"
+check "forbidden openat in the io thread: killed with 148 and a named log line" sh -c "[ $rc -eq 148 ] &&
+    grep -q 'seccomp: thread io made forbidden syscall openat' '$tap_tmp/err'"
 
 # Filters from a file made by seccomp-compile --binary, instead of the built-in ones.
 run "$microvm" --kernel "$tiny_elf" --vcpus 2 --seccomp-policy "$filters"
@@ -129,7 +133,7 @@ check "--seccomp-policy FILE: boots under the file's filters" sh -c "[ $rc -eq 0
 run "$microvm" --seccomp-policy "$filters" --print-seccomp
 check "--seccomp-policy FILE --print-seccomp names the file's filters" sh -c "[ $rc -eq 0 ] &&
     grep -q '^thread vmm: [0-9]* BPF instructions from ' '$tap_tmp/out' && grep -q '^thread vcpu: ' '$tap_tmp/out'"
-run "$microvm" --kernel "$tap_tmp/spin.elf" --seccomp-policy "$filters" --debug-seccomp-violation vcpu
+run env MICROVM_TEST_SECCOMP_VIOLATION=vcpu "$microvm" --kernel "$tap_tmp/spin.elf" --seccomp-policy "$filters"
 check "--seccomp-policy FILE: a forbidden syscall still kills with 148" sh -c "[ $rc -eq 148 ] &&
     grep -q 'thread vcpu made forbidden syscall openat' '$tap_tmp/err'"
 head -c 100 "$filters" >"$tap_tmp/short.bin"

@@ -37,7 +37,7 @@ pids="$pids $!"
 setpriv --reuid $uid --regid $uid --clear-groups sleep 300 &
 host_victim=$!
 pids="$pids $host_victim"
-"$jailer" --id victim --uid $uid --gid $uid --chroot-base-dir "$base" --exec-file "$probe" -- --sleep 300 \
+"$jailer" --id victim --uid $uid --gid $uid --chroot-base-dir "$base" --exec-file "$probe" -- -- --sleep 300 \
     </dev/null >/dev/null 2>"$tap_tmp/verr" &
 pids="$pids $!"
 n=0
@@ -53,7 +53,7 @@ chmod 644 "$tap_tmp/secret"
 before=$(find "$tap_tmp" -path "$base/jail_probe/victim" -prune -o -printf '%p %m %s\n' | sort)
 
 run "$jailer" --id attacker --uid $uid --gid $uid --chroot-base-dir "$base" --resource-limit fsize=1048576 \
-    --exec-file "$probe" -- --victim "$vm_victim" --victim "$host_victim" --abstract "$lname" \
+    --exec-file "$probe" -- -- --victim "$vm_victim" --victim "$host_victim" --abstract "$lname" \
     --tcp "$lport" --hostile
 check "the hostile VMM ran in its jail (the other VM's host pid is $vm_victim)" sh -c "
     [ $rc -eq 0 ] && [ $vm_victim -gt 0 ] && grep -qx ready '$tap_tmp/out'"
@@ -77,7 +77,7 @@ check "nothing outside its jail changed" sh -c "
 # socket out of reach, and signals too.
 landlock_abi=$(python3 -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
 run "$jailer" --id attacker2 --uid $uid --gid $uid --chroot-base-dir "$base" --netns "/proc/$$/ns/net" \
-    --exec-file "$probe" -- --abstract "$lname" --victim "$host_victim"
+    --exec-file "$probe" -- -- --abstract "$lname" --victim "$host_victim"
 if [ "$landlock_abi" -ge 6 ]; then
     attacks "$tap_tmp/out" "--netns of the host: "
     check "--netns of the host: the abstract socket saw no connection" sh -c "! grep -q connected '$tap_tmp/listeners'"
@@ -87,7 +87,7 @@ fi
 
 # A directory of the host as stdin would be a way out of any root: the jailer refuses it.
 set +e
-"$jailer" --id attacker3 --uid $uid --gid $uid --chroot-base-dir "$base" --exec-file "$probe" -- --hostile \
+"$jailer" --id attacker3 --uid $uid --gid $uid --chroot-base-dir "$base" --exec-file "$probe" -- -- --hostile \
     <"$tap_tmp" >"$tap_tmp/out" 2>"$tap_tmp/err"
 rc=$?
 set -e

@@ -2,7 +2,8 @@
  * A stand-in VMM for the jailer's tests, run as its --exec-file: it reports what the
  * jailed process sees from inside, says "ready", and stays alive until its stdin closes
  * (or for --sleep SECONDS) so the test can inspect /proc/PID from outside, then exits
- * with --exit N.
+ * with --exit N. Its own options follow a "--", where the jailer, which knows only
+ * microvm's options, stops reading.
  *
  * Lines: "uid R E", "gid R E", "groups N", "pid P", "arg WORD" for each argument,
  * "open PATH ok SIZE" or "open PATH ERROR" for each path an argument names (a word

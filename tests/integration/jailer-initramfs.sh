@@ -23,7 +23,7 @@ host_mounts=$(wc -l </proc/self/mountinfo)
 
 mkfifo "$tap_tmp/fifo"
 "$jailer" --id p1 --chroot-base-dir "$base" --exec-file "$probe" -- --drive "path=$tap_tmp/disk.img,ro" \
-    --exit 3 "$tap_tmp/secret" <"$tap_tmp/fifo" >"$tap_tmp/pout" 2>"$tap_tmp/perr" &
+    -- --exit 3 "$tap_tmp/secret" <"$tap_tmp/fifo" >"$tap_tmp/pout" 2>"$tap_tmp/perr" &
 jpid=$!
 exec 3>"$tap_tmp/fifo"
 n=0
@@ -68,7 +68,7 @@ check "the VMM's exit status comes back through the jailer (3)" [ "$rc" -eq 3 ]
 setpriv --reuid 65534 --regid 65534 --clear-groups sleep 120 &
 victim=$!
 run "$jailer" --id hostile --chroot-base-dir "$base" --resource-limit fsize=1048576 --exec-file "$probe" -- \
-    --victim "$victim" --hostile
+    -- --victim "$victim" --hostile
 check "a hostile VMM made its 32 attempts" sh -c "[ $rc -eq 0 ] && [ \$(grep -c '^attack ' '$tap_tmp/out') -eq 32 ]"
 attacks "$tap_tmp/out" "hostile VMM: "
 check "the host process of its uid lives on" kill -0 "$victim"

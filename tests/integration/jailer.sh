@@ -187,7 +187,7 @@ lport=$(awk '$1 == "port" { print $2 }' "$tap_tmp/listeners")
 landlock_abi=$(python3 -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
 
 probe_start p1 --exec-file "$probe" -- --kernel "$kdir/tiny.bzImage" --initrd="$kdir/initrd.img" \
-    --drive "path=$tap_tmp/disk.img,ro" --drive "path=$tap_tmp/rwdisk.img" --exit 7 "$tap_tmp/secret" \
+    --drive "path=$tap_tmp/disk.img,ro" --drive "path=$tap_tmp/rwdisk.img" -- --exit 7 "$tap_tmp/secret" \
     /proc/self/status --abstract "$lname" --tcp "$lport"
 check "the probe runs in the jail" [ "$vpid" -gt 0 ]
 check "uid and gid 65534 (real, effective, saved, fs); no supplementary groups" sh -c "
@@ -253,6 +253,15 @@ probe_finish
 check "the jailer's exit status is the VMM's (7)" [ "$rc" -eq 7 ]
 check "the jail stays after the VMM ends (no --cleanup)" [ -f "$base/jail_probe/p1/root/jail_probe" ]
 
+# Regression: the jailer's own copy of microvm's options lacked --net, so its value
+# ended the scan and the kernel named after it stayed outside the jail.
+probe_start p8 --exec-file "$probe" -- --net tap=t0 --kernel "$kdir/tiny.bzImage" --seccomp-policy "$kdir/initrd.img"
+check "every file after --net is brought in: the kernel and the --seccomp-policy file" sh -c "
+    grep -qx 'arg tap=t0' '$tap_tmp/pout' && grep -qx 'arg /tiny.bzImage' '$tap_tmp/pout' &&
+    grep -qx 'open /tiny.bzImage ok $(stat -c %s "$tiny_bz")' '$tap_tmp/pout' &&
+    grep -qx 'arg /initrd.img' '$tap_tmp/pout' && grep -qx 'open /initrd.img ok 12' '$tap_tmp/pout'"
+probe_finish
+
 # The real VMM, jailed and running (a guest that spins until stopped): the same state,
 # plus the seccomp filters it installs itself on every thread.
 if [ "$sanitize" != none ]; then
@@ -305,7 +314,7 @@ else
 fi
 
 probe_start p2 --new-pid-ns --uid 1234 --gid 4321 --resource-limit fsize=1048576 \
-    --resource-limit no-file=64 --exec-file "$probe" -- --exit 5
+    --resource-limit no-file=64 --exec-file "$probe" -- -- --exit 5
 check "--new-pid-ns: the VMM is pid 1 inside" said "pid 1"
 check "--new-pid-ns: its pid namespace is not the host's" ns_differs pid
 check "--new-pid-ns: a monitor waits for it, and the pid file names the VMM" sh -c "
@@ -322,7 +331,7 @@ check "--new-pid-ns: the jailer's exit status is the VMM's (5)" [ "$rc" -eq 5 ]
 
 if [ -n "$cgmount" ]; then
     probe_start p3 --cleanup --parent-cgroup "$cgparent" --cgroup cgroup.max.descendants=0 \
-        --cgroup cgroup.max.depth=1 --exec-file "$probe" -- --exit 3
+        --cgroup cgroup.max.depth=1 --exec-file "$probe" -- -- --exit 3
     check "--cgroup: the VMM is in <parent-cgroup>/<id>" grep -qx "0::/$cgparent/p3" "/proc/$vpid/cgroup"
     check "--cgroup: the values are set" sh -c "
         [ \"\$(cat '$cgmount/$cgparent/p3/cgroup.max.descendants')\" = 0 ] &&
@@ -342,7 +351,7 @@ check "--netns: the VMM is in that network namespace" \
 probe_finish
 # --netns naming the host's own namespace: the abstract socket is there, and only Landlock
 # keeps the VMM from it (TCP in a shared namespace is the operator's choice).
-probe_start p4h --netns "/proc/$$/ns/net" --exec-file "$probe" -- --abstract "$lname"
+probe_start p4h --netns "/proc/$$/ns/net" --exec-file "$probe" -- -- --abstract "$lname"
 if [ "$landlock_abi" -ge 6 ]; then
     check "--netns of the host: Landlock refuses the host's abstract socket" sh -c "
         grep -qx 'attack connect to the abstract socket @$lname: refused (Operation not permitted)' '$tap_tmp/pout' &&
@@ -354,7 +363,7 @@ probe_finish
 
 # --daemonize: the jailer returns at once; its monitor leads a new session, with the VMM
 # in it, on /dev/null.
-run "$jailer" --id p5 --chroot-base-dir "$base" --daemonize --exec-file "$probe" -- --sleep 60
+run "$jailer" --id p5 --chroot-base-dir "$base" --daemonize --exec-file "$probe" -- -- --sleep 60
 vpid=$(cat "$base/jail_probe/p5/jail_probe.pid" 2>/dev/null || echo 0)
 mpid=$(awk '{ print $4 }' "/proc/$vpid/stat" 2>/dev/null || echo 0)
 daemons="$daemons $vpid $mpid"
@@ -367,7 +376,7 @@ kill -KILL "$vpid"
 
 # --daemonize --cleanup: a monitor stays, removes the jail when the VMM dies, and its own
 # death takes the VMM down (PR_SET_PDEATHSIG).
-run "$jailer" --id p6 --chroot-base-dir "$base" --daemonize --cleanup --new-pid-ns --exec-file "$probe" -- --sleep 60
+run "$jailer" --id p6 --chroot-base-dir "$base" --daemonize --cleanup --new-pid-ns --exec-file "$probe" -- -- --sleep 60
 vpid=$(cat "$base/jail_probe/p6/jail_probe.pid" 2>/dev/null || echo 0)
 daemons="$daemons $vpid $(awk '{ print $4 }' "/proc/$vpid/stat" 2>/dev/null)"
 check "--daemonize --cleanup: exit 0, the VMM runs" sh -c "[ $rc -eq 0 ] && [ $vpid -gt 0 ] && kill -0 $vpid"
@@ -377,7 +386,7 @@ n=0
 while [ -e "$base/jail_probe/p6" ] && [ $n -lt 100 ]; do n=$((n + 1)); sleep 0.1; done
 check "--daemonize --cleanup: the jail is removed when the VMM dies" [ ! -e "$base/jail_probe/p6" ]
 
-run "$jailer" --id p7 --chroot-base-dir "$base" --daemonize --cleanup --exec-file "$probe" -- --sleep 60
+run "$jailer" --id p7 --chroot-base-dir "$base" --daemonize --cleanup --exec-file "$probe" -- -- --sleep 60
 vpid=$(cat "$base/jail_probe/p7/jail_probe.pid" 2>/dev/null || echo 0)
 mpid=$(awk '{ print $4 }' "/proc/$vpid/stat" 2>/dev/null || echo 0)
 daemons="$daemons $vpid $mpid"
@@ -401,7 +410,7 @@ check "--userns --netns: refused for an unprivileged caller, nothing created" sh
     [ -z \"\$(ls -A '$tap_tmp/ubase')\" ]"
 root_base=$base
 base=$tap_tmp/ubase
-probe_start u1 --userns --uid 1000 --gid 1000 --exec-file "$tap_tmp/ubin/jail_probe" -- --exit 4
+probe_start u1 --userns --uid 1000 --gid 1000 --exec-file "$tap_tmp/ubin/jail_probe" -- -- --exit 4
 check "--userns: the probe runs in the jail" [ "$vpid" -gt 0 ]
 check "--userns: uid and gid 1000 inside" sh -c "
     grep -qx 'uid 1000 1000' '$tap_tmp/pout' && grep -qx 'gid 1000 1000' '$tap_tmp/pout'"
@@ -425,7 +434,7 @@ check "--userns: the jail's files belong to the caller" \
 check "--userns: the jail root is read-only to it" said "create / Read-only file system"
 probe_finish
 check "--userns: the jailer's exit status is the VMM's (4)" [ "$rc" -eq 4 ]
-probe_start u2 --userns --new-pid-ns --cleanup --exec-file "$tap_tmp/ubin/jail_probe" -- --exit 6
+probe_start u2 --userns --new-pid-ns --cleanup --exec-file "$tap_tmp/ubin/jail_probe" -- -- --exit 6
 check "--userns --new-pid-ns: pid 1 in a new pid namespace" sh -c "
     grep -qx 'pid 1' '$tap_tmp/pout' && [ \"\$(readlink /proc/$vpid/ns/pid)\" != \"\$(readlink /proc/self/ns/pid)\" ]"
 check "--userns --new-pid-ns: uid 65534 inside by default, 4242 outside" sh -c "
@@ -544,6 +553,11 @@ refused "disk image is a directory" 1 "--drive path= $tap_tmp/other: is a direct
     --id b1 --chroot-base-dir "$bbase" --exec-file "$probe" -- --drive "path=$tap_tmp/other"
 refused "abbreviated --kern" 1 "VMM argument '--kern': write --kernel in full" \
     --id b1 --chroot-base-dir "$bbase" --exec-file "$probe" -- --kern "$kdir/tiny.bzImage"
+refused "a VMM option microvm does not have" 1 "VMM argument '--future-flag': not an option of microvm" \
+    --id b1 --chroot-base-dir "$bbase" --exec-file "$probe" -- --future-flag --kernel "$kdir/tiny.bzImage"
+refused "--vsock: a socket the VMM creates has no place in the read-only jail" 1 \
+    "VMM argument --vsock 'cid=3,uds=/v.sock': uds= names a socket the VMM creates" \
+    --id b1 --chroot-base-dir "$bbase" --exec-file "$probe" -- --vsock cid=3,uds=/v.sock --kernel "$kdir/tiny.bzImage"
 refused "two files with one name" 1 "--initrd $tap_tmp/other/tiny.bzImage: the jail already holds" \
     --id b1 --chroot-base-dir "$bbase" --exec-file "$probe" -- --kernel "$kdir/tiny.bzImage" --initrd "$tap_tmp/other/tiny.bzImage"
 refused "chroot base is a symlink" 1 "$tap_tmp/linkbase: is a symbolic link" \

@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,11 +34,12 @@ static int run_filtered(const char *kind, long nr, const uint64_t args[6], char 
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		struct sandbox sb;
 		struct diag d;
 
 		dup2(pipefd[1], STDERR_FILENO);
 		close(pipefd[0]);
-		if (sandbox_prepare(SANDBOX_BUILTIN, NULL, &d) || sandbox_enter(kind, &d))
+		if (sandbox_prepare(&sb, SANDBOX_BUILTIN, NULL, &d) || sandbox_enter(&sb, kind, &d))
 			_exit(99);
 		syscall(nr, args[0], args[1], args[2], args[3], args[4], args[5]);
 		syscall(SYS_exit_group, 0);
@@ -199,14 +202,51 @@ static void signals_stay_in_the_process(void **state)
 	self = fork();
 	assert_true(self >= 0);
 	if (self == 0) {
+		struct sandbox sb;
 		struct diag d;
 
-		if (sandbox_prepare(SANDBOX_BUILTIN, NULL, &d) || sandbox_enter("vmm", &d))
+		if (sandbox_prepare(&sb, SANDBOX_BUILTIN, NULL, &d) || sandbox_enter(&sb, "vmm", &d))
 			_exit(99);
 		syscall(SYS_exit_group, syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0) == 0 ? 0 : 1);
 	}
 	assert_int_equal(waitpid(self, &status, 0), self);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* The integration tests' kill switch: fires in the named thread kind only, and only under a filter. */
+static void test_violation_hook(void **state)
+{
+	(void)state;
+	static const struct {
+		enum sandbox_mode mode;
+		const char *kind;
+		int status;
+	} cases[] = {
+		{ SANDBOX_BUILTIN, "vcpu", SANDBOX_EXIT_CODE },
+		{ SANDBOX_BUILTIN, "vmm", 0 },
+		{ SANDBOX_OFF, "vcpu", 0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		pid_t pid = fork();
+		int status;
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			struct sandbox sb;
+			struct diag d;
+			int devnull = open("/dev/null", O_WRONLY);
+
+			dup2(devnull, STDERR_FILENO);
+			setenv(SANDBOX_TEST_VIOLATION_ENV, "vcpu", 1);
+			if (sandbox_prepare(&sb, cases[i].mode, NULL, &d) || sandbox_enter(&sb, cases[i].kind, &d))
+				_exit(99);
+			syscall(SYS_exit_group, 0);
+		}
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != cases[i].status)
+			fail_msg("case %zu (%s): status 0x%x", i, cases[i].kind, status);
+	}
 }
 
 static void smaller_than_firecracker(void **state)
@@ -290,6 +330,7 @@ int main(void)
 		cmocka_unit_test(argument_rules),
 		cmocka_unit_test(forbidden_syscalls_kill_and_name),
 		cmocka_unit_test(signals_stay_in_the_process),
+		cmocka_unit_test(test_violation_hook),
 		cmocka_unit_test(smaller_than_firecracker),
 		cmocka_unit_test(filter_file_parse),
 	};

@@ -23,6 +23,7 @@
 #include <linux/virtio_ids.h>
 #include <linux/virtio_mmio.h>
 
+#include "config/vsock.h"
 #include "microvm/log.h"
 #include "microvm/virtio_vsock.h"
 #include "virtio_driver.h"
@@ -55,7 +56,7 @@ static int setup(void **state)
 	strcpy(f->dir, "/tmp/test_virtio_vsock.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->uds, sizeof(f->uds), "%s/v.sock", f->dir);
-	assert_int_equal(virtio_vsock_open(&f->vs, CID, f->uds, &d), 0);
+	assert_int_equal(virtio_vsock_open(&f->vs, &(struct vsock_config){ .cid = CID, .uds = f->uds }, &d), 0);
 	vd_init(&f->v);
 	f->v.t = &f->t;
 	irq = vd_irq(&f->v);

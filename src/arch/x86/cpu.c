@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 
 #include "arch/x86/layout.h"
+#include "arch/x86/platform.h"
 #include "microvm/log.h"
 
 /* Architectural MSR numbers and bits (Intel SDM vol. 4); no UAPI header exports them. */
@@ -28,8 +29,6 @@
 #define EFER_LME (1ULL << 8)
 #define EFER_LMA (1ULL << 10)
 
-#define PTE_PRESENT_RW 0x3ULL
-#define PDE_PS 0x80ULL
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
 #define LAPIC_MODE_NMI 0x4
@@ -37,14 +36,6 @@
 
 #define FPU_DEFAULT_FCW 0x37f
 #define SSE_DEFAULT_MXCSR 0x1f80
-
-uint64_t cpu_gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
-{
-	return (((uint64_t)base & 0xff000000ULL) << (56 - 24)) |
-	       (((uint64_t)flags & 0x0000f0ffULL) << 40) |
-	       (((uint64_t)limit & 0x000f0000ULL) << (48 - 16)) |
-	       (((uint64_t)base & 0x00ffffffULL) << 16) | ((uint64_t)limit & 0x0000ffffULL);
-}
 
 struct kvm_segment cpu_segment_from_gdt(uint64_t entry, uint16_t selector)
 {
@@ -67,52 +58,6 @@ struct kvm_segment cpu_segment_from_gdt(uint64_t entry, uint16_t selector)
 		.avl = (entry >> 52) & 1,
 		.unusable = !present,
 	};
-}
-
-static void cpu_gdt(uint64_t gdt[LAYOUT_GDT_ENTRIES])
-{
-	/* Two null entries put code and data at the boot protocol's 0x10 and 0x18. */
-	gdt[0] = 0;
-	gdt[1] = 0;
-	gdt[CPU_GDT_CODE_SEL / 8] = cpu_gdt_entry(0xa09b, 0, 0xfffff);
-	gdt[CPU_GDT_DATA_SEL / 8] = cpu_gdt_entry(0xc093, 0, 0xfffff);
-	gdt[CPU_GDT_TSS_SEL / 8] = cpu_gdt_entry(0x808b, 0, 0xfffff);
-}
-
-_Static_assert(CPU_GDT_TSS_SEL / 8 < LAYOUT_GDT_ENTRIES, "the GDT holds the TSS descriptor");
-_Static_assert(LAYOUT_GDT_START + LAYOUT_GDT_ENTRIES * 8 <= LAYOUT_IDT_START,
-	       "the IDT follows the GDT");
-_Static_assert(LAYOUT_PD_START + LAYOUT_PD_COUNT * LAYOUT_PAGE_SIZE <= LAYOUT_PAGE_TABLES_END,
-	       "the page directories fit their area");
-_Static_assert(LAYOUT_PD_COUNT * 512ULL * 0x200000ULL == LAYOUT_IDENTITY_MAP_END,
-	       "the page directories map exactly the identity range");
-
-int cpu_tables_write(const struct gmem *mem)
-{
-	uint64_t gdt[LAYOUT_GDT_ENTRIES];
-	uint64_t entry;
-	int ret;
-
-	entry = LAYOUT_PDPT_START | PTE_PRESENT_RW;
-	ret = gmem_fill(mem, LAYOUT_PML4_START, 0, LAYOUT_PAGE_TABLES_END - LAYOUT_PML4_START);
-	if (!ret)
-		ret = gmem_write(mem, LAYOUT_PML4_START, &entry, sizeof(entry));
-	for (uint64_t i = 0; !ret && i < LAYOUT_PD_COUNT; i++) {
-		entry = (LAYOUT_PD_START + i * LAYOUT_PAGE_SIZE) | PTE_PRESENT_RW;
-		ret = gmem_write(mem, LAYOUT_PDPT_START + i * 8, &entry, sizeof(entry));
-	}
-	/* 2 MiB pages: directory i maps [i GiB, i+1 GiB). */
-	for (uint64_t i = 0; !ret && i < LAYOUT_PD_COUNT * 512; i++) {
-		entry = (i << 21) | PDE_PS | PTE_PRESENT_RW;
-		ret = gmem_write(mem, LAYOUT_PD_START + i * 8, &entry, sizeof(entry));
-	}
-	if (ret)
-		return ret;
-	cpu_gdt(gdt);
-	ret = gmem_write(mem, LAYOUT_GDT_START, gdt, sizeof(gdt));
-	if (ret)
-		return ret;
-	return gmem_fill(mem, LAYOUT_IDT_START, 0, LAYOUT_IDT_SIZE);
 }
 
 static int cpu_set_cpuid(int fd, const struct kvm_cpuid2 *supported, unsigned int index,
@@ -228,15 +173,15 @@ int cpu_setup_boot_regs(int fd, uint64_t rip)
 
 	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
-	cpu_gdt(gdt);
-	data = cpu_segment_from_gdt(gdt[CPU_GDT_DATA_SEL / 8], CPU_GDT_DATA_SEL);
-	sregs.cs = cpu_segment_from_gdt(gdt[CPU_GDT_CODE_SEL / 8], CPU_GDT_CODE_SEL);
+	platform_gdt(gdt);
+	data = cpu_segment_from_gdt(gdt[PLATFORM_GDT_DATA_SEL / 8], PLATFORM_GDT_DATA_SEL);
+	sregs.cs = cpu_segment_from_gdt(gdt[PLATFORM_GDT_CODE_SEL / 8], PLATFORM_GDT_CODE_SEL);
 	sregs.ds = data;
 	sregs.es = data;
 	sregs.fs = data;
 	sregs.gs = data;
 	sregs.ss = data;
-	sregs.tr = cpu_segment_from_gdt(gdt[CPU_GDT_TSS_SEL / 8], CPU_GDT_TSS_SEL);
+	sregs.tr = cpu_segment_from_gdt(gdt[PLATFORM_GDT_TSS_SEL / 8], PLATFORM_GDT_TSS_SEL);
 	sregs.gdt.base = LAYOUT_GDT_START;
 	sregs.gdt.limit = (uint16_t)(sizeof(gdt) - 1);
 	sregs.idt.base = LAYOUT_IDT_START;

@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "arch/x86/pagewalk.h"
-#include "microvm/vm.h"
 
 #define PVM_SYSFS_MODULE "/sys/module/kvm_pvm"
 #define BP_VECTOR 3

@@ -27,7 +27,10 @@ struct pvm_site {
 /* cpu_parse_early_param() copies clearcpuid= into a 128-byte buffer. */
 #define PVM_CLEARCPUID_MAX 127
 
-/* pvm_host_detected() and pvm_cmdline_switches() are declared for main.c in microvm/vm.h. */
+/* True on a PVM host (the kvm_pvm module is loaded, or no VMX/SVM): guest kernel code is emulated. */
+bool pvm_host_detected(void);
+/* Kernel command-line switches that keep Linux off instructions a PVM host cannot emulate. */
+const char *pvm_cmdline_switches(void);
 
 #define PVM_CPUID_1_ECX_VMX (1U << 5)
 #define PVM_CPUID_80000001_ECX_SVM (1U << 2)

@@ -1,0 +1,119 @@
+#include "config/cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* getopt_long's value for config_options[i]: above every short option's. */
+#define CLI_LONG_BASE 0x100
+
+static PRINTF_LIKE(1, 2) enum config_result cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "microvm: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'microvm --help' for more information.\n");
+	return CONFIG_EXIT_USAGE;
+}
+
+/* The table as getopt_long wants it: long options with their index, and the short letters. */
+static void cli_getopt_tables(struct option *longopts, char *shortopts, size_t shortcap)
+{
+	size_t n = 0;
+
+	/* '+': stop at the first non-option; ':': report a missing argument as ':'. */
+	shortopts[n++] = '+';
+	shortopts[n++] = ':';
+	for (size_t i = 0; i < config_option_count; i++) {
+		const struct config_option *o = &config_options[i];
+
+		longopts[i] = (struct option){
+			.name = config_option_name(o),
+			.has_arg = config_option_takes_value(o) ? required_argument : no_argument,
+			.val = CLI_LONG_BASE + (int)i,
+		};
+		if (o->short_name && n + 1 < shortcap)
+			shortopts[n++] = o->short_name;
+	}
+	longopts[config_option_count] = (struct option){ 0 };
+	shortopts[n] = '\0';
+}
+
+/* The option getopt_long returned, or NULL for ':' and '?'. */
+static const struct config_option *cli_option(int opt)
+{
+	if (opt >= CLI_LONG_BASE && (size_t)(opt - CLI_LONG_BASE) < config_option_count)
+		return &config_options[opt - CLI_LONG_BASE];
+	return opt > 0 && opt < CLI_LONG_BASE ? config_option_short((char)opt) : NULL;
+}
+
+static enum config_result cli_apply(struct microvm_config *cfg, const struct config_option *o,
+				    const char *value)
+{
+	struct diag d;
+	int ret = config_option_apply(cfg, o, value, &d);
+
+	if (ret == CONFIG_APPLY_EXIT)
+		return CONFIG_EXIT_HELP;
+	if (ret)
+		return value ? cli_usage_error("--%s '%s': %s", config_option_name(o), value, d.msg)
+			     : cli_usage_error("--%s: %s", config_option_name(o), d.msg);
+	return CONFIG_OK;
+}
+
+static enum config_result cli_parse(struct microvm_config *cfg, int argc, char **argv)
+{
+	struct option longopts[CONFIG_OPTIONS_MAX + 1];
+	char shortopts[2 + CONFIG_OPTIONS_MAX + 1];
+	const struct device_spec *failed = NULL;
+	enum config_result res;
+	struct diag d;
+	int opt;
+
+	cli_getopt_tables(longopts, shortopts, sizeof(shortopts));
+	opterr = 0;
+	/* 0, not 1: glibc then also forgets a position inside an earlier call's "-hv" cluster. */
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const struct config_option *o = cli_option(opt);
+
+		if (opt == ':')
+			return cli_usage_error("option '%s' needs an argument", argv[optind - 1]);
+		/* Inside a cluster (-xy) the bad letter is in optopt, not the whole word. */
+		if (!o && optopt)
+			return cli_usage_error("unknown option '-%c'", optopt);
+		if (!o)
+			return cli_usage_error("unknown option '%s'", argv[optind - 1]);
+		res = cli_apply(cfg, o, config_option_takes_value(o) ? optarg : NULL);
+		if (res != CONFIG_OK)
+			return res;
+	}
+	if (optind < argc)
+		return cli_usage_error("unexpected argument '%s'", argv[optind]);
+	if (!cfg->res.boot.kernel_path && !cfg->print_seccomp)
+		return cli_usage_error("--kernel FILE is required");
+	if (resources_check(&cfg->res, &failed, &d))
+		return cli_usage_error("--%s: %s", failed->option, d.msg);
+	return CONFIG_OK;
+}
+
+enum config_result config_parse(struct microvm_config *cfg, int argc, char **argv)
+{
+	enum config_result res;
+
+	memset(cfg, 0, sizeof(*cfg));
+	resources_init(&cfg->res);
+	res = cli_parse(cfg, argc, argv);
+	if (res != CONFIG_OK)
+		config_free(cfg);
+	return res;
+}
+
+void config_free(struct microvm_config *cfg)
+{
+	resources_free(&cfg->res);
+}

@@ -1,0 +1,16 @@
+/* --net: a virtio-net device on a tap (the device: src/dev/virtio_net.c). */
+#ifndef MICROVM_CONFIG_NET_H
+#define MICROVM_CONFIG_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define NET_TAP_NAME_MAX 15 /* IFNAMSIZ - 1 */
+
+struct net_config {
+	char tap[NET_TAP_NAME_MAX + 1];
+	bool has_mac;       /* else the guest picks its own */
+	uint8_t mac[6];
+};
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * microvm's options, in one table (options.c): each with its argument, what that
+ * argument names (a file, a device's text whose fields may name files), how it fills
+ * a struct microvm_config, and its --help lines. The device kinds' options come from
+ * the device table (devices.h). The command-line parser (cli.c) and the jailer
+ * (jailer/vmmargs.c, which must find every file the VMM will open) both read it.
+ * KVM-free: the jailer links it.
+ */
+#ifndef MICROVM_CONFIG_OPTIONS_H
+#define MICROVM_CONFIG_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config/devspec.h"
+#include "microvm/compiler.h"
+#include "microvm/diag.h"
+#include "config/resources.h"
+#include "microvm/sandbox.h"
+
+/* Everything the command line asks for: the VM, and how this process runs it. */
+struct microvm_config {
+	struct vm_resources res;
+	bool check_only;              /* --check: load and validate, no vCPU */
+	enum sandbox_mode seccomp;
+	const char *seccomp_policy;   /* --seccomp-policy FILE */
+	bool print_seccomp;
+	int verbosity;                /* -v raises, -q lowers */
+};
+
+enum config_arg {
+	CONFIG_ARG_NONE,    /* a flag */
+	CONFIG_ARG_VALUE,   /* a value that names no file */
+	CONFIG_ARG_FILE,    /* a host file the VMM reads at start */
+	CONFIG_ARG_DEVICE,  /* a device kind's: its text (if the kind has fields) per its spec */
+};
+
+/* At least as many as config_options holds (options.c asserts it). */
+#define CONFIG_OPTIONS_MAX 32
+
+/* apply returned this: it printed what was asked (--help, --version); exit 0. */
+#define CONFIG_APPLY_EXIT 1
+
+struct config_option {
+	const char *name;             /* without "--"; NULL for a device kind's: device->option */
+	char short_name;              /* 'v' for -v, or 0 */
+	enum config_arg arg;
+	const struct device_spec *device;   /* CONFIG_ARG_DEVICE */
+	/* 0, CONFIG_APPLY_EXIT, or -errno with a reason that needs only the option's name. */
+	int (*apply)(struct microvm_config *c, const char *value, struct diag *d);
+	const char *usage;            /* its lines in --help; NULL for a device kind's */
+};
+
+extern const struct config_option config_options[];
+extern const size_t config_option_count;
+
+const char *config_option_name(const struct config_option *o);
+/* True when the option needs a value (--kernel FILE, --drive SPEC; not --rng). */
+bool config_option_takes_value(const struct config_option *o);
+/*
+ * getopt_long's matching of a long option name (len bytes, no "--"): the one named
+ * exactly, else the only one it abbreviates; NULL when none or several.
+ */
+const struct config_option *config_option_find(const char *name, size_t len, bool *abbreviated);
+/* The option with this short name, or NULL. */
+const struct config_option *config_option_short(char c);
+/* Applies o with its value (NULL for a flag); see struct config_option's apply. */
+MUST_CHECK int config_option_apply(struct microvm_config *c, const struct config_option *o,
+				   const char *value, struct diag *d);
+void config_print_usage(FILE *out);
+
+#endif

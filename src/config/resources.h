@@ -1,0 +1,90 @@
+/*
+ * One description of a VM: its machine, its boot source and its devices. The command
+ * line fills it now (src/config/cli.c); the JSON config file and the API fill the same
+ * struct next, field by field, through the same setters: each refuses a bad value with
+ * a reason the caller prefixes with its own name for the field ("--mem '0': ...",
+ * "machine-config.mem_size_mib: ..."). Every string is an owned copy, so the
+ * description outlives whatever filled it.
+ */
+#ifndef MICROVM_CONFIG_RESOURCES_H
+#define MICROVM_CONFIG_RESOURCES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "microvm/compiler.h"
+#include "microvm/diag.h"
+
+#define RESOURCES_DEFAULT_MEM_MIB 128
+#define RESOURCES_DEFAULT_VCPUS 1
+#define RESOURCES_MAX_VCPUS 64
+/* 2 MiB holds the boot structures and a tiny kernel (LAYOUT_MIN_RAM). */
+#define RESOURCES_MIN_MEM_MIB 2
+/* 1 TiB: the most gmem accepts (LAYOUT_MAX_RAM); the host must also have it. */
+#define RESOURCES_MAX_MEM_MIB 1048576
+#define RESOURCES_MEM_MIB_RULE "a size in MiB from 2 to 1048576"
+#define RESOURCES_VCPUS_RULE "a number from 1 to 64"
+#define RESOURCES_DEFAULT_CMDLINE                                                            \
+	"console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1 i8042.noaux i8042.nomux " \
+	"i8042.dumbkbd"
+/* Room for every device kind's maximum (src/config/devices.h). */
+#define RESOURCES_MAX_DEVICES 32
+
+/* What to do about a PVM host (../shared/docs/HOST-KVM.md). */
+enum pvm_mode {
+	PVM_AUTO, /* detect the host; add workarounds only there */
+	PVM_OFF,  /* never: behave exactly as on hardware KVM */
+};
+
+struct machine_config {
+	unsigned int vcpus;
+	uint64_t mem_mib;
+	enum pvm_mode pvm;
+};
+
+struct boot_source {
+	char *kernel_path;
+	char *initrd_path;  /* NULL: none */
+	char *cmdline;      /* the user's, before the VMM appends its own; NULL: the default */
+};
+
+struct device_spec;
+
+/* One configured device: its kind and that kind's configuration (owned). */
+struct device_config {
+	const struct device_spec *spec;
+	void *config;       /* spec->config_size bytes; NULL when the kind has no fields */
+};
+
+struct vm_resources {
+	struct machine_config machine;
+	struct boot_source boot;
+	struct device_config devices[RESOURCES_MAX_DEVICES];
+	unsigned int nr_devices;
+};
+
+/* The defaults: 1 vCPU, 128 MiB, PVM detection, no boot source, no devices. */
+void resources_init(struct vm_resources *r);
+void resources_free(struct vm_resources *r);
+
+MUST_CHECK int resources_set_kernel(struct vm_resources *r, const char *path, struct diag *d);
+MUST_CHECK int resources_set_initrd(struct vm_resources *r, const char *path, struct diag *d);
+MUST_CHECK int resources_set_cmdline(struct vm_resources *r, const char *cmdline, struct diag *d);
+MUST_CHECK int resources_set_mem_mib(struct vm_resources *r, uint64_t mib, struct diag *d);
+MUST_CHECK int resources_set_vcpus(struct vm_resources *r, uint64_t vcpus, struct diag *d);
+/* The user's command line, or the default. */
+const char *resources_cmdline(const struct vm_resources *r);
+
+/* How many devices of this kind are configured. */
+unsigned int resources_count(const struct vm_resources *r, const struct device_spec *spec);
+/*
+ * Adds a device of this kind from its KEY=VALUE,... text (src/config/devspec.h): at most
+ * spec->max of a kind; a kind without a value (--rng) is only ever added once.
+ */
+MUST_CHECK int resources_add_device(struct vm_resources *r, const struct device_spec *spec,
+				    const char *text, struct diag *d);
+/* Checks that span the devices of a kind (unique drive ids); *failed names the kind. */
+MUST_CHECK int resources_check(const struct vm_resources *r, const struct device_spec **failed,
+			       struct diag *d);
+
+#endif

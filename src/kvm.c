@@ -1,0 +1,159 @@
+#include "microvm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "arch/x86/cpuid.h"
+#include "arch/x86/layout.h"
+#include "microvm/log.h"
+
+#define KVM_EXPECTED_API 12
+
+/* Logs "what: strerror(errno)" and returns -errno, with errno read before logging can change it. */
+static int kvm_fail_errno(const char *what)
+{
+	int err = errno;
+
+	log_error("%s: %s", what, strerror(err));
+	return -err;
+}
+
+static int kvm_check(const struct kvm *k, unsigned int vcpus)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} caps[] = {
+		{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+		{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+		{ KVM_CAP_SET_IDENTITY_MAP_ADDR, "KVM_CAP_SET_IDENTITY_MAP_ADDR" },
+		{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
+		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+		{ KVM_CAP_MP_STATE, "KVM_CAP_MP_STATE" },
+		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+		{ KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS" },
+	};
+	int api = ioctl(k->kvm_fd, KVM_GET_API_VERSION, 0);
+	int max_vcpus;
+
+	if (api != KVM_EXPECTED_API) {
+		log_error("%s: KVM API version %d, expected %d", KVM_DEVICE, api, KVM_EXPECTED_API);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
+		if (ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
+			log_error("%s: missing %s", KVM_DEVICE, caps[i].name);
+			return -ENOTSUP;
+		}
+	}
+	max_vcpus = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (max_vcpus <= 0)
+		max_vcpus = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	if (max_vcpus > 0 && vcpus > (unsigned int)max_vcpus) {
+		log_error("%u vCPUs requested, KVM supports at most %d", vcpus, max_vcpus);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int kvm_create_vm(struct kvm *k)
+{
+	uint64_t identity_map = LAYOUT_KVM_IDENTITY_MAP_ADDR;
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	int mmap_size;
+
+	do
+		k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM, 0);
+	while (k->vm_fd < 0 && errno == EINTR);
+	if (k->vm_fd < 0)
+		return kvm_fail_errno("KVM_CREATE_VM");
+	/* Both must precede vCPU creation; they only matter on Intel without unrestricted guests. */
+	if (ioctl(k->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS_ADDR) < 0)
+		return kvm_fail_errno("KVM_SET_TSS_ADDR");
+	if (ioctl(k->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
+		return kvm_fail_errno("KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return kvm_fail_errno("KVM_CREATE_IRQCHIP");
+	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return kvm_fail_errno("KVM_CREATE_PIT2");
+	mmap_size = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < (int)sizeof(struct kvm_run)) {
+		log_error("KVM_GET_VCPU_MMAP_SIZE: %d", mmap_size);
+		return -EINVAL;
+	}
+	k->run_size = (size_t)mmap_size;
+	return 0;
+}
+
+int kvm_open(struct kvm *k, unsigned int vcpus)
+{
+	int ret;
+
+	k->vm_fd = -1;
+	k->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
+	if (k->kvm_fd < 0)
+		return kvm_fail_errno("cannot open " KVM_DEVICE);
+	ret = kvm_check(k, vcpus);
+	if (!ret)
+		ret = kvm_create_vm(k);
+	return ret;
+}
+
+int kvm_set_memory(struct kvm *k, const struct gmem *mem)
+{
+	for (unsigned int i = 0; i < mem->nr_regions; i++) {
+		const struct gmem_region *r = &mem->regions[i];
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uintptr_t)r->host,
+		};
+
+		if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &slot) < 0) {
+			int err = errno;
+
+			log_error("KVM_SET_USER_MEMORY_REGION slot %u (%llu MiB at 0x%llx): %s", i,
+				  (unsigned long long)(r->size >> 20), (unsigned long long)r->gpa,
+				  strerror(err));
+			return -err;
+		}
+	}
+	return 0;
+}
+
+int kvm_supported_cpuid(const struct kvm *k, struct kvm_cpuid2 *t)
+{
+	t->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, t) < 0)
+		return kvm_fail_errno("KVM_GET_SUPPORTED_CPUID");
+	return 0;
+}
+
+void kvm_irq_line(const struct kvm *k, unsigned int gsi, bool level)
+{
+	struct kvm_irq_level irq = { .irq = gsi, .level = level };
+
+	if (ioctl(k->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
+}
+
+void kvm_irq_pulse(const struct kvm *k, unsigned int gsi)
+{
+	kvm_irq_line(k, gsi, true);
+	kvm_irq_line(k, gsi, false);
+}
+
+void kvm_close(struct kvm *k)
+{
+	if (k->vm_fd >= 0)
+		close(k->vm_fd);
+	if (k->kvm_fd >= 0)
+		close(k->kvm_fd);
+	k->vm_fd = k->kvm_fd = -1;
+}

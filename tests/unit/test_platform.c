@@ -1,0 +1,128 @@
+/*
+ * The platform step on calloc'd guest memory, as --check and a boot run it: page
+ * tables, GDT, IDT and MP table where the layout puts them, and one clear error when
+ * they cannot be written.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "arch/x86/layout.h"
+#include "arch/x86/platform.h"
+#include "microvm/gmem.h"
+
+#define RAM (4 * LAYOUT_MIB)
+
+static uint8_t ram[RAM];
+static struct gmem mem;
+
+/* Whatever was in memory before: the step must not rely on zeroed memory. */
+static int junk_ram(void **state)
+{
+	(void)state;
+	memset(ram, 0xa5, sizeof(ram));
+	return gmem_wrap(&mem, ram, RAM);
+}
+
+static uint64_t read64(uint64_t gpa)
+{
+	uint64_t v;
+
+	assert_int_equal(gmem_read(&mem, gpa, &v, sizeof(v)), 0);
+	return v;
+}
+
+static void page_tables_map_4gib(void **state)
+{
+	(void)state;
+	struct diag d;
+
+	assert_int_equal(platform_write(&mem, 1, &d), 0);
+	assert_int_equal(read64(LAYOUT_PML4_START), LAYOUT_PDPT_START | 3);
+	/* The rest of the PML4 and PDPT is empty, not what was in memory. */
+	assert_int_equal(read64(LAYOUT_PML4_START + 8), 0);
+	for (uint64_t i = 0; i < LAYOUT_PD_COUNT; i++)
+		assert_int_equal(read64(LAYOUT_PDPT_START + 8 * i), (LAYOUT_PD_START + i * LAYOUT_PAGE_SIZE) | 3);
+	assert_int_equal(read64(LAYOUT_PDPT_START + 8 * LAYOUT_PD_COUNT), 0);
+	/* Every 2 MiB page maps itself: the first, a middle one and the last below 4 GiB. */
+	assert_int_equal(read64(LAYOUT_PD_START), 0x83);
+	assert_int_equal(read64(LAYOUT_PD_START + 8 * 1000), (1000ULL << 21) | 0x83);
+	assert_int_equal(read64(LAYOUT_PD_START + 8 * (LAYOUT_PD_COUNT * 512 - 1)),
+			 (LAYOUT_IDENTITY_MAP_END - (1ULL << 21)) | 0x83);
+}
+
+static void gdt_and_idt(void **state)
+{
+	(void)state;
+	uint64_t gdt[LAYOUT_GDT_ENTRIES];
+	struct diag d;
+
+	assert_int_equal(platform_write(&mem, 1, &d), 0);
+	platform_gdt(gdt);
+	for (unsigned int i = 0; i < LAYOUT_GDT_ENTRIES; i++)
+		assert_int_equal(read64(LAYOUT_GDT_START + 8 * i), gdt[i]);
+	assert_int_equal(gdt[0], 0);
+	/* 64-bit code (L set, D clear), present, DPL 0; flat data; a busy 64-bit TSS type. */
+	assert_int_equal(gdt[PLATFORM_GDT_CODE_SEL / 8], 0x00af9b000000ffffULL);
+	assert_int_equal(gdt[PLATFORM_GDT_DATA_SEL / 8], 0x00cf93000000ffffULL);
+	assert_int_equal(gdt[PLATFORM_GDT_TSS_SEL / 8], 0x008f8b000000ffffULL);
+	assert_int_equal(read64(LAYOUT_IDT_START), 0);
+}
+
+static void mp_table_for_each_vcpu_count(void **state)
+{
+	(void)state;
+	const unsigned int counts[] = { 1, 2, 64 };
+	struct diag d;
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		const uint8_t *mpf;
+		uint32_t config;
+		const uint8_t *table;
+		unsigned int cpus = 0;
+
+		assert_int_equal(junk_ram(NULL), 0);
+		assert_int_equal(platform_write(&mem, counts[i], &d), 0);
+		mpf = gmem_ptr(&mem, LAYOUT_MPTABLE_START, 16);
+		assert_non_null(mpf);
+		assert_memory_equal(mpf, "_MP_", 4);
+		memcpy(&config, mpf + 4, sizeof(config));
+		table = gmem_ptr(&mem, config, 44 + 20 * counts[i]);
+		assert_non_null(table);
+		assert_memory_equal(table, "PCMP", 4);
+		/* The processor entries (type 0, 20 bytes each) come first. */
+		for (const uint8_t *e = table + 44; e[0] == 0; e += 20)
+			cpus++;
+		assert_int_equal(cpus, counts[i]);
+	}
+}
+
+static void errors_name_the_table(void **state)
+{
+	(void)state;
+	struct gmem empty = { .nr_regions = 0 };
+	struct diag d;
+
+	assert_int_equal(platform_write(&mem, 0, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "MP table for 0 vCPUs at 0xf0000"));
+	assert_int_equal(platform_write(&mem, 65, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "MP table for 65 vCPUs"));
+	assert_int_equal(platform_write(&empty, 1, &d), -EFAULT);
+	assert_non_null(strstr(d.msg, "boot page tables [0x9000, 0xf000)"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(page_tables_map_4gib, junk_ram),
+		cmocka_unit_test_setup(gdt_and_idt, junk_ram),
+		cmocka_unit_test(mp_table_for_each_vcpu_count),
+		cmocka_unit_test_setup(errors_name_the_table, junk_ram),
+	};
+
+	return cmocka_run_group_tests_name("platform", tests, NULL, NULL);
+}
