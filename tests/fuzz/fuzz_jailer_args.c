@@ -26,7 +26,10 @@ static bool same_args(const struct jailer_args *a, const struct jailer_args *b)
 	       a->limits.nofile == b->limits.nofile;
 }
 
-/* Each file reference is a non-empty range of one VMM argument, a drive path without its comma. */
+/*
+ * Each file reference is a non-empty range of one VMM argument, a drive path without its
+ * comma; only a disk is bound read-only.
+ */
 static void check_vmm_files(const struct jailer_args *a)
 {
 	struct vmm_file_ref refs[VMMARGS_REFS_MAX];
@@ -43,6 +46,7 @@ static void check_vmm_files(const struct jailer_args *a)
 		FUZZ_CHECK(r->off + r->len <= strlen(a->vmm_argv[r->argi]));
 		FUZZ_CHECK(r->role != VMM_FILE_DISK ||
 			   !memchr(a->vmm_argv[r->argi] + r->off, ',', r->len));
+		FUZZ_CHECK(!r->read_only || r->role == VMM_FILE_DISK);
 	}
 }
 
