@@ -13,6 +13,8 @@
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
 
+/* malloc arenas once filters are in: a fixed count, so glibc never probes the CPUs. */
+#define SANDBOX_MALLOC_ARENAS 4
 /* Exit status of a process killed for a forbidden syscall (as Firecracker's). */
 #define SANDBOX_EXIT_CODE 148
 /*
@@ -37,7 +39,10 @@ struct sandbox {
 	const char *test_violation;    /* SANDBOX_TEST_VIOLATION_ENV, or NULL */
 };
 
-/* Once, before any thread starts: selects the filters and installs the SIGSYS handler. */
+/*
+ * Once, before any thread starts: selects the filters, installs the SIGSYS handler and
+ * sets malloc up so that it never needs a syscall the filters forbid.
+ */
 MUST_CHECK int sandbox_prepare(struct sandbox *sb, enum sandbox_mode mode, const char *file,
 			       struct diag *d);
 /* First thing in each thread: no_new_privs, then the filter of its kind ("vmm", "vcpu" ...). */

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/audit.h>
+#include <limits.h>
 #include <linux/seccomp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <ucontext.h>
@@ -121,6 +123,14 @@ int sandbox_prepare(struct sandbox *sb, enum sandbox_mode mode, const char *file
 				.test_violation = getenv(SANDBOX_TEST_VIOLATION_ENV) };
 	if (mode == SANDBOX_OFF)
 		return 0;
+	/*
+	 * glibc's malloc must need nothing the filters forbid. Left alone, a thread's arena
+	 * that shrinks reads /proc/sys/vm/overcommit_memory once (openat: a vsock connection
+	 * freed at exit killed the VM), and the ninth arena asks sched_getaffinity how many
+	 * CPUs there are. A fixed arena count and no trimming keep it to brk and mmap's family.
+	 */
+	if (!mallopt(M_ARENA_MAX, SANDBOX_MALLOC_ARENAS) || !mallopt(M_TRIM_THRESHOLD, INT_MAX))
+		return diag_fail(d, "seccomp: cannot configure malloc for the filters (mallopt)");
 	if (mode == SANDBOX_FILE) {
 		ret = sandbox_load_file(sb, file, d);
 		if (ret)
