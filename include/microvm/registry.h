@@ -35,6 +35,7 @@ struct registry_slot {
 	const struct device_spec *spec;
 	const struct device_ops *ops;
 	void *dev;                 /* the device model (struct virtio_blk ...) */
+	const void *config;        /* what it was opened from (in the resources) */
 	uint64_t base;
 	unsigned int irq;
 	struct virtio_mmio mmio;
@@ -58,6 +59,12 @@ MUST_CHECK int registry_attach(struct registry *r, struct bus *mmio, const struc
 /* Starts the I/O thread when a device needs one; failed is called on it if it cannot run. */
 MUST_CHECK int registry_start(struct registry *r, const struct sandbox *sb,
 			      void (*failed)(void *ctx), void *ctx);
+/*
+ * The device opened from config takes its host side from next (ops->update); -ENOENT
+ * when no device was opened from config, -EOPNOTSUPP when its kind cannot change.
+ */
+MUST_CHECK int registry_update(struct registry *r, const void *config, const void *next,
+			       struct diag *d);
 /* Stops the I/O thread: no device is served after it returns. */
 void registry_stop(struct registry *r);
 /* Stops, detaches and closes everything registry_open opened. */

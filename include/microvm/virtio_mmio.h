@@ -62,6 +62,7 @@ struct virtio_mmio {
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
 	uint64_t driver_features;
 	uint32_t isr;
+	uint32_t config_generation;  /* bumped when the host changes the device's config */
 	unsigned int errors_logged;
 	struct virtq queues[VIRTIO_MMIO_MAX_QUEUES];
 	struct virtq_chain chain;  /* the chain being served (under the lock) */
@@ -96,5 +97,7 @@ void virtio_mmio_drain(struct virtio_mmio *t, unsigned int queue,
 void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* The driver broke the protocol: sets DEVICE_NEEDS_RESET and tells it. */
 void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why);
+/* Under the lock: the device's config space changed (a new generation); the driver is told. */
+void virtio_mmio_config_changed(struct virtio_mmio *t);
 
 #endif

@@ -10,8 +10,10 @@
  *               thread's filter, then its event loop until the VM ends.
  *   vm_destroy  closes and frees everything.
  * While vm_run runs, a command from another thread pauses the vCPUs (each out of
- * KVM_RUN, parked, its registers readable through vm_vcpu_regs) or resumes them.
- * The devices served by the I/O thread go on serving the host side while paused.
+ * KVM_RUN, parked, its registers readable through vm_vcpu_regs), resumes them, or asks
+ * the guest to shut down. The devices served by the I/O thread go on serving the host
+ * side while paused. The owner of the VM may give the loop descriptors of its own to
+ * watch (its mailbox, a timer) and run commands itself on the VMM thread (vm_do).
  */
 #ifndef MICROVM_VM_H
 #define MICROVM_VM_H
@@ -36,6 +38,9 @@ struct vm_params {
 	int console_in, console_out;     /* the guest's serial console: stdin and stdout */
 	/* --check: log what a boot would change at debug level only (the output is a summary). */
 	bool dry_run;
+	/* More for the VMM thread's loop to watch, served on that thread (may be none). */
+	const struct evloop_watch *watches;
+	unsigned int nr_watches;
 };
 
 MUST_CHECK int vm_create(struct vm **out, const struct vm_params *p, struct diag *d);
@@ -52,6 +57,21 @@ MUST_CHECK int vm_boot(struct vm *vm);
 MUST_CHECK int vm_run(struct vm *vm);
 /* Another thread, after vm_boot: runs cmd on the VMM thread; -ESHUTDOWN once the VM has ended. */
 MUST_CHECK int vm_command(struct vm *vm, enum vm_command cmd);
+/* The VMM thread, while vm_run runs: cmd at once. */
+MUST_CHECK int vm_do(struct vm *vm, enum vm_command cmd);
+/*
+ * The VMM thread: asks the guest to shut down (the API's SendCtrlAltDel): today the
+ * i8042's Ctrl+Alt+Del, as Firecracker sends on x86. -EAGAIN when the guest cannot take
+ * it now (its keyboard interrupt is off).
+ */
+MUST_CHECK int vm_request_shutdown(struct vm *vm);
+/*
+ * The VMM thread, while vm_run runs: the device opened from config (a pointer into the
+ * resources) gets its host side from next instead (PATCH /drives: a new medium); the
+ * device keeps next from then on. -EOPNOTSUPP when its kind cannot change.
+ */
+MUST_CHECK int vm_update_device(struct vm *vm, const void *config, const void *next,
+				struct diag *d);
 unsigned int vm_vcpu_count(const struct vm *vm);
 /* vCPU index's registers, while the VM is paused (-EBUSY otherwise). */
 MUST_CHECK int vm_vcpu_regs(struct vm *vm, unsigned int index, struct kvm_regs *regs,

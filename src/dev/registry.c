@@ -37,6 +37,7 @@ static int registry_open_one(struct registry *r, const struct registry_kind *k,
 		.spec = k->spec,
 		.ops = k->ops,
 		.dev = dev,
+		.config = config,
 		.base = LAYOUT_VIRTIO_MMIO_START + r->nr * LAYOUT_VIRTIO_MMIO_SIZE,
 		.irq = LAYOUT_VIRTIO_IRQ_FIRST + r->nr,
 	};
@@ -125,6 +126,25 @@ int registry_start(struct registry *r, const struct sandbox *sb, void (*failed)(
 		   void *ctx)
 {
 	return r->io_ready ? iothread_start(&r->io, sb, failed, ctx) : 0;
+}
+
+int registry_update(struct registry *r, const void *config, const void *next, struct diag *d)
+{
+	for (unsigned int i = 0; i < r->nr; i++) {
+		struct registry_slot *s = &r->slots[i];
+		int ret;
+
+		if (s->config != config)
+			continue;
+		if (!s->ops->update)
+			return diag_fail_errno(d, -EOPNOTSUPP, "a %s cannot change while the VM runs",
+					       s->spec->name);
+		ret = s->ops->update(s->dev, next, d);
+		if (!ret)
+			s->config = next;
+		return ret;
+	}
+	return diag_fail_errno(d, -ENOENT, "no such device");
 }
 
 void registry_stop(struct registry *r)

@@ -86,6 +86,13 @@ void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why)
 		virtio_mmio_interrupt(t, VIRTIO_MMIO_INT_CONFIG);
 }
 
+void virtio_mmio_config_changed(struct virtio_mmio *t)
+{
+	t->config_generation++;
+	if (t->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		virtio_mmio_interrupt(t, VIRTIO_MMIO_INT_CONFIG);
+}
+
 static struct virtq *virtio_mmio_selected(struct virtio_mmio *t)
 {
 	return t->queue_sel < t->dev.ops->nr_queues ? &t->queues[t->queue_sel] : NULL;
@@ -309,6 +316,7 @@ static uint32_t virtio_mmio_read_reg(struct virtio_mmio *t, uint64_t offset)
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
 		return 0xffffffffu; /* no shared memory regions */
 	case VIRTIO_MMIO_CONFIG_GENERATION:
+		return t->config_generation;
 	default:
 		return 0;
 	}
