@@ -2,14 +2,23 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static const char *log_program = "microvm";
 static enum log_level log_level = LOG_INFO;
+static int log_fd = STDERR_FILENO;
+static bool log_show_level;
 
 void log_init(const char *program, enum log_level level)
 {
 	log_program = program;
 	log_level = level;
+}
+
+void log_set_output(int fd, bool show_level)
+{
+	log_fd = fd;
+	log_show_level = show_level;
 }
 
 enum log_level log_get_level(void)
@@ -19,15 +28,19 @@ enum log_level log_get_level(void)
 
 static PRINTF_LIKE(3, 0) void log_vprint(enum log_level level, const char *tag, const char *fmt, va_list ap)
 {
-	char line[1024];
+	static const char *const names[] = { "", "[Error] ", "[Warning] ", "[Info] ", "[Debug] " };
+	char msg[1024], line[1200];
+	int n;
 
 	if (level > log_level)
 		return;
-	/* One write per line so that lines from several threads never interleave. */
-	int n = vsnprintf(line, sizeof(line), fmt, ap);
-	if (n < 0)
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		return;
-	fprintf(stderr, "%s: %s%s\n", log_program, tag, line);
+	/* One write per line so that lines from several threads never interleave. */
+	n = snprintf(line, sizeof(line), "%s: %s%s%s\n", log_program,
+		     log_show_level ? names[level] : "", log_show_level ? "" : tag, msg);
+	if (n > 0 && write(log_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1) < 0)
+		return;
 }
 
 #define LOG_FN(name, level, tag)                  \

@@ -10,6 +10,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/platform.h"
 #include "arch/x86/pvm.h"
+#include "config/devspec.h"
 #include "microvm/console.h"
 #include "microvm/kvm.h"
 #include "microvm/legacy.h"
@@ -500,6 +501,29 @@ int vm_update_device(struct vm *vm, const void *config, const void *next, struct
 unsigned int vm_vcpu_count(const struct vm *vm)
 {
 	return vm->nr_vcpus;
+}
+
+void vm_stats(struct vm *vm, struct vm_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		for (size_t k = 0; k < VCPU_EXIT_KINDS; k++)
+			out->exits[k] += atomic_load_explicit(&vm->vcpus[i].exits[k], memory_order_relaxed);
+	for (unsigned int i = 0; i < vm->devices.nr; i++) {
+		const struct registry_slot *sl = &vm->devices.slots[i];
+		struct virtio_mmio_stats *st = &vm->devices.slots[i].mmio.stats;
+
+		out->devices[i] = (struct vm_device_stats){
+			.kind = sl->spec->name,
+			.base = sl->base,
+			.notifications = atomic_load_explicit(&st->notifications, memory_order_relaxed),
+			.used = atomic_load_explicit(&st->used, memory_order_relaxed),
+			.used_bytes = atomic_load_explicit(&st->used_bytes, memory_order_relaxed),
+			.interrupts = atomic_load_explicit(&st->interrupts, memory_order_relaxed),
+			.guest_errors = atomic_load_explicit(&st->guest_errors, memory_order_relaxed),
+		};
+	}
+	out->nr_devices = vm->devices.nr;
 }
 
 int vm_vcpu_regs(struct vm *vm, unsigned int index, struct kvm_regs *regs, struct kvm_sregs *sregs)

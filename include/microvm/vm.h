@@ -25,12 +25,28 @@
 #include "microvm/diag.h"
 #include "microvm/evloop.h"
 #include "microvm/loader.h"
+#include "microvm/registry.h"
+#include "microvm/vcpu.h"
 #include "config/resources.h"
 #include "microvm/sandbox.h"
 
 #define VM_MAX_VCPUS 64
 
 struct vm;
+
+/* A device's transport counters (struct virtio_mmio_stats), for the metrics. */
+struct vm_device_stats {
+	const char *kind;      /* "virtio-blk" */
+	uint64_t base;
+	uint64_t notifications, used, used_bytes, interrupts, guest_errors;
+};
+
+/* What the metrics report of a VM: every vCPU's exits summed, and each device. */
+struct vm_stats {
+	uint64_t exits[VCPU_EXIT_KINDS];
+	unsigned int nr_devices;
+	struct vm_device_stats devices[REGISTRY_MAX_DEVICES];
+};
 
 struct vm_params {
 	const struct vm_resources *res;  /* read until vm_destroy */
@@ -73,6 +89,8 @@ MUST_CHECK int vm_request_shutdown(struct vm *vm);
 MUST_CHECK int vm_update_device(struct vm *vm, const void *config, const void *next,
 				struct diag *d);
 unsigned int vm_vcpu_count(const struct vm *vm);
+/* Any thread, after vm_boot: the counters as they stand (each read atomically, not all at once). */
+void vm_stats(struct vm *vm, struct vm_stats *out);
 /* vCPU index's registers, while the VM is paused (-EBUSY otherwise). */
 MUST_CHECK int vm_vcpu_regs(struct vm *vm, unsigned int index, struct kvm_regs *regs,
 			    struct kvm_sregs *sregs);

@@ -58,6 +58,9 @@ MUST_CHECK int vmconfig_metrics(struct vm_resources *r, const json_t *body, stru
 MUST_CHECK int vmconfig_file(struct vm_resources *r, const char *text, size_t len,
 			     struct diag *d);
 
+/* Reads FILE (at most VMCONFIG_FILE_MAX bytes) and applies it as vmconfig_file does. */
+MUST_CHECK int vmconfig_load(struct vm_resources *r, const char *path, struct diag *d);
+
 /* GET /machine-config's body, and GET /vm/config's (all of r); NULL when out of memory. */
 json_t *vmconfig_export_machine(const struct vm_resources *r);
 json_t *vmconfig_export(const struct vm_resources *r);

@@ -1,8 +1,10 @@
 /* The --config-file (Firecracker's sections, each applied as its PUT would be), and its export. */
 #include "config/vmconfig.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/devices.h"
@@ -187,4 +189,30 @@ json_t *vmconfig_export(const struct vm_resources *r)
 		return NULL;
 	}
 	return root;
+}
+
+int vmconfig_load(struct vm_resources *r, const char *path, struct diag *d)
+{
+	FILE *f = fopen(path, "re");
+	char *text;
+	size_t len;
+	int ret;
+
+	if (!f)
+		return diag_fail_errno(d, -errno, "cannot open: %s", strerror(errno));
+	text = malloc(VMCONFIG_FILE_MAX + 1);
+	if (!text) {
+		fclose(f);
+		return diag_fail_errno(d, -ENOMEM, "out of memory");
+	}
+	len = fread(text, 1, VMCONFIG_FILE_MAX + 1, f);
+	if (ferror(f))
+		ret = diag_fail_errno(d, -EIO, "cannot read");
+	else if (len > VMCONFIG_FILE_MAX)
+		ret = diag_fail(d, "larger than %d bytes", VMCONFIG_FILE_MAX);
+	else
+		ret = vmconfig_file(r, text, len, d);
+	free(text);
+	fclose(f);
+	return ret;
 }
