@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -335,7 +336,8 @@ static void *api_thread(void *arg)
 	struct epoll_event events[API_EVENTS];
 	struct diag d;
 
-	/* The filter first, before a byte from a client is read. */
+	/* Named for /proc (tests, operators); then the filter, before a byte from a client is read. */
+	prctl(PR_SET_NAME, "api", 0, 0, 0);
 	if (sandbox_enter(s->sb, "api", &d))
 		die("API thread: %s", d.msg);
 	for (;;) {
@@ -363,6 +365,8 @@ static void *api_thread(void *arg)
 	}
 }
 
+static const int api_fault_signals[] = { SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+
 int api_start(struct api_server *s, const struct sandbox *sb, const struct api_handler *h,
 	      struct diag *d)
 {
@@ -375,8 +379,13 @@ int api_start(struct api_server *s, const struct sandbox *sb, const struct api_h
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fd, &ev) < 0)
 		return diag_fail_errno(d, -errno, "API: epoll: %s", strerror(errno));
-	/* Every signal blocked: the stop signals are the VMM thread's to read. */
+	/*
+	 * Every signal blocked but the ones a fault raises in this thread (SIGSYS from its
+	 * filter, whose handler names the syscall): the stop signals are the VMM thread's.
+	 */
 	sigfillset(&all);
+	for (size_t i = 0; i < ARRAY_SIZE(api_fault_signals); i++)
+		sigdelset(&all, api_fault_signals[i]);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	ret = pthread_create(&s->thread, NULL, api_thread, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
