@@ -67,6 +67,7 @@ static int vmmargs_device(struct vmmargs_scan *s, const struct config_option *o,
 		bit = 1u << (f - spec->fields);
 		/* A socket the VMM creates stays as written: it must be in the jail's writable /run. */
 		if (f->place == DEVSPEC_PLACE_CREATE) {
+			seen |= bit;
 			if (!vmmargs_in_run_dir(it.value, it.value_len))
 				return diag_fail(d, "VMM argument --%s '%s': %s= names a socket the VMM creates, "
 						 "which a jail holds only in " VMMARGS_RUN_DIR " (such as "

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "api/api.h"
-#include "arch/x86/layout.h"
 #include "config/devices.h"
 #include "config/drive.h"
 #include "config/vmconfig.h"
@@ -126,15 +125,11 @@ static void controller_serve(void *ctx)
 static int controller_build(struct controller *c, struct diag *d)
 {
 	const struct vm_resources *res = c->p.res;
-	long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-	uint64_t host_mib = pages > 0 && page_size > 0 ? (uint64_t)pages * (uint64_t)page_size / LAYOUT_MIB : 0;
 	uint64_t t0 = controller_since_start_us();
-	int ret;
+	int ret = resources_check_host(res, d);
 
-	/* An overcommitted guest dies later, with less to say. */
-	if (host_mib && res->machine.mem_mib > host_mib)
-		return diag_fail(d, "mem_size_mib %llu: more than the host's %llu MiB of RAM",
-				 (unsigned long long)res->machine.mem_mib, (unsigned long long)host_mib);
+	if (ret)
+		return ret;
 	c->watches[0] = (struct evloop_watch){ c->mailbox.efd, controller_serve, c };
 	ret = vm_create(&c->vm, &(struct vm_params){ .res = res, .sandbox = c->p.sandbox,
 						     .console_in = c->p.console_in,

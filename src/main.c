@@ -64,6 +64,8 @@ int main(int argc, char **argv)
 	}
 	if (cfg.seccomp == SANDBOX_OFF)
 		log_warn("--no-seccomp: running without seccomp filters; use only for debugging");
+	if (resources_check_host(&cfg.res, &d))
+		die("%s", d.msg);
 	if (cfg.check_only) {
 		if (vm_create(&vm, &(struct vm_params){ .res = &cfg.res, .sandbox = &sandbox,
 							.console_in = STDIN_FILENO,

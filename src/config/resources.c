@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/devices.h"
 #include "config/drive.h"
@@ -83,6 +84,18 @@ int resources_set_vcpus(struct vm_resources *r, uint64_t vcpus, struct diag *d)
 	if (vcpus < 1 || vcpus > RESOURCES_MAX_VCPUS)
 		return diag_fail(d, "expected " RESOURCES_VCPUS_RULE);
 	r->machine.vcpus = (unsigned int)vcpus;
+	return 0;
+}
+
+int resources_check_host(const struct vm_resources *r, struct diag *d)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+	uint64_t host_mib = (uint64_t)(pages > 0 ? pages : 0) * (uint64_t)(page_size > 0 ? page_size : 0) >> 20;
+
+	if (host_mib && r->machine.mem_mib > host_mib)
+		return diag_fail(d, "guest memory (--mem, mem_size_mib) %llu MiB: more than the host's "
+				 "%llu MiB of RAM",
+				 (unsigned long long)r->machine.mem_mib, (unsigned long long)host_mib);
 	return 0;
 }
 

@@ -92,6 +92,8 @@ MUST_CHECK int resources_set_mem_mib(struct vm_resources *r, uint64_t mib, struc
 MUST_CHECK int resources_set_vcpus(struct vm_resources *r, uint64_t vcpus, struct diag *d);
 MUST_CHECK int resources_set_logger_path(struct vm_resources *r, const char *path, struct diag *d);
 MUST_CHECK int resources_set_metrics_path(struct vm_resources *r, const char *path, struct diag *d);
+/* The guest fits the host's RAM: an overcommitted guest dies later, with less to say. */
+MUST_CHECK int resources_check_host(const struct vm_resources *r, struct diag *d);
 /* The user's command line, or the default. */
 const char *resources_cmdline(const struct vm_resources *r);
 

@@ -2,10 +2,13 @@
 #include "config/vmconfig.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/devices.h"
 #include "config/drive.h"
@@ -193,26 +196,36 @@ json_t *vmconfig_export(const struct vm_resources *r)
 
 int vmconfig_load(struct vm_resources *r, const char *path, struct diag *d)
 {
-	FILE *f = fopen(path, "re");
-	char *text;
-	size_t len;
-	int ret;
+	/* Non-blocking: a FIFO or a terminal given as the file is refused, never waited on. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	int ret = 0;
 
-	if (!f)
+	if (fd < 0)
 		return diag_fail_errno(d, -errno, "cannot open: %s", strerror(errno));
-	text = malloc(VMCONFIG_FILE_MAX + 1);
-	if (!text) {
-		fclose(f);
-		return diag_fail_errno(d, -ENOMEM, "out of memory");
-	}
-	len = fread(text, 1, VMCONFIG_FILE_MAX + 1, f);
-	if (ferror(f))
-		ret = diag_fail_errno(d, -EIO, "cannot read");
-	else if (len > VMCONFIG_FILE_MAX)
+	if (fstat(fd, &st) < 0)
+		ret = diag_fail_errno(d, -errno, "%s", strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		ret = diag_fail(d, "not a regular file");
+	else if (st.st_size > VMCONFIG_FILE_MAX)
 		ret = diag_fail(d, "larger than %d bytes", VMCONFIG_FILE_MAX);
-	else
+	else if (!(text = malloc((size_t)st.st_size + 1)))
+		ret = diag_fail_errno(d, -ENOMEM, "out of memory");
+	while (!ret && len < (size_t)st.st_size) {
+		ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			ret = diag_fail_errno(d, -EIO, "cannot read: %s", n ? strerror(errno) : "it shrank");
+		else
+			len += (size_t)n;
+	}
+	close(fd);
+	if (!ret)
 		ret = vmconfig_file(r, text, len, d);
 	free(text);
-	fclose(f);
 	return ret;
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config/devices.h"
 #include "config/drive.h"
@@ -307,6 +309,36 @@ static void config_file_refused(void **state)
 	}
 }
 
+/*
+ * Regression: a FIFO given as --config-file was opened for reading and waited on for a
+ * writer that never came; it is now refused at once, as is anything but a regular file.
+ */
+static void config_file_load(void **state)
+{
+	char dir[] = "/tmp/test_vmconfig.XXXXXX", path[64];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	refused(vmconfig_load(&res, path, &d), "not a regular file");
+	assert_int_equal(unlink(path), 0);
+	refused(vmconfig_load(&res, dir, &d), "not a regular file");
+	refused(vmconfig_load(&res, "/nonexistent/vm.json", &d), "cannot open");
+	snprintf(path, sizeof(path), "%s/vm.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fputs(file_text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(vmconfig_load(&res, path, &d), 0);
+	assert_int_equal(res.machine.vcpus, 2);
+	assert_int_equal(truncate(path, VMCONFIG_FILE_MAX + 1), 0);
+	refused(vmconfig_load(&res, path, &d), "larger than");
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +350,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(outputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_file_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(config_file_load, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
