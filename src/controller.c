@@ -62,9 +62,9 @@ static int controller_logger(struct controller *c, struct diag *d)
 		if (c->log_fd >= 0)
 			close(c->log_fd);
 		c->log_fd = fd;
-		log_set_output(fd, l->show_level);
+		log_set_output(fd, l->show_level, l->show_origin);
 	} else {
-		log_set_output(c->log_fd >= 0 ? c->log_fd : STDERR_FILENO, l->show_level);
+		log_set_output(c->log_fd >= 0 ? c->log_fd : STDERR_FILENO, l->show_level, l->show_origin);
 	}
 	log_init("microvm", l->level_set ? (enum log_level)l->level : controller_log_level(c->p.verbosity));
 	return 0;
@@ -153,6 +153,7 @@ static int controller_action(struct controller *c, const json_t *body, struct di
 {
 	const json_t *type = json_object_get(body, "action_type");
 	const char *name = json_string_value(type);
+	char shown[VMCONFIG_NAME_SHOWN + 8];
 	int ret;
 
 	if (json_object_size(body) != 1 || !name)
@@ -175,8 +176,8 @@ static int controller_action(struct controller *c, const json_t *body, struct di
 					"interrupt is off, or the last keys are unread)");
 		return ret;
 	}
-	return diag_fail(d, "action_type \"%.64s\": expected InstanceStart, SendCtrlAltDel or FlushMetrics",
-			 name);
+	return diag_fail(d, "action_type \"%s\": expected InstanceStart, SendCtrlAltDel or FlushMetrics",
+			 vmconfig_name(name, shown, sizeof(shown)));
 }
 
 static int controller_vm_state(struct controller *c, const json_t *body, struct diag *d)
@@ -394,7 +395,7 @@ void controller_destroy(struct controller *c)
 	c->vm = NULL;
 	metrics_destroy(&c->metrics);
 	if (c->log_fd >= 0) {
-		log_set_output(STDERR_FILENO, false);
+		log_set_output(STDERR_FILENO, false, false);
 		close(c->log_fd);
 		c->log_fd = -1;
 	}

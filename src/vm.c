@@ -73,9 +73,9 @@ static int vm_cmdline(struct vm *vm, struct cmdline_buf *cl, struct diag *d)
 		return ret;
 	ret = cmdline_append(cl, pvm_cmdline_switches(), d);
 	if (!ret)
-		(vm->params.dry_run ? log_debug : log_info)(
-			"PVM host detected: added to the kernel command line: %s (--no-pvm turns this off)",
-			pvm_cmdline_switches());
+		log_at(vm->params.dry_run ? LOG_DEBUG : LOG_INFO, __FILE__, __LINE__,
+		       "PVM host detected: added to the kernel command line: %s (--no-pvm turns this off)",
+		       pvm_cmdline_switches());
 	return ret;
 }
 

@@ -176,8 +176,18 @@ static void api_answer(struct api_conn *c, enum http_status status, const char *
 /* An error answer: {"fault_message": ...}. */
 static void api_fault(struct api_conn *c, enum http_status status, const char *msg, bool keep_alive)
 {
+	char ascii[sizeof(((struct diag *)0)->msg) + HTTP_PATH_MAX + 32];
 	json_t *v = json_pack("{s:s}", "fault_message", msg);
-	char *body = v ? json_dumps(v, JSON_COMPACT) : NULL;
+	char *body;
+
+	/* A reason cut inside a UTF-8 character is no JSON string: its ASCII then. */
+	if (!v) {
+		snprintf(ascii, sizeof(ascii), "%s", msg);
+		for (char *p = ascii; *p; p++)
+			*p = (unsigned char)*p >= 0x80 ? '?' : *p;
+		v = json_pack("{s:s}", "fault_message", ascii);
+	}
+	body = v ? json_dumps(v, JSON_COMPACT) : NULL;
 
 	api_answer(c, status, body ? body : "{\"fault_message\": \"out of memory\"}", keep_alive);
 	free(body);

@@ -57,6 +57,7 @@ struct logger_config {
 	int level;          /* enum log_level */
 	bool level_set;     /* else the command line's -v/-q decide */
 	bool show_level;
+	bool show_origin;   /* each line names the source file and line that logged it */
 };
 
 /* Where the metrics' JSON lines go (PUT /metrics); NULL path: no metrics. */

@@ -45,7 +45,8 @@ void vmconfig_init(void)
 /* A value as compact JSON for a message, cut to a readable length. */
 static void vmconfig_show(const json_t *v, char *buf, size_t size)
 {
-	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	/* ASCII: a cut never splits a character, and no control byte breaks the line. */
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
 
 	if (!s) {
 		snprintf(buf, size, "(value)");
@@ -56,6 +57,23 @@ static void vmconfig_show(const json_t *v, char *buf, size_t size)
 	else
 		snprintf(buf, size, "%s", s);
 	free(s);
+}
+
+const char *vmconfig_name(const char *name, char *buf, size_t size)
+{
+	json_t *s = json_string(name);
+	char *text = s ? json_dumps(s, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+	size_t len = text ? strlen(text) : 0;
+
+	json_decref(s);
+	/* Inside the quotes json_dumps adds. */
+	if (len >= 2)
+		snprintf(buf, size, "%.*s%s", (int)(len - 2 > VMCONFIG_NAME_SHOWN ? VMCONFIG_NAME_SHOWN : len - 2),
+			 text + 1, len - 2 > VMCONFIG_NAME_SHOWN ? "..." : "");
+	else
+		snprintf(buf, size, "(a name)");
+	free(text);
+	return buf;
 }
 
 /* "NAME VALUE: reason". */
@@ -109,7 +127,7 @@ static int vmconfig_check(const json_t *body, const struct vmconfig_field *field
 		return diag_fail(d, "expected a JSON object");
 	json_object_foreach(vmconfig_mutable(body), key, v) {
 		const struct vmconfig_field *f = NULL;
-		char expected[256] = "";
+		char expected[256] = "", shown[VMCONFIG_NAME_SHOWN + 8];
 		size_t len = 0;
 
 		for (size_t i = 0; i < n && !f; i++)
@@ -118,7 +136,8 @@ static int vmconfig_check(const json_t *body, const struct vmconfig_field *field
 			for (size_t i = 0; i < n && len < sizeof(expected); i++)
 				len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s%s",
 							i ? ", " : "", fields[i].name);
-			return diag_fail(d, "unknown field '%.64s' (expected one of: %s)", key, expected);
+			return diag_fail(d, "unknown field '%s' (expected one of: %s)",
+					 vmconfig_name(key, shown, sizeof(shown)), expected);
 		}
 		if (json_is_null(v) && !f->required)
 			continue;
@@ -191,9 +210,17 @@ int vmconfig_parse(const char *text, size_t len, json_t **out, struct diag *d)
 	json_error_t err;
 	json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 
-	if (!v)
+	if (!v) {
+		/*
+		 * jansson quotes the input near the error: a control byte or a bad UTF-8 one
+		 * would break the one-line reason and the JSON fault_message that carries it.
+		 */
+		for (char *p = err.text; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				*p = '?';
 		return diag_fail(d, "invalid JSON at line %d column %d: %s", err.line, err.column,
 				 err.text);
+	}
 	if (!json_is_object(v)) {
 		json_decref(v);
 		return diag_fail(d, "expected a JSON object");
@@ -533,8 +560,6 @@ int vmconfig_logger(struct vm_resources *r, const json_t *body, struct diag *d)
 	const json_t *path = vmconfig_get(body, "log_path"), *level = vmconfig_get(body, "level");
 	int ret = vmconfig_check(body, logger_fields, ARRAY_SIZE(logger_fields), d), lv = LOG_INFO;
 
-	if (!ret)
-		ret = vmconfig_only_false(body, "show_log_origin", "log lines carry no source location", d);
 	if (!ret && path)
 		ret = vmconfig_string(path, "log_path", 4096, d);
 	if (!ret && level)
@@ -546,6 +571,7 @@ int vmconfig_logger(struct vm_resources *r, const json_t *body, struct diag *d)
 	r->logger.level = lv;
 	r->logger.level_set = level != NULL;
 	r->logger.show_level = json_is_true(vmconfig_get(body, "show_level"));
+	r->logger.show_origin = json_is_true(vmconfig_get(body, "show_log_origin"));
 	return 0;
 }
 

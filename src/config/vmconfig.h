@@ -31,6 +31,15 @@
  */
 void vmconfig_init(void);
 
+/* The most of a name from the input that vmconfig_name shows. */
+#define VMCONFIG_NAME_SHOWN 64
+
+/*
+ * A name from the input (a key, a string value) as a message shows it: JSON-escaped
+ * ASCII, so one line whatever it holds, cut after VMCONFIG_NAME_SHOWN characters.
+ */
+const char *vmconfig_name(const char *name, char *buf, size_t size);
+
 /* Parses len bytes of JSON that must be one object; *out is a new reference. */
 MUST_CHECK int vmconfig_parse(const char *text, size_t len, json_t **out, struct diag *d);
 

@@ -81,6 +81,8 @@ static const char *const vmconfig_unsupported[] = {
 
 static int vmconfig_section(struct vm_resources *r, const char *key, const json_t *v, struct diag *d)
 {
+	char shown[VMCONFIG_NAME_SHOWN + 8];
+
 	for (size_t i = 0; i < ARRAY_SIZE(vmconfig_sections); i++) {
 		int ret;
 
@@ -96,8 +98,9 @@ static int vmconfig_section(struct vm_resources *r, const char *key, const json_
 	for (size_t i = 0; i < ARRAY_SIZE(vmconfig_unsupported); i++)
 		if (!strcmp(key, vmconfig_unsupported[i]))
 			return diag_fail(d, "%s: not supported by microvm", key);
-	return diag_fail(d, "unknown section '%.64s' (expected boot-source, drives, machine-config, "
-			 "network-interfaces, vsock, entropy, logger or metrics)", key);
+	return diag_fail(d, "unknown section '%s' (expected boot-source, drives, machine-config, "
+			 "network-interfaces, vsock, entropy, logger or metrics)",
+			 vmconfig_name(key, shown, sizeof(shown)));
 }
 
 int vmconfig_file(struct vm_resources *r, const char *text, size_t len, struct diag *d)
@@ -180,9 +183,10 @@ json_t *vmconfig_export(const struct vm_resources *r)
 		ret = vmconfig_export_devices(r, root);
 	if (!ret && (r->logger.path || r->logger.level_set))
 		ret = json_object_set_new(root, "logger",
-					  json_pack("{s:s*, s:s, s:b}", "log_path", r->logger.path,
+					  json_pack("{s:s*, s:s, s:b, s:b}", "log_path", r->logger.path,
 						    "level", levels[r->logger.level < 5 ? r->logger.level : 3],
-						    "show_level", r->logger.show_level));
+						    "show_level", r->logger.show_level, "show_log_origin",
+						    r->logger.show_origin));
 	if (!ret && r->metrics.path)
 		ret = json_object_set_new(root, "metrics",
 					  json_pack("{s:s, s:b}", "metrics_path", r->metrics.path,

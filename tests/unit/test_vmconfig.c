@@ -118,9 +118,11 @@ static void machine(void **state)
 
 static void deep_nesting(void **state)
 {
+	/* A backslash before a newline, and before the first byte of a two-byte "é". */
+	static const char *const bad_escapes[] = { "{\"a\": \"\\\n\"}", "{\"a\": \"\\\xc3\xa9\"}" };
 	size_t depth = 100000;
 	char *text = malloc(2 * depth + 32);
-	json_t *v;
+	json_t *v, *fault;
 
 	(void)state;
 	assert_non_null(text);
@@ -131,6 +133,19 @@ static void deep_nesting(void **state)
 	refused(vmconfig_parse(text, strlen(text), &v, &d), "invalid JSON");
 	free(text);
 	refused(vmconfig_parse("{\"a\": \"\\u0000\"}", 15, &v, &d), "invalid JSON");
+	/*
+	 * Regression: jansson quotes the bytes near the error, a newline or a bad UTF-8 byte
+	 * among them; the reason broke into two lines, and as a fault_message (JSON) it
+	 * could not be encoded at all.
+	 */
+	for (size_t i = 0; i < 2; i++) {
+		refused(vmconfig_parse(bad_escapes[i], strlen(bad_escapes[i]), &v, &d), "invalid escape");
+		assert_null(strchr(d.msg, '\n'));
+		assert_null(strchr(d.msg, '\xc3'));
+		fault = json_pack("{s:s}", "fault_message", d.msg);
+		assert_non_null(fault);
+		json_decref(fault);
+	}
 }
 
 static void boot_source(void **state)
@@ -235,6 +250,10 @@ static void outputs(void **state)
 	assert_string_equal(res.logger.path, "/run/log");
 	assert_true(res.logger.level_set);
 	assert_true(res.logger.show_level);
+	assert_false(res.logger.show_origin);
+	/* Firecracker's getting-started guide asks for the origin. */
+	assert_int_equal(apply(vmconfig_logger, "{\"show_level\": true, \"show_log_origin\": true}"), 0);
+	assert_true(res.logger.show_origin);
 	refused(apply(vmconfig_logger, "{\"level\": \"Loud\"}"), "level \"Loud\"");
 	refused(apply(vmconfig_logger, "{\"module\": \"api\"}"), "module");
 	assert_int_equal(apply(vmconfig_metrics, "{\"metrics_path\": \"/run/m\", \"emit_id\": true}"), 0);
@@ -295,6 +314,9 @@ static void config_file_refused(void **state)
 		  "machine-config: vcpu_count 0" },
 		{ "{\"balloon\": {}}", "balloon: not supported" },
 		{ "{\"boot_source\": {}}", "unknown section 'boot_source'" },
+		/* Regression: a name with a newline broke the one-line reason. */
+		{ "{\"boot\\nsource\": {}}", "unknown section 'boot\\nsource'" },
+		{ "{\"boot-source\": {\"ke\\nel\": 1}}", "boot-source: unknown field 'ke\\nel'" },
 		{ "{\"vsock\": {\"guest_cid\": 3}}", "vsock: missing field 'uds_path'" },
 		{ "", "invalid JSON" },
 	};
