@@ -68,7 +68,6 @@ static int mounts_bind_disks(const struct jail_files *files, struct diag *d)
 	return 0;
 }
 
-/* The mount id of path, as the process sees it. */
 /*
  * The jail's run directory (jailer/vmmargs.h) bound onto itself: a mount of its own, it
  * stays writable when the root becomes read-only, and the host sees what the VMM makes
@@ -85,6 +84,7 @@ static int mounts_bind_run(struct diag *d)
 	return 0;
 }
 
+/* The mount id of path, as the process sees it. */
 static int mounts_id(const char *path, int *id)
 {
 	struct statx stx;

@@ -11,36 +11,9 @@ here=$(dirname "$0")
 . "$here/tap.sh"
 
 skip_all_unless_kvm "the API tests cannot run"
-if ! command -v curl >/dev/null; then
-    echo "1..0 # SKIP curl is not installed (scripts/setup installs it)"
-    exit 0
-fi
+. "$here/api-client.sh"
 
 sock=$tap_tmp/api.sock
-# api METHOD PATH [BODY]: one request as Firecracker's docs write it; sets code and
-# leaves the answer's body in $tap_tmp/body.
-api() {
-    if [ $# -ge 3 ]; then
-        code=$(curl -s --unix-socket "$sock" -X "$1" "http://localhost$2" -H 'Accept: application/json' \
-            -H 'Content-Type: application/json' -d "$3" -o "$tap_tmp/body" -w '%{http_code}') || code=000
-    else
-        code=$(curl -s --unix-socket "$sock" -X "$1" "http://localhost$2" -H 'Accept: application/json' \
-            -o "$tap_tmp/body" -w '%{http_code}') || code=000
-    fi
-}
-# expect DESCRIPTION CODE [TEXT]: the last answer had CODE and holds TEXT.
-expect() {
-    if [ "$code" = "$2" ] && { [ $# -lt 3 ] || grep -qF -- "$3" "$tap_tmp/body"; }; then
-        ok "$1"
-    else
-        not_ok "$1"
-        echo "# got $code: $(cat "$tap_tmp/body" 2>/dev/null)"
-    fi
-}
-wait_for_file() {
-    i=0
-    while [ ! -S "$1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
-}
 wait_for_line() {
     i=0
     while ! grep -q "$2" "$1" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
@@ -54,7 +27,7 @@ head -c 2097152 /dev/zero >"$tap_tmp/disk2.img"
 "$microvm" --api-sock "$sock" --id test-vm-1 <"$tap_tmp/in" >"$tap_tmp/out" 2>"$tap_tmp/err" &
 vmm=$!
 exec 3>"$tap_tmp/in"
-wait_for_file "$sock"
+check "the API socket is up" wait_for_socket "$sock"
 
 api GET /
 expect "GET / before start: Not started, with the id" 200 '"state":"Not started"'
@@ -65,7 +38,7 @@ api GET /machine-config
 expect "GET /machine-config: the defaults" 200 '"vcpu_count":1,"mem_size_mib":128'
 
 # The getting-started flow's bodies (logger and metrics first, as the go SDK sends them).
-api PUT /logger "{\"log_path\": \"$tap_tmp/vmm.log\", \"level\": \"Info\", \"show_level\": false, \"show_log_origin\": false}"
+api PUT /logger "{\"log_path\": \"$tap_tmp/vmm.log\", \"level\": \"Info\", \"show_level\": true, \"show_log_origin\": true}"
 expect "PUT /logger" 204
 api PUT /metrics '{}'
 expect "PUT /metrics without a path: 400" 400 "missing field 'metrics_path'"
@@ -83,6 +56,17 @@ api PUT /boot-source "{\"kernel_image_path\": \"$tap_tmp/nonexistent\", \"boot_a
 expect "PUT /boot-source" 204
 api PUT /actions '{"action_type": "InstanceStart"}'
 expect "InstanceStart with a missing kernel: 400, and the VMM goes on" 400 "nonexistent"
+# A reason cut inside a UTF-8 character still comes back as JSON, in ASCII.
+long=$(python3 -c 'print("/" + "\u00e9" * 600)')
+for kernel in "$long" "/x$long"; do
+    api PUT /boot-source "{\"kernel_image_path\": \"$kernel\"}"
+    api PUT /actions '{"action_type": "InstanceStart"}'
+    check "a reason with a long UTF-8 path: 400 with a JSON fault_message" python3 -c '
+import json, sys
+fault = json.load(open(sys.argv[2]))["fault_message"]
+assert sys.argv[1] == "400" and fault.startswith("PUT /actions: ") and "out of memory" not in fault, fault
+' "$code" "$tap_tmp/body"
+done
 api PUT /boot-source "{\"kernel_image_path\": \"$tiny_elf\", \"boot_args\": \"console=ttyS0 tiny.wait=1\"}"
 expect "PUT /boot-source again" 204
 api PUT /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$tap_tmp/disk.img\", \"is_root_device\": false, \"is_read_only\": false}"
@@ -185,7 +169,8 @@ rc=$?
 set -e
 exec 3>&-
 check "the VMM exits 0 when the guest resets" [ "$rc" -eq 0 ]
-check "the log went to the logger's file" grep -q "VM paused" "$tap_tmp/vmm.log"
+check "the log went to the logger's file, each line with its level and origin" \
+    grep -Eq '^microvm: \[Info\] \[src/[a-z_/]+\.c:[0-9]+\] VM paused' "$tap_tmp/vmm.log"
 check "metrics: JSON lines (FlushMetrics before start, and the last at exit)" \
     sh -c "[ \$(wc -l <'$tap_tmp/metrics.json') -ge 2 ]"
 check "metrics: every line is one JSON object" python3 -c '
@@ -202,9 +187,11 @@ assert last["latencies_us"]["api_ready"] > 0 and last["latencies_us"]["instance_
 [ "$rc" -eq 0 ] || diag_output
 
 # ---- hostile clients: slow, many, oversized headers; the API answers the others ----
+# The first VMM's socket stays behind (its filter forbids unlinking): gone, the new one is seen.
+rm -f "$sock"
 "$microvm" --api-sock "$sock" </dev/null >"$tap_tmp/out2" 2>"$tap_tmp/err2" &
 vmm=$!
-wait_for_file "$sock"
+check "the API socket is up again" wait_for_socket "$sock"
 check "hostile clients never block the API" python3 - "$sock" <<'EOF'
 import socket, sys, time
 path = sys.argv[1]
@@ -253,6 +240,14 @@ time.sleep(0.2)
 s = conn()
 assert ask(s, "GET / HTTP/1.1\r\n\r\n").startswith("HTTP/1.1 200"), "after 503"
 EOF
+api PUT /network-interfaces/eth0 '{"iface_id": "eth0", "host_dev_name": "mvtap-api", "guest_mac": "06:00:ac:10:00:02"}'
+expect "PUT /network-interfaces" 204
+api GET /vm/config
+expect "GET /vm/config holds the interface" 200 '"host_dev_name":"mvtap-api"'
+api PATCH /machine-config '{"vcpu_count": 65}'
+expect "PATCH /machine-config vcpu_count 65: 400" 400 "vcpu_count 65"
+api GET /machine-config
+expect "a refused PATCH changes nothing" 200 '"vcpu_count":1,"mem_size_mib":128'
 check "the API thread runs under its own filter from the start (Seccomp: 2)" sh -c "
     for t in /proc/$vmm/task/*; do [ \$(cat \$t/comm) = api ] && exec grep -q '^Seccomp:[[:space:]]*2' \$t/status; done; exit 1"
 kill $vmm
