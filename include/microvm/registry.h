@@ -43,7 +43,12 @@ struct registry_slot {
 };
 
 struct registry {
-	struct registry_slot slots[REGISTRY_MAX_DEVICES];
+	/*
+	 * One per device, allocated by registry_open: a slot carries its transport's chain
+	 * scratch (4 KiB), which a fixed array of every possible device made resident in
+	 * each VMM for nothing.
+	 */
+	struct registry_slot *slots;
 	unsigned int nr;
 	struct iothread io;
 	bool io_ready;

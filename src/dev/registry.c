@@ -51,6 +51,9 @@ int registry_open(struct registry *r, const struct vm_resources *res, struct dia
 	if (res->nr_devices > REGISTRY_MAX_DEVICES)
 		return diag_fail(d, "%u devices: at most %d fit the interrupt lines", res->nr_devices,
 				 REGISTRY_MAX_DEVICES);
+	r->slots = calloc(res->nr_devices ? res->nr_devices : 1, sizeof(*r->slots));
+	if (!r->slots)
+		return diag_fail_errno(d, -ENOMEM, "out of memory");
 	for (size_t k = 0; k < ARRAY_SIZE(registry_kinds); k++) {
 		for (unsigned int i = 0; i < res->nr_devices; i++) {
 			int ret;
@@ -167,4 +170,6 @@ void registry_close(struct registry *r)
 		free(s->dev);
 	}
 	r->nr = 0;
+	free(r->slots);
+	r->slots = NULL;
 }

@@ -33,7 +33,7 @@ mount -t sysfs sysfs /sys
 mount -t tmpfs tmpfs /tmp
 echo "microvm-guest: user space up: Linux $(uname -r), $(nproc) CPUs"
 echo 0 >/proc/sys/kernel/ctrl-alt-del
-shutdown() {
+on_ctrl_alt_del() {
     echo "microvm-guest: ctrl-alt-del: shutting down"
     kill "$ticker"
     echo "shut down cleanly after $(grep -c . /tmp/ticks) ticks" >/last-words
@@ -42,11 +42,12 @@ shutdown() {
     echo "microvm-guest: test exit status 0"
     reboot -f
 }
-trap shutdown INT
+trap on_ctrl_alt_del INT
 /test.sh &
 ticker=$!
 while :; do wait; done
 EOF
+chmod 755 "$tap_tmp/cad-init"
 guest_rootfs "$tap_tmp/rootfs.ext4" 64 '
 while :; do
     echo "tick $(cut -d" " -f1 /proc/uptime)" | tee -a /tmp/ticks
