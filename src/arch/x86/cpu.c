@@ -193,6 +193,15 @@ static int cpu_set_boot_sregs(int fd, const struct cpu_boot_mode *m)
 	return ioctl(fd, KVM_SET_SREGS, &sregs) < 0 ? -errno : 0;
 }
 
+static int cpu_enter(int fd, const struct cpu_boot_mode *m, const struct kvm_regs *regs)
+{
+	int ret = cpu_set_boot_sregs(fd, m);
+
+	if (ret)
+		return ret;
+	return ioctl(fd, KVM_SET_REGS, regs) < 0 ? -errno : 0;
+}
+
 int cpu_setup_boot_regs(int fd, uint64_t rip)
 {
 	static const struct cpu_boot_mode long_mode = {
@@ -210,11 +219,8 @@ int cpu_setup_boot_regs(int fd, uint64_t rip)
 		.rsp = LAYOUT_BOOT_STACK_POINTER,
 		.rbp = LAYOUT_BOOT_STACK_POINTER,
 	};
-	int ret = cpu_set_boot_sregs(fd, &long_mode);
 
-	if (ret)
-		return ret;
-	return ioctl(fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+	return cpu_enter(fd, &long_mode, &regs);
 }
 
 int cpu_setup_pvh_regs(int fd, uint32_t entry)
@@ -234,9 +240,6 @@ int cpu_setup_pvh_regs(int fd, uint32_t entry)
 		.rip = entry,
 		.rbx = LAYOUT_PVH_INFO_START,
 	};
-	int ret = cpu_set_boot_sregs(fd, &protected_mode);
 
-	if (ret)
-		return ret;
-	return ioctl(fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+	return cpu_enter(fd, &protected_mode, &regs);
 }
