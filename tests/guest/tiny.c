@@ -13,6 +13,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "tiny.h"
+
 #ifndef TINY_FORMAT
 #error "build with -DTINY_FORMAT='\"elf\"' or '\"bzimage\"'"
 #endif
@@ -27,7 +29,6 @@
 #define I8042_CMD_RESET 0xfe
 
 /* Everything below 4 GiB is identity-mapped by the VMM. */
-#define IDENTITY_MAP_END 0x100000000ULL
 
 /* The zero page (struct boot_params, <asm/bootparam.h>): offsets we read. */
 #define BP_EXT_RAMDISK_IMAGE 0x0c0 /* u32, high half of ramdisk_image */
@@ -96,102 +97,12 @@
 #define SPIN_WAIT_INPUT 100000000u
 
 extern const uint8_t tiny_trampoline_start[], tiny_trampoline_end[];
-void tiny_main(uint64_t zero_page);
-
-/* ---- port I/O, MSRs, control registers ---- */
-
-static inline void outb(uint16_t port, uint8_t val)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t val;
-
-	__asm__ volatile("inb %1, %0" : "=a"(val) : "Nd"(port));
-	return val;
-}
-
-static inline uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline uint64_t read_cr0(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static inline uint64_t read_cr4(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void cpu_pause(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
-
-/* Guest-physical memory: identity-mapped, read through volatile accesses. */
-static inline uint8_t phys_read8(uint64_t pa)
-{
-	return *(volatile const uint8_t *)(uintptr_t)pa;
-}
-
-static inline uint16_t phys_read16(uint64_t pa)
-{
-	return *(volatile const uint16_t *)(uintptr_t)pa;
-}
-
-static inline uint32_t phys_read32(uint64_t pa)
-{
-	return *(volatile const uint32_t *)(uintptr_t)pa;
-}
-
-static inline uint64_t phys_read64(uint64_t pa)
-{
-	return *(volatile const uint64_t *)(uintptr_t)pa;
-}
-
-static inline void phys_write8(uint64_t pa, uint8_t v)
-{
-	*(volatile uint8_t *)(uintptr_t)pa = v;
-}
-
-static inline void phys_write32(uint64_t pa, uint32_t v)
-{
-	*(volatile uint32_t *)(uintptr_t)pa = v;
-}
-
-/* True if [pa, pa+len) lies inside the identity map. */
-static int phys_mapped(uint64_t pa, uint64_t len)
-{
-	return pa <= IDENTITY_MAP_END && len <= IDENTITY_MAP_END - pa;
-}
 
 /* ---- COM1 output and a minimal printf ---- */
 
 static int uart_dead; /* set once the LSR never reported THR empty */
 
-static void uart_putc(char c)
+void uart_putc(char c)
 {
 	uint32_t i;
 
@@ -230,7 +141,7 @@ static void put_num(uint64_t v, unsigned int base, int width)
  * Supports %s %c %u %x %lu %lx, with an optional zero-pad width (%08x). That
  * is all the report needs; anything else is printed verbatim.
  */
-__attribute__((format(printf, 1, 2))) static void kprintf(const char *fmt, ...)
+void kprintf(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -277,11 +188,6 @@ __attribute__((format(printf, 1, 2))) static void kprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One character of guest-provided text, kept on one printable line. */
-static char printable(uint8_t c)
-{
-	return c >= 0x20 && c < 0x7f ? (char)c : '?';
-}
 
 /* ---- 3. CPU mode ---- */
 
@@ -372,14 +278,10 @@ static void report_e820(uint64_t zp)
 
 /* ---- 7. command line ---- */
 
-static void report_cmdline(uint64_t zp)
+void report_cmdline(uint64_t ptr, uint32_t max)
 {
-	uint64_t ptr = phys_read32(zp + BP_CMD_LINE_PTR) |
-		       ((uint64_t)phys_read32(zp + BP_EXT_CMD_LINE_PTR) << 32);
-	uint32_t max = phys_read32(zp + BP_CMDLINE_SIZE), i;
+	uint32_t i;
 
-	if (max == 0 || max > CMDLINE_MAX)
-		max = CMDLINE_MAX;
 	kprintf("cmdline: ");
 	if (ptr != 0 && phys_mapped(ptr, max)) {
 		for (i = 0; i < max; i++) {
@@ -399,12 +301,8 @@ static void report_cmdline(uint64_t zp)
 #define FNV32_PRIME 0x01000193u
 #define INITRD_HEAD 8
 
-static void report_initrd(uint64_t zp)
+void report_initrd(uint64_t addr, uint64_t size)
 {
-	uint64_t addr = phys_read32(zp + BP_RAMDISK_IMAGE) |
-			((uint64_t)phys_read32(zp + BP_EXT_RAMDISK_IMAGE) << 32);
-	uint64_t size = phys_read32(zp + BP_RAMDISK_SIZE) |
-			((uint64_t)phys_read32(zp + BP_EXT_RAMDISK_SIZE) << 32);
 	uint32_t h = FNV32_OFFSET;
 	uint64_t i;
 
@@ -1053,10 +951,8 @@ static uint64_t zp_cmdline(uint64_t zp, uint32_t *max)
 	return cmdline != 0 && phys_mapped(cmdline, *max) ? cmdline : 0;
 }
 
-static void report_virtio(uint64_t zp)
+static void report_virtio(uint64_t cmdline, uint32_t max)
 {
-	uint32_t max;
-	uint64_t cmdline = zp_cmdline(zp, &max);
 	struct virtio_dev devs[VIRTIO_MAX_DEVICES];
 	unsigned int n, i;
 
@@ -1087,10 +983,9 @@ static void report_virtio(uint64_t zp)
 /* ---- 12. a byte from the host (only with tiny.wait=1 on the command line) ---- */
 
 /* Polls COM1 until a byte arrives: the guest stays busy, and the host decides when it goes on. */
-static void wait_for_input(uint64_t zp)
+static void wait_for_input(uint64_t cmdline, uint32_t max)
 {
-	uint32_t max, spins;
-	uint64_t cmdline = zp_cmdline(zp, &max);
+	uint32_t spins;
 
 	if (cmdline == 0 || !cmdline_has(cmdline, max, "tiny.wait=1"))
 		return;
@@ -1106,26 +1001,39 @@ static void wait_for_input(uint64_t zp)
 
 /* ---- the report ---- */
 
-void tiny_main(uint64_t zero_page)
+void tiny_finish(uint64_t cmdline, uint32_t cmdline_max)
 {
 	struct mp_info mp;
+
+	report_mptable(&mp);
+	start_aps(&mp);
+	if (cmdline != 0) {
+		wait_for_input(cmdline, cmdline_max);
+		report_virtio(cmdline, cmdline_max);
+	}
+	kprintf("tiny: done\n");
+	outb(I8042_COMMAND, I8042_CMD_RESET);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/* The 64-bit boot protocol's entry (entry.S), with the zero page. */
+void tiny_main(uint64_t zero_page)
+{
+	uint64_t cmdline = 0;
+	uint32_t max = 0;
 
 	kprintf("tiny: hello format=%s\n", TINY_FORMAT);
 	report_long_mode();
 	report_gdt();
 	if (report_zero_page(zero_page) == 0) {
 		report_e820(zero_page);
-		report_cmdline(zero_page);
-		report_initrd(zero_page);
+		cmdline = zp_cmdline(zero_page, &max);
+		report_cmdline(cmdline, max);
+		report_initrd(phys_read32(zero_page + BP_RAMDISK_IMAGE) |
+				      ((uint64_t)phys_read32(zero_page + BP_EXT_RAMDISK_IMAGE) << 32),
+			      phys_read32(zero_page + BP_RAMDISK_SIZE) |
+				      ((uint64_t)phys_read32(zero_page + BP_EXT_RAMDISK_SIZE) << 32));
 	}
-	report_mptable(&mp);
-	start_aps(&mp);
-	if (zero_page != 0 && phys_mapped(zero_page, BP_SIZE)) {
-		wait_for_input(zero_page);
-		report_virtio(zero_page);
-	}
-	kprintf("tiny: done\n");
-	outb(I8042_COMMAND, I8042_CMD_RESET);
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	tiny_finish(cmdline, max);
 }

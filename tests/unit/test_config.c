@@ -79,6 +79,7 @@ static void defaults(void **state)
 	assert_non_null(strstr(resources_cmdline(&cfg.res), "panic=1"));
 	assert_false(cfg.check_only);
 	assert_int_equal(cfg.res.machine.pvm, PVM_AUTO);
+	assert_false(cfg.res.boot.entry64);
 	assert_int_equal(cfg.seccomp, SANDBOX_BUILTIN);
 	config_free(&cfg);
 }
@@ -89,9 +90,10 @@ static void all_options(void **state)
 	struct microvm_config cfg;
 	const char *argv[] = { "microvm", "--kernel", "k", "--initrd", "i", "--cmdline", "x y",
 			       "--mem", "512", "--vcpus", "4", "--check", "--no-pvm", "-v",
-			       "--seccomp-policy", "f.bin" };
+			       "--seccomp-policy", "f.bin", "--entry64" };
 
-	assert_int_equal(parse(&cfg, 16, argv), CONFIG_OK);
+	assert_int_equal(parse(&cfg, 17, argv), CONFIG_OK);
+	assert_true(cfg.res.boot.entry64);
 	assert_string_equal(cfg.res.boot.initrd_path, "i");
 	assert_string_equal(resources_cmdline(&cfg.res), "x y");
 	assert_int_equal(cfg.res.machine.mem_mib, 512);
