@@ -161,6 +161,9 @@ static int vmmargs_long(struct vmmargs_scan *s, int argc, int *i, struct diag *d
 		return eq ? diag_fail(d, "VMM argument '%s': --%s takes no value", arg,
 				      config_option_name(o))
 			  : 0;
+	/* An optional value comes only as "=VALUE": the next word is not it. */
+	if (config_option_value_optional(o) && !eq)
+		return 0;
 	if (abbreviated && (vmmargs_names_files(o) || o->arg == CONFIG_ARG_SOCKET))
 		return diag_fail(d, "VMM argument '%s': write --%s in full, so the jailer can find "
 				 "the file it names", arg, config_option_name(o));

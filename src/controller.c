@@ -10,11 +10,14 @@
 
 #include "api/api.h"
 #include "config/devices.h"
+#include "config/balloon.h"
 #include "config/drive.h"
+#include "config/net.h"
 #include "config/vmconfig.h"
 #include "microvm/boottimer.h"
 #include "microvm/log.h"
 #include "microvm/mailbox.h"
+#include "microvm/virtio_balloon.h"
 #include "microvm/metrics.h"
 #include "microvm/vm.h"
 
@@ -196,36 +199,92 @@ static int controller_vm_state(struct controller *c, const json_t *body, struct 
 	return 0;
 }
 
-/* PATCH /drives/{id} after start: a new medium (Kata's hot-plug). */
-static int controller_drive_patch(struct controller *c, const char *id, const json_t *body,
-				  struct diag *d)
+/*
+ * PATCH /drives/{id} (a new medium: Kata's hot-plug; its rate limiter) and PATCH
+ * /network-interfaces/{id} (its rate limiters), after start.
+ */
+static int controller_device_patch(struct controller *c, const struct api_call *call, struct diag *d)
 {
+	const struct device_spec *spec = call->op == API_DRIVE_PATCH ? &drive_spec : &net_spec;
 	const struct device_config *dc;
-	struct drive_config *next;
-	const char *path = NULL;
+	unsigned int changes = 0;
+	void *next = NULL;
 	int ret = controller_needs(c, true, d);
 
 	if (!ret)
-		ret = vmconfig_drive_patch(c->p.res, id, body, &path, d);
-	if (ret || !path)
+		ret = call->op == API_DRIVE_PATCH
+			      ? vmconfig_drive_patch(c->p.res, call->id, call->body, &next, &changes, d)
+			      : vmconfig_net_patch(c->p.res, call->id, call->body, &next, &changes, d);
+	if (ret || !next)
 		return ret;
-	dc = resources_find_device(c->p.res, &drive_spec, id);
-	next = malloc(sizeof(*next));
-	if (!next)
-		return diag_fail_errno(d, -ENOMEM, "out of memory");
-	*next = *(const struct drive_config *)dc->config;
-	next->path = strdup(path);
-	if (!next->path) {
-		free(next);
-		return diag_fail_errno(d, -ENOMEM, "out of memory");
-	}
-	ret = vm_update_device(c->vm, dc->config, next, d);
+	dc = resources_find_device(c->p.res, spec, call->id);
+	ret = vm_update_device(c->vm, dc->config, next, changes, d);
 	if (ret) {
-		devspec_free(&drive_spec, next);
+		devspec_free(spec, next);
 		return ret;
 	}
 	/* The resources follow (GET /vm/config); the registry holds next already. */
-	return resources_put_device(c->p.res, &drive_spec, next, d);
+	return resources_put_device(c->p.res, spec, next, d);
+}
+
+/* PATCH /balloon, PATCH /balloon/statistics: after start, as Firecracker has it. */
+static int controller_balloon_patch(struct controller *c, const struct api_call *call, struct diag *d)
+{
+	const struct device_config *dc;
+	void *next = NULL;
+	int ret = controller_needs(c, true, d);
+
+	if (!ret)
+		ret = vmconfig_balloon_patch(c->p.res, call->body, call->op == API_BALLOON_STATS_PATCH, &next, d);
+	if (ret)
+		return ret;
+	dc = resources_find_device(c->p.res, &balloon_spec, NULL);
+	ret = vm_update_device(c->vm, dc->config, next, DEVICE_CHANGE_BALLOON, d);
+	if (ret) {
+		devspec_free(&balloon_spec, next);
+		return ret;
+	}
+	return resources_put_device(c->p.res, &balloon_spec, next, d);
+}
+
+/* GET /balloon/statistics: Firecracker's BalloonStats, the guest's numbers in bytes as it sent them. */
+static json_t *controller_balloon_stats(struct controller *c, struct diag *d)
+{
+	static const char *const names[VIRTIO_BALLOON_S_NR] = {
+		"swap_in", "swap_out", "major_faults", "minor_faults", "free_memory", "total_memory",
+		"available_memory", "disk_caches", "hugetlb_allocations", "hugetlb_failures",
+	};
+	const struct device_config *dc = resources_find_device(c->p.res, &balloon_spec, NULL);
+	struct virtio_balloon *b;
+	struct virtio_balloon_stats st;
+	json_t *o;
+
+	if (controller_needs(c, true, d))
+		return NULL;
+	b = vm_device(c->vm, &balloon_spec);
+	if (!dc || !b) {
+		diag_fail(d, "no balloon device");
+		return NULL;
+	}
+	if (!((const struct balloon_config *)dc->config)->stats_interval_s) {
+		diag_fail(d, "statistics for the balloon device are not enabled (stats_polling_interval_s is 0)");
+		return NULL;
+	}
+	virtio_balloon_get_stats(b, &st);
+	o = json_pack("{s:I, s:I, s:I, s:I}", "target_pages", (json_int_t)st.target_pages, "actual_pages",
+		      (json_int_t)st.actual_pages, "target_mib", (json_int_t)(st.target_pages / 256),
+		      "actual_mib", (json_int_t)(st.actual_pages / 256));
+	for (unsigned int tag = 0; o && tag < VIRTIO_BALLOON_S_NR; tag++) {
+		if ((st.present & (1u << tag)) &&
+		    json_object_set_new(o, names[tag], json_integer((json_int_t)(st.values[tag] > INT64_MAX
+										   ? INT64_MAX : st.values[tag])))) {
+			json_decref(o);
+			o = NULL;
+		}
+	}
+	if (!o)
+		diag_fail_errno(d, -ENOMEM, "out of memory");
+	return o;
 }
 
 /* A JSON answer (200), or -ENOMEM. */
@@ -251,6 +310,16 @@ static int controller_get(struct controller *c, struct api_call *call)
 		return controller_answer(call, json_pack("{s:s}", "firecracker_version", MICROVM_VERSION));
 	if (call->op == API_VM_CONFIG)
 		return controller_answer(call, vmconfig_export(c->p.res));
+	if (call->op == API_BALLOON_GET) {
+		if (!resources_find_device(c->p.res, &balloon_spec, NULL))
+			return diag_fail(&call->d, "no balloon device (PUT /balloon before InstanceStart)");
+		return controller_answer(call, vmconfig_export_balloon(c->p.res));
+	}
+	if (call->op == API_BALLOON_STATS_GET) {
+		json_t *o = controller_balloon_stats(c, &call->d);
+
+		return o ? controller_answer(call, o) : -EINVAL;
+	}
 	return controller_answer(call, vmconfig_export_machine(c->p.res));
 }
 
@@ -275,6 +344,8 @@ static int controller_configure(struct controller *c, struct api_call *call)
 		return vmconfig_vsock(r, call->body, d);
 	if (call->op == API_ENTROPY)
 		return vmconfig_entropy(r, call->body, d);
+	if (call->op == API_BALLOON_PUT)
+		return vmconfig_balloon(r, call->body, d);
 	if (call->op == API_LOGGER) {
 		ret = vmconfig_logger(r, call->body, d);
 		return ret ? ret : controller_logger(c, d);
@@ -299,10 +370,17 @@ static int controller_handle(void *ctx, void *arg)
 	case API_VERSION:
 	case API_VM_CONFIG:
 	case API_MACHINE_GET:
+	case API_BALLOON_GET:
+	case API_BALLOON_STATS_GET:
 		ret = controller_get(c, call);
 		break;
+	case API_BALLOON_PATCH:
+	case API_BALLOON_STATS_PATCH:
+		ret = controller_balloon_patch(c, call, &call->d);
+		break;
 	case API_DRIVE_PATCH:
-		ret = controller_drive_patch(c, call->id, call->body, &call->d);
+	case API_NET_PATCH:
+		ret = controller_device_patch(c, call, &call->d);
 		break;
 	case API_ACTION:
 		ret = controller_action(c, call->body, &call->d);
@@ -317,6 +395,7 @@ static int controller_handle(void *ctx, void *arg)
 	case API_NET_PUT:
 	case API_VSOCK:
 	case API_ENTROPY:
+	case API_BALLOON_PUT:
 	case API_LOGGER:
 	case API_METRICS:
 	case API_OP_COUNT:

@@ -165,3 +165,20 @@ int gmem_fill(const struct gmem *mem, uint64_t gpa, int byte, uint64_t len)
 	memset(dst, byte, len);
 	return 0;
 }
+
+int gmem_discard(const struct gmem *mem, uint64_t gpa, uint64_t len)
+{
+	uint8_t *host;
+
+	if (gpa % LAYOUT_PAGE_SIZE || len % LAYOUT_PAGE_SIZE)
+		return -EINVAL;
+	host = gmem_ptr(mem, gpa, len);
+	if (!host)
+		return -EFAULT;
+	/* Memory gmem did not map (a test's, a fuzzer's heap) is only cleared. */
+	if (!mem->mapping) {
+		memset(host, 0, len);
+		return 0;
+	}
+	return madvise(host, len, MADV_DONTNEED) < 0 ? -errno : 0;
+}

@@ -90,10 +90,11 @@ static json_t *metrics_vm(struct vm *vm)
 		const struct vm_device_stats *dv = &st->devices[i];
 
 		ret = json_array_append_new(devices, json_pack(
-			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "kind", dv->kind, "base",
+			"{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "kind", dv->kind, "base",
 			(json_int_t)dv->base, "notifications", (json_int_t)dv->notifications, "used",
 			(json_int_t)dv->used, "used_bytes", (json_int_t)dv->used_bytes, "interrupts",
-			(json_int_t)dv->interrupts, "guest_errors", (json_int_t)dv->guest_errors));
+			(json_int_t)dv->interrupts, "guest_errors", (json_int_t)dv->guest_errors,
+			"rate_limiter_throttled", (json_int_t)dv->throttled));
 	}
 	free(st);
 	if (ret) {

@@ -496,9 +496,15 @@ int vm_command(struct vm *vm, enum vm_command cmd)
 	return vm->commands_ready ? mailbox_call(&vm->commands, vm_command_call, vm, &cmd) : -EAGAIN;
 }
 
-int vm_update_device(struct vm *vm, const void *config, const void *next, struct diag *d)
+int vm_update_device(struct vm *vm, const void *config, const void *next, unsigned int changes,
+		     struct diag *d)
 {
-	return registry_update(&vm->devices, config, next, d);
+	return registry_update(&vm->devices, config, next, changes, d);
+}
+
+void *vm_device(struct vm *vm, const struct device_spec *spec)
+{
+	return registry_device(&vm->devices, spec);
 }
 
 unsigned int vm_vcpu_count(const struct vm *vm)
@@ -524,6 +530,7 @@ void vm_stats(struct vm *vm, struct vm_stats *out)
 			.used_bytes = atomic_load_explicit(&st->used_bytes, memory_order_relaxed),
 			.interrupts = atomic_load_explicit(&st->interrupts, memory_order_relaxed),
 			.guest_errors = atomic_load_explicit(&st->guest_errors, memory_order_relaxed),
+			.throttled = atomic_load_explicit(&st->throttled, memory_order_relaxed),
 		};
 	}
 	out->nr_devices = vm->devices.nr;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "config/resources.h"
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
 #include "microvm/iothread.h"
@@ -31,10 +32,11 @@ struct device_ops {
 	/* DEVICE_THREAD_IO kinds: has the I/O thread watch the device's descriptors. */
 	int (*watch)(void *dev, struct iothread *io);
 	/*
-	 * While the VM runs (the VMM thread): takes the host side from a new config of the
-	 * kind (a drive's new medium), telling the driver; NULL: the kind cannot change.
+	 * While the VM runs (the VMM thread): takes what changes (enum device_change,
+	 * config/resources.h) names from a new config of the kind: a drive's new medium,
+	 * telling the driver; rate limiters. NULL: the kind cannot change.
 	 */
-	int (*update)(void *dev, const void *config, struct diag *d);
+	int (*update)(void *dev, const void *config, unsigned int changes, struct diag *d);
 	/* Closes what open opened; NULL: nothing to close. */
 	void (*close)(void *dev);
 };

@@ -48,6 +48,13 @@ uint64_t gmem_low_end(const struct gmem *mem);
 
 MUST_CHECK int gmem_read(const struct gmem *mem, uint64_t gpa, void *dst, uint64_t len);
 MUST_CHECK int gmem_write(const struct gmem *mem, uint64_t gpa, const void *src, uint64_t len);
+/*
+ * Gives the host back the pages of [gpa, gpa+len) (a balloon's): both aligned to
+ * LAYOUT_PAGE_SIZE, the range in one region, else -EINVAL or -EFAULT. Their contents
+ * are lost: the guest next reads zeros (or, over a snapshot file, the file's bytes)
+ * and the host's RSS drops.
+ */
+MUST_CHECK int gmem_discard(const struct gmem *mem, uint64_t gpa, uint64_t len);
 MUST_CHECK int gmem_fill(const struct gmem *mem, uint64_t gpa, int byte, uint64_t len);
 
 #endif

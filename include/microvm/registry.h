@@ -65,11 +65,14 @@ MUST_CHECK int registry_attach(struct registry *r, struct bus *mmio, const struc
 MUST_CHECK int registry_start(struct registry *r, const struct sandbox *sb,
 			      void (*failed)(void *ctx), void *ctx);
 /*
- * The device opened from config takes its host side from next (ops->update); -ENOENT
- * when no device was opened from config, -EOPNOTSUPP when its kind cannot change.
+ * The device opened from config takes what changes (enum device_change) names from next
+ * (ops->update); -ENOENT when no device was opened from config, -EOPNOTSUPP when its
+ * kind cannot change.
  */
 MUST_CHECK int registry_update(struct registry *r, const void *config, const void *next,
-			       struct diag *d);
+			       unsigned int changes, struct diag *d);
+/* The model (struct virtio_balloon ...) of the first device of this kind, or NULL. */
+void *registry_device(const struct registry *r, const struct device_spec *spec);
 /* Stops the I/O thread: no device is served after it returns. */
 void registry_stop(struct registry *r);
 /* Stops, detaches and closes everything registry_open opened. */

@@ -3,7 +3,8 @@
  * guest memory, flush with fdatasync, the capacity from the file size. A read-only
  * drive fails writes with VIRTIO_BLK_S_IOERR; requests past the end of the disk, or
  * not in whole sectors, fail the same way. Requests are served synchronously, in the
- * thread that notifies the queue (a vCPU's).
+ * thread that notifies the queue (a vCPU's); those the drive's rate limiter held back,
+ * in the I/O thread when its timer fires.
  */
 #ifndef MICROVM_VIRTIO_BLK_H
 #define MICROVM_VIRTIO_BLK_H
@@ -16,6 +17,7 @@
 #include "microvm/compiler.h"
 #include "microvm/device_ops.h"
 #include "microvm/diag.h"
+#include "microvm/throttle.h"
 #include "microvm/virtio_mmio.h"
 
 #define VIRTIO_BLK_SECTOR_SIZE 512
@@ -29,6 +31,7 @@ struct virtio_blk {
 	struct virtio_mmio *t;
 	struct iovec iov[VIRTQ_MAX_SEGS];
 	unsigned int host_errors_logged;
+	struct throttle throttle;       /* bytes read or written, requests */
 };
 
 /*

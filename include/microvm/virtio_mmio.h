@@ -19,7 +19,8 @@
 #include "microvm/gmem.h"
 #include "microvm/virtq.h"
 
-#define VIRTIO_MMIO_MAX_QUEUES 3
+/* virtio-balloon's inflate, deflate, statistics and free page reporting queues. */
+#define VIRTIO_MMIO_MAX_QUEUES 4
 /* Guest errors logged per device before going quiet. */
 #define VIRTIO_MMIO_ERRORS_LOGGED 8
 
@@ -33,6 +34,11 @@ struct virtio_device_ops {
 	void (*notify)(void *ctx, unsigned int queue);
 	/* The driver reset the device: drop anything in flight. May be NULL. */
 	void (*reset)(void *ctx);
+	/*
+	 * The driver wrote len bytes at off of the configuration space (within it); NULL:
+	 * the space is read-only and such writes are guest errors.
+	 */
+	void (*config_write)(void *ctx, uint32_t off, const uint8_t *data, uint32_t len);
 };
 
 /* What a device model hands its transport. */
@@ -41,7 +47,7 @@ struct virtio_device {
 	void *ctx;
 	/* Device-specific feature bits; the transport adds VERSION_1 and INDIRECT_DESC. */
 	uint64_t features;
-	/* The configuration space, little-endian, read-only to the driver. */
+	/* The configuration space, little-endian, read-only to the driver but through config_write. */
 	const void *config;
 	uint32_t config_size;
 };
@@ -60,6 +66,7 @@ struct virtio_mmio_stats {
 	atomic_ullong used_bytes;     /* bytes it wrote into the driver's buffers */
 	atomic_ullong interrupts;
 	atomic_ullong guest_errors;   /* requests refused as malformed, or queues reset */
+	atomic_ullong throttled;      /* requests a rate limiter made wait */
 };
 
 struct virtio_mmio {
@@ -101,9 +108,15 @@ const struct virtq_chain *virtio_mmio_pop(struct virtio_mmio *t, unsigned int qu
 void virtio_mmio_push(struct virtio_mmio *t, unsigned int queue, uint16_t head, uint32_t len);
 /* After pushes: interrupts the driver unless it asked not to be. */
 void virtio_mmio_signal(struct virtio_mmio *t, unsigned int queue);
+/* Puts the chain just popped back in the queue, to be popped again later. */
+void virtio_mmio_unpop(struct virtio_mmio *t, unsigned int queue);
 /* Serves every chain available now (at most the queue size): fn returns the length written. */
 void virtio_mmio_drain(struct virtio_mmio *t, unsigned int queue,
 		       uint32_t (*fn)(void *ctx, const struct virtq_chain *c), void *ctx);
+/* The same, stopping at the first chain admit refuses, which stays in the queue. */
+void virtio_mmio_drain_admitted(struct virtio_mmio *t, unsigned int queue,
+				bool (*admit)(void *ctx, const struct virtq_chain *c),
+				uint32_t (*fn)(void *ctx, const struct virtq_chain *c), void *ctx);
 /* A guest error: logged (rate-limited) with the device's name and window. */
 void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* The driver broke the protocol: sets DEVICE_NEEDS_RESET and tells it. */

@@ -6,6 +6,8 @@
  * tap is full). Receive runs in the I/O thread: when the tap has frames and when the
  * driver adds receive buffers (its notification reaches the thread by an eventfd). A
  * frame that finds no buffer waits, and the tap is not read again until one comes.
+ * Rate limiters on either side hold frames back (in the ring for transmit, in rx_buf
+ * for receive) until their timer fires in the I/O thread.
  */
 #ifndef MICROVM_VIRTIO_NET_H
 #define MICROVM_VIRTIO_NET_H
@@ -19,6 +21,8 @@
 #include "microvm/device_ops.h"
 #include "microvm/diag.h"
 #include "microvm/iothread.h"
+#include "microvm/ratelimit.h"
+#include "microvm/throttle.h"
 #include "microvm/virtio_mmio.h"
 
 #define VIRTIO_NET_HDR_LEN 12 /* struct virtio_net_hdr_v1 */
@@ -35,6 +39,7 @@ struct virtio_net {
 	struct io_handler tap_handler, kick_handler;
 	size_t rx_len;                   /* the frame waiting in rx_buf, header included; 0: none */
 	unsigned int host_errors_logged;
+	struct throttle rx_throttle, tx_throttle;  /* frame bytes (headers aside), frames */
 	uint8_t rx_buf[VIRTIO_NET_BUF_SIZE];
 	uint8_t tx_buf[VIRTIO_NET_BUF_SIZE];
 };
@@ -49,10 +54,12 @@ MUST_CHECK int virtio_net_open(void *dev, const void *config, struct diag *d);
 /*
  * The device over fd, a non-blocking descriptor that reads and writes whole frames
  * each behind a 12-byte virtio-net header (a tap as above; the fuzz harness uses a
- * datagram socket pair). Takes fd over on success; name is for messages.
+ * datagram socket pair). Takes fd over on success; name is for messages; rx and tx
+ * limit what is received and sent (NULL: nothing).
  */
 MUST_CHECK int virtio_net_attach(struct virtio_net *n, int fd, const char *name, const uint8_t *mac,
-				 struct diag *d);
+				 const struct rate_limiter_config *rx,
+				 const struct rate_limiter_config *tx, struct diag *d);
 void virtio_net_close(void *dev);
 /* The device model to give the transport t, which it serves through. */
 void virtio_net_device(void *dev, struct virtio_mmio *t, struct virtio_device *out);

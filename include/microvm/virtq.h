@@ -71,6 +71,8 @@ MUST_CHECK int virtq_enable(struct virtq *q, const struct gmem *mem, const char 
 /* Takes the next available chain. Bounded: at most size + VIRTQ_MAX_SIZE descriptors. */
 MUST_CHECK enum virtq_pop_result virtq_pop(struct virtq *q, const struct gmem *mem,
 					   struct virtq_chain *c);
+/* Puts the chain last popped back: the next pop takes (and checks) it again. */
+void virtq_undo_pop(struct virtq *q);
 /* Hands chain head back in the used ring with len bytes written; -EFAULT if the ring is gone. */
 MUST_CHECK int virtq_push(struct virtq *q, const struct gmem *mem, uint16_t head, uint32_t len);
 /* After pushes: false when the driver asked for no interrupt (VRING_AVAIL_F_NO_INTERRUPT). */

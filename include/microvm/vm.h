@@ -38,7 +38,7 @@ struct vm;
 struct vm_device_stats {
 	const char *kind;      /* "virtio-blk" */
 	uint64_t base;
-	uint64_t notifications, used, used_bytes, interrupts, guest_errors;
+	uint64_t notifications, used, used_bytes, interrupts, guest_errors, throttled;
 };
 
 /* What the metrics report of a VM: every vCPU's exits summed, and each device. */
@@ -83,11 +83,14 @@ MUST_CHECK int vm_do(struct vm *vm, enum vm_command cmd);
 MUST_CHECK int vm_request_shutdown(struct vm *vm);
 /*
  * The VMM thread, while vm_run runs: the device opened from config (a pointer into the
- * resources) gets its host side from next instead (PATCH /drives: a new medium); the
- * device keeps next from then on. -EOPNOTSUPP when its kind cannot change.
+ * resources) takes what changes (enum device_change) names from next instead (PATCH
+ * /drives: a new medium; rate limiters); the device keeps next from then on.
+ * -EOPNOTSUPP when its kind cannot change.
  */
 MUST_CHECK int vm_update_device(struct vm *vm, const void *config, const void *next,
-				struct diag *d);
+				unsigned int changes, struct diag *d);
+/* After vm_boot: the model of the VM's first device of this kind (a struct virtio_balloon), or NULL. */
+void *vm_device(struct vm *vm, const struct device_spec *spec);
 unsigned int vm_vcpu_count(const struct vm *vm);
 /* Any thread, after vm_boot: the counters as they stand (each read atomically, not all at once). */
 void vm_stats(struct vm *vm, struct vm_stats *out);

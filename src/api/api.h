@@ -32,8 +32,14 @@ enum api_op {
 	API_DRIVE_PUT,      /* PUT /drives/{id} */
 	API_DRIVE_PATCH,    /* PATCH /drives/{id} */
 	API_NET_PUT,        /* PUT /network-interfaces/{id} */
+	API_NET_PATCH,      /* PATCH /network-interfaces/{id} */
 	API_VSOCK,          /* PUT /vsock */
 	API_ENTROPY,        /* PUT /entropy */
+	API_BALLOON_PUT,    /* PUT /balloon */
+	API_BALLOON_PATCH,  /* PATCH /balloon */
+	API_BALLOON_GET,    /* GET /balloon */
+	API_BALLOON_STATS_PATCH, /* PATCH /balloon/statistics */
+	API_BALLOON_STATS_GET,   /* GET /balloon/statistics */
 	API_LOGGER,         /* PUT /logger */
 	API_METRICS,        /* PUT /metrics */
 	API_ACTION,         /* PUT /actions */

@@ -35,7 +35,8 @@ static void cli_getopt_tables(struct option *longopts, char *shortopts, size_t s
 
 		longopts[i] = (struct option){
 			.name = config_option_name(o),
-			.has_arg = config_option_takes_value(o) ? required_argument : no_argument,
+			.has_arg = config_option_value_optional(o) ? optional_argument
+				   : config_option_takes_value(o) ? required_argument : no_argument,
 			.val = CLI_LONG_BASE + (int)i,
 		};
 		if (o->short_name && n + 1 < shortcap)

@@ -15,11 +15,12 @@
 
 #include "config/devspec.h"
 
-#define DEVICE_KINDS(DEVICE_KIND)                        \
-	DEVICE_KIND(drive_spec, virtio_blk_device_ops)   \
-	DEVICE_KIND(net_spec, virtio_net_device_ops)     \
-	DEVICE_KIND(rng_spec, virtio_rng_device_ops)     \
-	DEVICE_KIND(vsock_spec, virtio_vsock_device_ops)
+#define DEVICE_KINDS(DEVICE_KIND)                          \
+	DEVICE_KIND(drive_spec, virtio_blk_device_ops)     \
+	DEVICE_KIND(net_spec, virtio_net_device_ops)       \
+	DEVICE_KIND(rng_spec, virtio_rng_device_ops)       \
+	DEVICE_KIND(vsock_spec, virtio_vsock_device_ops)   \
+	DEVICE_KIND(balloon_spec, virtio_balloon_device_ops)
 
 #define DEVICE_SPEC_DECLARE(spec, ops) extern const struct device_spec spec;
 DEVICE_KINDS(DEVICE_SPEC_DECLARE)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "microvm/ratelimit.h"
 #include "microvm/strparse.h"
 
 bool devspec_next(const char **p, struct devspec_item *item)
@@ -58,8 +59,37 @@ static bool devspec_mac(const char *s, size_t len, uint8_t mac[6])
 	return nonzero && !(mac[0] & 1);
 }
 
+/*
+ * SIZE:REFILL_MS[:BURST], three decimal numbers; 0 for SIZE or REFILL_MS limits nothing.
+ * REFILL_MS at most RATELIMIT_REFILL_MS_MAX (its nanoseconds fit 64 bits).
+ */
+static bool devspec_bucket(const char *value, size_t len, struct bucket_config *out)
+{
+	char text[3 * 20 + 3], *p = text;
+	uint64_t v[3] = { 0, 0, 0 };
+	size_t n = 0;
+
+	if (len >= sizeof(text))
+		return false;
+	memcpy(text, value, len);
+	text[len] = '\0';
+	while (p) {
+		char *colon = strchr(p, ':');
+
+		if (colon)
+			*colon = '\0';
+		if (n == 3 || !parse_decimal_u64(p, 0, UINT64_MAX, &v[n++]))
+			return false;
+		p = colon ? colon + 1 : NULL;
+	}
+	if (n < 2 || v[1] > RATELIMIT_REFILL_MS_MAX)
+		return false;
+	*out = (struct bucket_config){ .size = v[0], .refill_time_ms = v[1], .one_time_burst = v[2] };
+	return true;
+}
+
 /* A NUL-terminated copy of len bytes, or NULL when out of memory. */
-static char *devspec_copy(const char *value, size_t len)
+static char *devspec_copy_string(const char *value, size_t len)
 {
 	char *s = malloc(len + 1);
 
@@ -83,7 +113,7 @@ int devspec_set(const struct devspec_field *f, void *config, const char *value, 
 
 		if (len == 0 || (f->max && len > f->max) || memchr(value, '\0', len))
 			return diag_fail(d, "%s", f->rule);
-		copy = devspec_copy(value, len);
+		copy = devspec_copy_string(value, len);
 		if (!copy)
 			return diag_fail_errno(d, -ENOMEM, "%s: out of memory", f->key);
 		free(*(char **)(void *)field);
@@ -117,6 +147,10 @@ int devspec_set(const struct devspec_field *f, void *config, const char *value, 
 			return diag_fail(d, "%s", f->rule);
 		*(uint32_t *)(void *)field = (uint32_t)v;
 		return 0;
+	case DEVSPEC_BUCKET:
+		if (memchr(value, '\0', len) || !devspec_bucket(value, len, (struct bucket_config *)(void *)field))
+			return diag_fail(d, "%s", f->rule);
+		return 0;
 	default:
 		return diag_fail(d, "%s: unknown field type", f->key);
 	}
@@ -148,6 +182,33 @@ int devspec_parse(const struct device_spec *spec, void *config, const char *text
 			return diag_fail(d, "expected %s", spec->grammar);
 	}
 	return 0;
+}
+
+void *devspec_copy(const struct device_spec *spec, const void *config)
+{
+	uint8_t *copy = malloc(spec->config_size ? spec->config_size : 1);
+
+	if (!copy)
+		return NULL;
+	memcpy(copy, config, spec->config_size);
+	/* Each string its own first, so a failure frees only copies. */
+	for (size_t i = 0; i < spec->nr_fields; i++) {
+		if (spec->fields[i].type == DEVSPEC_PATH)
+			*(char **)(void *)(copy + spec->fields[i].offset) = NULL;
+	}
+	for (size_t i = 0; i < spec->nr_fields; i++) {
+		const struct devspec_field *f = &spec->fields[i];
+		const char *s = *(char *const *)(const void *)((const uint8_t *)config + f->offset);
+
+		if (f->type != DEVSPEC_PATH || !s)
+			continue;
+		*(char **)(void *)(copy + f->offset) = devspec_copy_string(s, strlen(s));
+		if (!*(char **)(void *)(copy + f->offset)) {
+			devspec_free(spec, copy);
+			return NULL;
+		}
+	}
+	return copy;
 }
 
 void devspec_free(const struct device_spec *spec, void *config)

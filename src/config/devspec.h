@@ -27,6 +27,7 @@ enum devspec_type {
 	DEVSPEC_NAME,  /* char[max + 1]: 1..max bytes that valid() accepts */
 	DEVSPEC_MAC,   /* uint8_t[6]: a unicast address other than zero; sets the bool at set_offset */
 	DEVSPEC_U32,   /* uint32_t: a decimal number in [min, max] */
+	DEVSPEC_BUCKET, /* struct bucket_config: SIZE:REFILL_MS[:BURST], a token bucket (microvm/ratelimit.h) */
 };
 
 struct devspec_field {
@@ -48,6 +49,8 @@ struct device_spec {
 	const char *option;       /* its command-line option, without "--": "drive" */
 	const char *usage;        /* its lines in --help */
 	const char *grammar;      /* "path=FILE[,ro][,id=NAME]"; NULL: the option takes no value */
+	/* The option may come alone (--rng) or with its text (--rng=bw=...): no field is required. */
+	bool value_optional;
 	unsigned int max;         /* per VM */
 	const char *too_many;     /* "at most 16 drives" */
 	size_t config_size;       /* 0 when there are no fields */
@@ -79,6 +82,8 @@ MUST_CHECK int devspec_set(const struct devspec_field *f, void *config, const ch
  */
 MUST_CHECK int devspec_parse(const struct device_spec *spec, void *config, const char *text,
 			     struct diag *d);
+/* A new copy of config (its strings copied too); NULL when out of memory. */
+void *devspec_copy(const struct device_spec *spec, const void *config);
 /* Frees the strings config holds, then config. */
 void devspec_free(const struct device_spec *spec, void *config);
 

@@ -48,17 +48,24 @@ static const struct devspec_field drive_fields[] = {
 	{ .key = "id", .type = DEVSPEC_NAME, .offset = offsetof(struct drive_config, id),
 	  .max = DRIVE_ID_MAX, .valid = drive_id_valid,
 	  .rule = "id must be 1-" STRINGIFY(DRIVE_ID_MAX) " of A-Z a-z 0-9 . _ -" },
+	{ .key = "bw", .type = DEVSPEC_BUCKET, .offset = offsetof(struct drive_config, limiter.bandwidth),
+	  .rule = "bw must be SIZE:REFILL_MS[:BURST] in decimal" },
+	{ .key = "ops", .type = DEVSPEC_BUCKET, .offset = offsetof(struct drive_config, limiter.ops),
+	  .rule = "ops must be SIZE:REFILL_MS[:BURST] in decimal" },
 };
 
 const struct device_spec drive_spec = {
 	.name = "virtio-blk",
 	.option = "drive",
-	.usage = "  --drive path=FILE[,ro][,root][,id=NAME]\n"
+	.usage = "  --drive path=FILE[,ro][,root][,id=NAME][,bw=SIZE:MS[:BURST]][,ops=SIZE:MS[:BURST]]\n"
 		 "                    a virtio-blk disk over the raw image FILE (repeatable, at\n"
 		 "                    most " STRINGIFY(DRIVES_MAX) "); ro makes it read-only; root makes it the guest's\n"
 		 "                    root (root=/dev/vdX on its command line); NAME (at most " STRINGIFY(DRIVE_ID_MAX) "\n"
-		 "                    of A-Z a-z 0-9 . _ -, default driveN) is its serial number\n",
-	.grammar = "path=FILE[,ro][,root][,id=NAME]",
+		 "                    of A-Z a-z 0-9 . _ -, default driveN) is its serial number;\n"
+		 "                    bw and ops are token buckets of SIZE bytes or requests refilled\n"
+		 "                    in MS milliseconds, plus a one-time BURST (Firecracker's\n"
+		 "                    rate_limiter)\n",
+	.grammar = "path=FILE[,ro][,root][,id=NAME][,bw=SIZE:MS[:BURST]][,ops=SIZE:MS[:BURST]]",
 	.max = DRIVES_MAX,
 	.too_many = "at most " STRINGIFY(DRIVES_MAX) " drives",
 	.config_size = sizeof(struct drive_config),

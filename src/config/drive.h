@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include "microvm/ratelimit.h"
+
 #define DRIVES_MAX 16
 #define DRIVE_ID_MAX 20 /* VIRTIO_BLK_ID_BYTES: GET_ID's answer */
 
@@ -12,6 +14,7 @@ struct drive_config {
 	bool read_only;
 	bool root;          /* the guest's root file system: root=/dev/vdX on its command line */
 	char id[DRIVE_ID_MAX + 1];  /* default "driveN", N its place among the drives */
+	struct rate_limiter_config limiter;  /* bytes read or written, requests */
 };
 
 #endif

@@ -43,15 +43,24 @@ static const struct devspec_field net_fields[] = {
 	{ .key = "id", .type = DEVSPEC_NAME, .offset = offsetof(struct net_config, id),
 	  .max = NET_ID_MAX, .valid = net_id_valid,
 	  .rule = "id must be 1-" STRINGIFY(NET_ID_MAX) " of A-Z a-z 0-9 . _ -" },
+	{ .key = "rx_bw", .type = DEVSPEC_BUCKET, .offset = offsetof(struct net_config, rx_limiter.bandwidth),
+	  .rule = "rx_bw must be SIZE:REFILL_MS[:BURST] in decimal" },
+	{ .key = "rx_ops", .type = DEVSPEC_BUCKET, .offset = offsetof(struct net_config, rx_limiter.ops),
+	  .rule = "rx_ops must be SIZE:REFILL_MS[:BURST] in decimal" },
+	{ .key = "tx_bw", .type = DEVSPEC_BUCKET, .offset = offsetof(struct net_config, tx_limiter.bandwidth),
+	  .rule = "tx_bw must be SIZE:REFILL_MS[:BURST] in decimal" },
+	{ .key = "tx_ops", .type = DEVSPEC_BUCKET, .offset = offsetof(struct net_config, tx_limiter.ops),
+	  .rule = "tx_ops must be SIZE:REFILL_MS[:BURST] in decimal" },
 };
 
 const struct device_spec net_spec = {
 	.name = "virtio-net",
 	.option = "net",
-	.usage = "  --net tap=NAME[,mac=MAC][,id=ID]\n"
+	.usage = "  --net tap=NAME[,mac=MAC][,id=ID][,rx_bw=B][,rx_ops=B][,tx_bw=B][,tx_ops=B]\n"
 		 "                    a virtio-net device on the tap device NAME; ID (default net0)\n"
-		 "                    names it to the API\n",
-	.grammar = "tap=NAME[,mac=MAC][,id=ID]",
+		 "                    names it to the API; each B, SIZE:MS[:BURST], limits received\n"
+		 "                    or sent bytes or frames (token buckets, see --drive)\n",
+	.grammar = "tap=NAME[,mac=MAC][,id=ID][,rx_bw=B][,rx_ops=B][,tx_bw=B][,tx_ops=B]",
 	.max = 1,
 	.too_many = "only one network device is supported",
 	.config_size = sizeof(struct net_config),

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "microvm/ratelimit.h"
+
 #define NET_TAP_NAME_MAX 15 /* IFNAMSIZ - 1 */
 #define NET_ID_MAX 64       /* the API's iface_id */
 
@@ -13,6 +15,7 @@ struct net_config {
 	bool has_mac;       /* else the guest picks its own */
 	uint8_t mac[6];
 	char id[NET_ID_MAX + 1];  /* default "netN", N its place among the interfaces */
+	struct rate_limiter_config rx_limiter, tx_limiter;  /* frame bytes, frames */
 };
 
 #endif

@@ -224,6 +224,11 @@ bool config_option_takes_value(const struct config_option *o)
 	return o->device ? o->device->grammar != NULL : o->arg != CONFIG_ARG_NONE;
 }
 
+bool config_option_value_optional(const struct config_option *o)
+{
+	return o->device && o->device->value_optional;
+}
+
 const struct config_option *config_option_find(const char *name, size_t len, bool *abbreviated)
 {
 	const struct config_option *found = NULL;

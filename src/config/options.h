@@ -69,6 +69,8 @@ const char *config_option_name(const struct config_option *o);
 bool config_id_valid(const char *id);
 /* True when the option needs a value (--kernel FILE, --drive SPEC; not --rng). */
 bool config_option_takes_value(const struct config_option *o);
+/* True when its value may be left out, and then only comes as --name=VALUE (--rng). */
+bool config_option_value_optional(const struct config_option *o);
 /*
  * getopt_long's matching of a long option name (len bytes, no "--"): the one named
  * exactly, else the only one it abbreviates; NULL when none or several.

@@ -115,8 +115,8 @@ int resources_add_device(struct vm_resources *r, const struct device_spec *spec,
 	void *config = NULL;
 	int ret;
 
-	/* A kind without fields is there or not: naming it twice asks for it once. */
-	if (!spec->grammar && index > 0)
+	/* A kind without fields (or named without them) is there or not: twice asks for it once. */
+	if ((!spec->grammar || (spec->value_optional && !text)) && index > 0)
 		return 0;
 	if (index >= spec->max)
 		return diag_fail(d, "%s", spec->too_many);

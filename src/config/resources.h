@@ -67,6 +67,13 @@ struct metrics_config {
 	bool emit_id;       /* each line names the instance (--id) */
 };
 
+/* What a change to a running device's config touches (PATCH /drives, /network-interfaces, /balloon). */
+enum device_change {
+	DEVICE_CHANGE_MEDIUM = 1u << 0,   /* a drive's file: reopened, the driver told */
+	DEVICE_CHANGE_LIMITS = 1u << 1,   /* its rate limiters: start over, full, at once */
+	DEVICE_CHANGE_BALLOON = 1u << 2,  /* a balloon's target and statistics interval */
+};
+
 /* One configured device: its kind and that kind's configuration (owned). */
 struct device_config {
 	const struct device_spec *spec;

@@ -1,4 +1,5 @@
 #include "config/vmconfig.h"
+#include "config/vmconfig_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -7,27 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/balloon.h"
 #include "config/devices.h"
-#include "config/drive.h"
-#include "config/net.h"
-#include "config/vsock.h"
 #include "microvm/log.h"
-
-enum vmconfig_type { VT_STRING, VT_INT, VT_BOOL, VT_OBJECT, VT_ARRAY };
-
-/* One field a body may hold. */
-struct vmconfig_field {
-	const char *name;
-	enum vmconfig_type type;
-	bool required;
-	/* Set: a field of Firecracker's that microvm does not implement; any value but null fails. */
-	const char *unsupported;
-};
 
 #define VMCONFIG_VALUE_SHOWN 48
 
 /* jansson's iterators take no const object. */
-static json_t *vmconfig_mutable(const json_t *v)
+json_t *vmconfig_mutable(const json_t *v)
 {
 	union {
 		const json_t *c;
@@ -77,8 +65,7 @@ const char *vmconfig_name(const char *name, char *buf, size_t size)
 }
 
 /* "NAME VALUE: reason". */
-static PRINTF_LIKE(4, 5) int vmconfig_fail(struct diag *d, const char *name, const json_t *v,
-					   const char *fmt, ...)
+int vmconfig_fail(struct diag *d, const char *name, const json_t *v, const char *fmt, ...)
 {
 	char shown[VMCONFIG_VALUE_SHOWN + 8], reason[sizeof(d->msg)];
 	va_list ap;
@@ -117,7 +104,7 @@ static const char *const vmconfig_type_names[] = {
  * body is an object whose every key is one of fields[0..n), of its type (null stands for
  * an optional field left out), and holds each required one.
  */
-static int vmconfig_check(const json_t *body, const struct vmconfig_field *fields, size_t n,
+int vmconfig_check(const json_t *body, const struct vmconfig_field *fields, size_t n,
 			  struct diag *d)
 {
 	const char *key;
@@ -156,7 +143,7 @@ static int vmconfig_check(const json_t *body, const struct vmconfig_field *field
 }
 
 /* The field's value, or NULL when absent or null. */
-static const json_t *vmconfig_get(const json_t *body, const char *name)
+const json_t *vmconfig_get(const json_t *body, const char *name)
 {
 	const json_t *v = json_object_get(body, name);
 
@@ -173,7 +160,7 @@ static int vmconfig_only_false(const json_t *body, const char *name, const char 
 }
 
 /* A string field that microvm supports only with one of the values in ok (NULL-terminated). */
-static int vmconfig_only_values(const json_t *body, const char *name, const char *const *ok,
+int vmconfig_only_values(const json_t *body, const char *name, const char *const *ok,
 				struct diag *d)
 {
 	const json_t *v = vmconfig_get(body, name);
@@ -187,7 +174,7 @@ static int vmconfig_only_values(const json_t *body, const char *name, const char
 }
 
 /* An integer field into [0, UINT64_MAX]. */
-static int vmconfig_u64(const json_t *v, const char *name, uint64_t *out, struct diag *d)
+int vmconfig_u64(const json_t *v, const char *name, uint64_t *out, struct diag *d)
 {
 	json_int_t i = json_integer_value(v);
 
@@ -198,7 +185,7 @@ static int vmconfig_u64(const json_t *v, const char *name, uint64_t *out, struct
 }
 
 /* A string with no NUL (jansson refuses them unless asked) of at most max bytes. */
-static int vmconfig_string(const json_t *v, const char *name, size_t max, struct diag *d)
+int vmconfig_string(const json_t *v, const char *name, size_t max, struct diag *d)
 {
 	if (json_string_length(v) == 0 || (max && json_string_length(v) > max))
 		return vmconfig_fail(d, name, v, "expected 1 to %zu bytes", max ? max : (size_t)4096);
@@ -244,6 +231,7 @@ int vmconfig_machine(struct vm_resources *r, const json_t *body, bool patch, str
 {
 	static const char *const none[] = { "None", NULL };
 	struct machine_config m = r->machine;
+	const struct device_config *balloon;
 	const json_t *vcpus, *mem;
 	uint64_t v = 0;
 	int ret;
@@ -279,6 +267,10 @@ int vmconfig_machine(struct vm_resources *r, const json_t *body, bool patch, str
 		ret = vmconfig_u64(mem, "mem_size_mib", &v, d);
 		if (!ret && resources_set_mem_mib(r, v, d))
 			ret = vmconfig_fail(d, "mem_size_mib", mem, "%s", d->msg);
+		balloon = resources_find_device(r, &balloon_spec, NULL);
+		if (!ret && balloon && ((const struct balloon_config *)balloon->config)->amount_mib > v)
+			ret = vmconfig_fail(d, "mem_size_mib", mem, "less than the balloon's amount_mib %u",
+					    ((const struct balloon_config *)balloon->config)->amount_mib);
 	}
 	/* A refused field leaves the machine as it was. */
 	if (ret)
@@ -321,213 +313,6 @@ int vmconfig_boot_source(struct vm_resources *r, const json_t *body, struct diag
 	if (!ret)
 		ret = resources_set_cmdline(r, args ? json_string_value(args) : NULL, d);
 	return ret;
-}
-
-/* ---- devices: each body field set through its kind's spec, as the command line's text ---- */
-
-/* Sets spec's field key in config from a JSON string, integer or true. */
-static int vmconfig_devfield(const struct device_spec *spec, void *config, const char *key,
-			     const char *name, const json_t *v, struct diag *d)
-{
-	const struct devspec_field *f = devspec_field(spec, key, strlen(key));
-	char num[24];
-	const char *text = num;
-	size_t len;
-	int ret;
-
-	if (!f)
-		return diag_fail(d, "%s: no field %s in %s", name, key, spec->name);
-	if (json_is_string(v)) {
-		text = json_string_value(v);
-		len = json_string_length(v);
-	} else if (json_is_integer(v)) {
-		len = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	} else if (json_is_true(v)) {
-		len = 0;
-	} else {
-		return 0; /* false: the flag's default */
-	}
-	ret = devspec_set(f, config, text, len, d);
-	return ret ? vmconfig_fail(d, name, v, "%s", d->msg) : 0;
-}
-
-/* A new zeroed config of spec's size; NULL when out of memory (d says so). */
-static void *vmconfig_devconfig(const struct device_spec *spec, struct diag *d)
-{
-	void *config = calloc(1, spec->config_size ? spec->config_size : 1);
-
-	if (!config)
-		diag_fail_errno(d, -ENOMEM, "out of memory");
-	return config;
-}
-
-/* The body's id field equals the one in the request's path. */
-static int vmconfig_path_id(const json_t *body, const char *field, const char *path_id,
-			    struct diag *d)
-{
-	const json_t *v = json_object_get(body, field);
-
-	if (path_id && strcmp(json_string_value(v), path_id))
-		return vmconfig_fail(d, field, v, "differs from the id in the path, '%.64s'", path_id);
-	return 0;
-}
-
-static const struct vmconfig_field drive_fields[] = {
-	{ "drive_id", VT_STRING, true, NULL },
-	{ "path_on_host", VT_STRING, true, NULL },
-	{ "is_root_device", VT_BOOL, true, NULL },
-	{ "is_read_only", VT_BOOL, false, NULL },
-	{ "cache_type", VT_STRING, false, NULL },
-	{ "io_engine", VT_STRING, false, NULL },
-	{ "partuuid", VT_STRING, false, "the root drive is named as /dev/vdX" },
-	{ "rate_limiter", VT_OBJECT, false, "rate limiters" },
-	{ "socket", VT_STRING, false, "vhost-user block devices" },
-};
-
-/* Fills config, a drive's, from a Drive body. */
-static int vmconfig_drive_fields(void *config, const json_t *body, struct diag *d)
-{
-	static const char *const cache[] = { "Unsafe", "Writeback", NULL };
-	static const char *const engine[] = { "Sync", NULL };
-	int ret = vmconfig_only_values(body, "cache_type", cache, d);
-
-	if (!ret)
-		ret = vmconfig_only_values(body, "io_engine", engine, d);
-	if (!ret)
-		ret = vmconfig_devfield(&drive_spec, config, "id", "drive_id", json_object_get(body, "drive_id"), d);
-	if (!ret)
-		ret = vmconfig_devfield(&drive_spec, config, "path", "path_on_host",
-					json_object_get(body, "path_on_host"), d);
-	if (!ret)
-		ret = vmconfig_devfield(&drive_spec, config, "root", "is_root_device",
-					json_object_get(body, "is_root_device"), d);
-	if (!ret && vmconfig_get(body, "is_read_only"))
-		ret = vmconfig_devfield(&drive_spec, config, "ro", "is_read_only",
-					json_object_get(body, "is_read_only"), d);
-	return ret;
-}
-
-int vmconfig_drive(struct vm_resources *r, const char *path_id, const json_t *body, struct diag *d)
-{
-	void *config;
-	int ret = vmconfig_check(body, drive_fields, ARRAY_SIZE(drive_fields), d);
-
-	if (!ret)
-		ret = vmconfig_path_id(body, "drive_id", path_id, d);
-	if (ret)
-		return ret;
-	config = vmconfig_devconfig(&drive_spec, d);
-	if (!config)
-		return -ENOMEM;
-	ret = vmconfig_drive_fields(config, body, d);
-	if (ret) {
-		devspec_free(&drive_spec, config);
-		return ret;
-	}
-	return resources_put_device(r, &drive_spec, config, d);
-}
-
-static const struct vmconfig_field drive_patch_fields[] = {
-	{ "drive_id", VT_STRING, true, NULL },
-	{ "path_on_host", VT_STRING, false, NULL },
-	{ "rate_limiter", VT_OBJECT, false, "rate limiters" },
-};
-
-int vmconfig_drive_patch(const struct vm_resources *r, const char *path_id, const json_t *body,
-			 const char **path, struct diag *d)
-{
-	const json_t *id, *p;
-	int ret = vmconfig_check(body, drive_patch_fields, ARRAY_SIZE(drive_patch_fields), d);
-
-	if (!ret)
-		ret = vmconfig_path_id(body, "drive_id", path_id, d);
-	if (ret)
-		return ret;
-	id = json_object_get(body, "drive_id");
-	if (!resources_find_device(r, &drive_spec, json_string_value(id)))
-		return vmconfig_fail(d, "drive_id", id, "no such drive");
-	p = vmconfig_get(body, "path_on_host");
-	if (p && json_string_length(p) == 0)
-		return vmconfig_fail(d, "path_on_host", p, "path must not be empty");
-	if (p && json_string_length(p) != strlen(json_string_value(p)))
-		return vmconfig_fail(d, "path_on_host", p, "holds a NUL byte");
-	*path = p ? json_string_value(p) : NULL;
-	return 0;
-}
-
-static const struct vmconfig_field net_fields[] = {
-	{ "iface_id", VT_STRING, true, NULL },
-	{ "host_dev_name", VT_STRING, true, NULL },
-	{ "guest_mac", VT_STRING, false, NULL },
-	{ "mtu", VT_INT, false, "VIRTIO_NET_F_MTU" },
-	{ "rx_rate_limiter", VT_OBJECT, false, "rate limiters" },
-	{ "tx_rate_limiter", VT_OBJECT, false, "rate limiters" },
-};
-
-int vmconfig_net(struct vm_resources *r, const char *path_id, const json_t *body, struct diag *d)
-{
-	void *config;
-	int ret = vmconfig_check(body, net_fields, ARRAY_SIZE(net_fields), d);
-
-	if (!ret)
-		ret = vmconfig_path_id(body, "iface_id", path_id, d);
-	if (ret)
-		return ret;
-	config = vmconfig_devconfig(&net_spec, d);
-	if (!config)
-		return -ENOMEM;
-	ret = vmconfig_devfield(&net_spec, config, "id", "iface_id", json_object_get(body, "iface_id"), d);
-	if (!ret)
-		ret = vmconfig_devfield(&net_spec, config, "tap", "host_dev_name",
-					json_object_get(body, "host_dev_name"), d);
-	if (!ret && vmconfig_get(body, "guest_mac"))
-		ret = vmconfig_devfield(&net_spec, config, "mac", "guest_mac",
-					json_object_get(body, "guest_mac"), d);
-	if (ret) {
-		devspec_free(&net_spec, config);
-		return ret;
-	}
-	return resources_put_device(r, &net_spec, config, d);
-}
-
-static const struct vmconfig_field vsock_fields[] = {
-	{ "guest_cid", VT_INT, true, NULL },
-	{ "uds_path", VT_STRING, true, NULL },
-	{ "vsock_id", VT_STRING, false, NULL }, /* deprecated by Firecracker; names nothing */
-};
-
-int vmconfig_vsock(struct vm_resources *r, const json_t *body, struct diag *d)
-{
-	void *config;
-	int ret = vmconfig_check(body, vsock_fields, ARRAY_SIZE(vsock_fields), d);
-
-	if (ret)
-		return ret;
-	config = vmconfig_devconfig(&vsock_spec, d);
-	if (!config)
-		return -ENOMEM;
-	ret = vmconfig_devfield(&vsock_spec, config, "cid", "guest_cid", json_object_get(body, "guest_cid"), d);
-	if (!ret)
-		ret = vmconfig_devfield(&vsock_spec, config, "uds", "uds_path",
-					json_object_get(body, "uds_path"), d);
-	if (ret) {
-		devspec_free(&vsock_spec, config);
-		return ret;
-	}
-	return resources_put_device(r, &vsock_spec, config, d);
-}
-
-static const struct vmconfig_field entropy_fields[] = {
-	{ "rate_limiter", VT_OBJECT, false, "rate limiters" },
-};
-
-int vmconfig_entropy(struct vm_resources *r, const json_t *body, struct diag *d)
-{
-	int ret = vmconfig_check(body, entropy_fields, ARRAY_SIZE(entropy_fields), d);
-
-	if (ret || resources_count(r, &rng_spec))
-		return ret;
-	return resources_add_device(r, &rng_spec, NULL, d);
 }
 
 static const struct vmconfig_field logger_fields[] = {

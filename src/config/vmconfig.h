@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "config/resources.h"
+#include "microvm/ratelimit.h"
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
 
@@ -51,17 +52,45 @@ MUST_CHECK int vmconfig_boot_source(struct vm_resources *r, const json_t *body, 
 MUST_CHECK int vmconfig_drive(struct vm_resources *r, const char *path_id, const json_t *body,
 			      struct diag *d);
 /*
- * PATCH /drives/{id}: the drive it names must exist; *path is the new medium's
- * path_on_host (pointing into body) or NULL when the body changes nothing.
+ * PATCH /drives/{id} and /network-interfaces/{id}: the device the body names must
+ * exist. *next is a new config of its kind (to free with devspec_free, or to hand to
+ * resources_put_device): the device's with the body's changes, which *changes names
+ * (enum device_change: a drive's new medium, rate limiters); NULL when the body
+ * changes nothing. A rate limiter's buckets left out stay as they were.
  */
 MUST_CHECK int vmconfig_drive_patch(const struct vm_resources *r, const char *path_id,
-				    const json_t *body, const char **path, struct diag *d);
+				    const json_t *body, void **next, unsigned int *changes,
+				    struct diag *d);
+MUST_CHECK int vmconfig_net_patch(const struct vm_resources *r, const char *path_id,
+				  const json_t *body, void **next, unsigned int *changes,
+				  struct diag *d);
 MUST_CHECK int vmconfig_net(struct vm_resources *r, const char *path_id, const json_t *body,
 			    struct diag *d);
 MUST_CHECK int vmconfig_vsock(struct vm_resources *r, const json_t *body, struct diag *d);
 MUST_CHECK int vmconfig_entropy(struct vm_resources *r, const json_t *body, struct diag *d);
+/* PUT /balloon: the target may not exceed the guest's memory. */
+MUST_CHECK int vmconfig_balloon(struct vm_resources *r, const json_t *body, struct diag *d);
+/*
+ * PATCH /balloon ({amount_mib}) or, stats true, PATCH /balloon/statistics
+ * ({stats_polling_interval_s}, which may change but not turn statistics on or off):
+ * *next is a new balloon config with the change (see vmconfig_drive_patch).
+ */
+MUST_CHECK int vmconfig_balloon_patch(const struct vm_resources *r, const json_t *body, bool stats,
+				      void **next, struct diag *d);
+/* GET /balloon's body; NULL when there is no balloon (or out of memory). */
+json_t *vmconfig_export_balloon(const struct vm_resources *r);
 MUST_CHECK int vmconfig_logger(struct vm_resources *r, const json_t *body, struct diag *d);
 MUST_CHECK int vmconfig_metrics(struct vm_resources *r, const json_t *body, struct diag *d);
+
+/*
+ * Firecracker's RateLimiter object v ({"bandwidth": TokenBucket, "ops": TokenBucket},
+ * each {size, one_time_burst, refill_time}) into *c: a bucket given replaces c's (size
+ * or refill_time 0: no limit), one left out stays. name prefixes the reasons.
+ */
+MUST_CHECK int vmconfig_rate_limiter(const json_t *v, const char *name,
+				     struct rate_limiter_config *c, struct diag *d);
+/* The limiting buckets of c as a RateLimiter object ({} when none); NULL when out of memory. */
+json_t *vmconfig_export_rate_limiter(const struct rate_limiter_config *c);
 
 /* A whole --config-file's text: each section as its PUT would apply it. */
 MUST_CHECK int vmconfig_file(struct vm_resources *r, const char *text, size_t len,

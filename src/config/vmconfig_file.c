@@ -13,6 +13,7 @@
 #include "config/devices.h"
 #include "config/drive.h"
 #include "config/net.h"
+#include "config/rng.h"
 #include "config/vsock.h"
 
 /* Puts "prefix" before d's message (cut at its end when too long); returns ret. */
@@ -70,13 +71,13 @@ static const struct {
 	int (*put)(struct vm_resources *r, const json_t *body, struct diag *d);
 } vmconfig_sections[] = {
 	{ "boot-source", vmconfig_boot_source }, { "machine-config", vmconfig_machine_put },
-	{ "vsock", vmconfig_vsock }, { "entropy", vmconfig_entropy },
+	{ "vsock", vmconfig_vsock }, { "entropy", vmconfig_entropy }, { "balloon", vmconfig_balloon },
 	{ "logger", vmconfig_logger }, { "metrics", vmconfig_metrics },
 };
 
 /* Firecracker's sections that microvm does not implement. */
 static const char *const vmconfig_unsupported[] = {
-	"balloon", "mmds-config", "cpu-config", "serial", "pmem", "memory-hotplug",
+	"mmds-config", "cpu-config", "serial", "pmem", "memory-hotplug",
 };
 
 static int vmconfig_section(struct vm_resources *r, const char *key, const json_t *v, struct diag *d)
@@ -99,7 +100,7 @@ static int vmconfig_section(struct vm_resources *r, const char *key, const json_
 		if (!strcmp(key, vmconfig_unsupported[i]))
 			return diag_fail(d, "%s: not supported by microvm", key);
 	return diag_fail(d, "unknown section '%s' (expected boot-source, drives, machine-config, "
-			 "network-interfaces, vsock, entropy, logger or metrics)",
+			 "network-interfaces, vsock, entropy, balloon, logger or metrics)",
 			 vmconfig_name(key, shown, sizeof(shown)));
 }
 
@@ -122,13 +123,27 @@ int vmconfig_file(struct vm_resources *r, const char *text, size_t len, struct d
 
 /* ---- export: GET /vm/config, and the file the jailer writes into a jail ---- */
 
+/* o with key set to the RateLimiter object of c when that limits anything; NULL (o freed) on failure. */
+static json_t *vmconfig_export_limiter(json_t *o, const char *key, const struct rate_limiter_config *c)
+{
+	if (o && rate_limiter_config_limits(c) &&
+	    json_object_set_new(o, key, vmconfig_export_rate_limiter(c))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static json_t *vmconfig_export_device(const struct device_config *dc)
 {
+	json_t *o;
+
 	if (dc->spec == &drive_spec) {
 		const struct drive_config *c = dc->config;
 
-		return json_pack("{s:s, s:s, s:b, s:b}", "drive_id", c->id, "path_on_host", c->path,
-				 "is_root_device", c->root, "is_read_only", c->read_only);
+		o = json_pack("{s:s, s:s, s:b, s:b}", "drive_id", c->id, "path_on_host", c->path,
+			      "is_root_device", c->root, "is_read_only", c->read_only);
+		return vmconfig_export_limiter(o, "rate_limiter", &c->limiter);
 	}
 	if (dc->spec == &net_spec) {
 		const struct net_config *c = dc->config;
@@ -136,15 +151,18 @@ static json_t *vmconfig_export_device(const struct device_config *dc)
 
 		snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", c->mac[0], c->mac[1],
 			 c->mac[2], c->mac[3], c->mac[4], c->mac[5]);
-		return json_pack("{s:s, s:s, s:s*}", "iface_id", c->id, "host_dev_name", c->tap,
-				 "guest_mac", c->has_mac ? mac : NULL);
+		o = json_pack("{s:s, s:s, s:s*}", "iface_id", c->id, "host_dev_name", c->tap,
+			      "guest_mac", c->has_mac ? mac : NULL);
+		o = vmconfig_export_limiter(o, "rx_rate_limiter", &c->rx_limiter);
+		return vmconfig_export_limiter(o, "tx_rate_limiter", &c->tx_limiter);
 	}
 	if (dc->spec == &vsock_spec) {
 		const struct vsock_config *c = dc->config;
 
 		return json_pack("{s:I, s:s}", "guest_cid", (json_int_t)c->cid, "uds_path", c->uds);
 	}
-	return json_object(); /* entropy: no fields */
+	return vmconfig_export_limiter(json_object(), "rate_limiter",
+				       &((const struct rng_config *)dc->config)->limiter);
 }
 
 /* Adds each device to its section: a list ("drives") or a single object ("vsock"). */
@@ -156,8 +174,12 @@ static int vmconfig_export_devices(const struct vm_resources *r, json_t *root)
 
 	for (unsigned int i = 0; !ret && i < r->nr_devices; i++) {
 		const struct device_config *dc = &r->devices[i];
-		json_t *v = vmconfig_export_device(dc);
+		json_t *v;
 
+		/* Its own section, as GET /balloon shows it. */
+		if (dc->spec == &balloon_spec)
+			continue;
+		v = vmconfig_export_device(dc);
 		if (dc->spec == &drive_spec)
 			ret = json_array_append_new(drives, v);
 		else if (dc->spec == &net_spec)
@@ -181,6 +203,8 @@ json_t *vmconfig_export(const struct vm_resources *r)
 						    "boot_args", r->boot.cmdline));
 	if (!ret)
 		ret = vmconfig_export_devices(r, root);
+	if (!ret && resources_find_device(r, &balloon_spec, NULL))
+		ret = json_object_set_new(root, "balloon", vmconfig_export_balloon(r));
 	if (!ret && (r->logger.path || r->logger.level_set))
 		ret = json_object_set_new(root, "logger",
 					  json_pack("{s:s*, s:s, s:b, s:b}", "log_path", r->logger.path,

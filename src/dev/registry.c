@@ -131,7 +131,8 @@ int registry_start(struct registry *r, const struct sandbox *sb, void (*failed)(
 	return r->io_ready ? iothread_start(&r->io, sb, failed, ctx) : 0;
 }
 
-int registry_update(struct registry *r, const void *config, const void *next, struct diag *d)
+int registry_update(struct registry *r, const void *config, const void *next, unsigned int changes,
+		    struct diag *d)
 {
 	for (unsigned int i = 0; i < r->nr; i++) {
 		struct registry_slot *s = &r->slots[i];
@@ -142,12 +143,20 @@ int registry_update(struct registry *r, const void *config, const void *next, st
 		if (!s->ops->update)
 			return diag_fail_errno(d, -EOPNOTSUPP, "a %s cannot change while the VM runs",
 					       s->spec->name);
-		ret = s->ops->update(s->dev, next, d);
+		ret = s->ops->update(s->dev, next, changes, d);
 		if (!ret)
 			s->config = next;
 		return ret;
 	}
 	return diag_fail_errno(d, -ENOENT, "no such device");
+}
+
+void *registry_device(const struct registry *r, const struct device_spec *spec)
+{
+	for (unsigned int i = 0; i < r->nr; i++)
+		if (r->slots[i].spec == spec)
+			return r->slots[i].dev;
+	return NULL;
 }
 
 void registry_stop(struct registry *r)

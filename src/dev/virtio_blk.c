@@ -52,6 +52,11 @@ int virtio_blk_open(void *dev, const void *config, struct diag *d)
 	ret = virtio_blk_open_image(c, &b->fd, &b->sectors, d);
 	if (ret)
 		return ret;
+	ret = throttle_open(&b->throttle, &c->limiter, d);
+	if (ret) {
+		close(b->fd);
+		return ret;
+	}
 	b->read_only = c->read_only;
 	memcpy(b->id, c->id, strlen(c->id)); /* NUL-padded by the memset */
 	b->config.capacity = htole64(b->sectors);
@@ -63,28 +68,35 @@ int virtio_blk_open(void *dev, const void *config, struct diag *d)
  * A new medium in the drive (Kata's hot-plug through placeholder drives): requests are
  * served under the transport's lock, so none sees half a swap; the driver learns the
  * new capacity through a config change. Read-only stays as the drive was made, since
- * the driver read that feature once.
+ * the driver read that feature once. A new rate limiter starts full.
  */
-static int virtio_blk_update(void *dev, const void *config, struct diag *d)
+static int virtio_blk_update(void *dev, const void *config, unsigned int changes, struct diag *d)
 {
 	struct virtio_blk *b = dev;
 	struct drive_config c = *(const struct drive_config *)config;
 	uint64_t sectors;
-	int fd, ret;
+	int fd = -1, ret;
 
 	c.read_only = b->read_only;
-	ret = virtio_blk_open_image(&c, &fd, &sectors, d);
-	if (ret)
-		return ret;
+	if (changes & DEVICE_CHANGE_MEDIUM) {
+		ret = virtio_blk_open_image(&c, &fd, &sectors, d);
+		if (ret)
+			return ret;
+	}
 	virtio_mmio_lock(b->t);
-	close(b->fd);
-	b->fd = fd;
-	b->sectors = sectors;
-	b->config.capacity = htole64(sectors);
-	virtio_mmio_config_changed(b->t);
+	if (changes & DEVICE_CHANGE_MEDIUM) {
+		close(b->fd);
+		b->fd = fd;
+		b->sectors = sectors;
+		b->config.capacity = htole64(sectors);
+		virtio_mmio_config_changed(b->t);
+	}
+	if (changes & DEVICE_CHANGE_LIMITS)
+		throttle_set(&b->throttle, &c.limiter);
 	virtio_mmio_unlock(b->t);
-	log_info("virtio-blk at 0x%llx: new medium %s, %llu sectors", (unsigned long long)b->t->base,
-		 c.path, (unsigned long long)sectors);
+	if (changes & DEVICE_CHANGE_MEDIUM)
+		log_info("virtio-blk at 0x%llx: new medium %s, %llu sectors", (unsigned long long)b->t->base,
+			 c.path, (unsigned long long)sectors);
 	return 0;
 }
 
@@ -95,6 +107,7 @@ void virtio_blk_close(void *dev)
 	if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;
+	throttle_close(&b->throttle);
 }
 
 static void virtio_blk_host_error(struct virtio_blk *b, const char *what, int err)
@@ -214,11 +227,40 @@ static uint32_t virtio_blk_request(void *ctx, const struct virtq_chain *c)
 	return data_len < UINT32_MAX ? (uint32_t)data_len + 1 : UINT32_MAX;
 }
 
+/* One request and its data bytes (all but the 16-byte header and the status byte) for the limiter. */
+static bool virtio_blk_admit(void *ctx, const struct virtq_chain *c)
+{
+	struct virtio_blk *b = ctx;
+	uint64_t bytes = (c->read_len > sizeof(struct virtio_blk_outhdr)
+				  ? c->read_len - sizeof(struct virtio_blk_outhdr) : 0) +
+			 (c->write_len ? c->write_len - 1 : 0);
+
+	return throttle_admit(&b->throttle, b->t, 1, bytes);
+}
+
 static void virtio_blk_notify(void *ctx, unsigned int queue)
 {
 	struct virtio_blk *b = ctx;
 
-	virtio_mmio_drain(b->t, queue, virtio_blk_request, b);
+	virtio_mmio_drain_admitted(b->t, queue, virtio_blk_admit, virtio_blk_request, b);
+}
+
+/* The rate limiter's timer fired (the I/O thread): serve what waited. */
+static void virtio_blk_resume(void *ctx)
+{
+	struct virtio_blk *b = ctx;
+
+	virtio_mmio_lock(b->t);
+	if (virtio_mmio_queue_live(b->t, 0))
+		virtio_blk_notify(b, 0);
+	virtio_mmio_unlock(b->t);
+}
+
+static int virtio_blk_watch(void *dev, struct iothread *io)
+{
+	struct virtio_blk *b = dev;
+
+	return throttle_watch(&b->throttle, io, virtio_blk_resume, b);
 }
 
 static const struct virtio_device_ops virtio_blk_ops = {
@@ -244,10 +286,12 @@ void virtio_blk_device(void *dev, struct virtio_mmio *t, struct virtio_device *o
 }
 
 const struct device_ops virtio_blk_device_ops = {
-	.threads = DEVICE_THREAD_VCPU,
+	/* Requests in the notifying vCPU; those a rate limiter held back, in the I/O thread. */
+	.threads = DEVICE_THREAD_VCPU | DEVICE_THREAD_IO,
 	.size = sizeof(struct virtio_blk),
 	.open = virtio_blk_open,
 	.attach = virtio_blk_device,
+	.watch = virtio_blk_watch,
 	.update = virtio_blk_update,
 	.close = virtio_blk_close,
 };

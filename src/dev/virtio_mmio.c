@@ -152,19 +152,35 @@ void virtio_mmio_signal(struct virtio_mmio *t, unsigned int queue)
 		virtio_mmio_interrupt(t, VIRTIO_MMIO_INT_VRING);
 }
 
-void virtio_mmio_drain(struct virtio_mmio *t, unsigned int queue,
-		       uint32_t (*fn)(void *ctx, const struct virtq_chain *c), void *ctx)
+void virtio_mmio_unpop(struct virtio_mmio *t, unsigned int queue)
+{
+	virtq_undo_pop(&t->queues[queue]);
+}
+
+void virtio_mmio_drain_admitted(struct virtio_mmio *t, unsigned int queue,
+				bool (*admit)(void *ctx, const struct virtq_chain *c),
+				uint32_t (*fn)(void *ctx, const struct virtq_chain *c), void *ctx)
 {
 	const struct virtq_chain *c;
 	unsigned int served = 0;
 
 	/* Bounded: chains the driver adds meanwhile come with a notification of their own. */
 	while (served < t->queues[queue].size && (c = virtio_mmio_pop(t, queue)) != NULL) {
+		if (admit && !admit(ctx, c)) {
+			virtio_mmio_unpop(t, queue);
+			break;
+		}
 		virtio_mmio_push(t, queue, c->head, fn(ctx, c));
 		served++;
 	}
 	if (served)
 		virtio_mmio_signal(t, queue);
+}
+
+void virtio_mmio_drain(struct virtio_mmio *t, unsigned int queue,
+		       uint32_t (*fn)(void *ctx, const struct virtq_chain *c), void *ctx)
+{
+	virtio_mmio_drain_admitted(t, queue, NULL, fn, ctx);
 }
 
 static void virtio_mmio_reset(struct virtio_mmio *t)
@@ -404,6 +420,14 @@ static void virtio_mmio_write(struct virtio_mmio *t, uint64_t offset, const uint
 {
 	uint32_t v;
 
+	if (offset >= VIRTIO_MMIO_CONFIG && t->dev.ops->config_write) {
+		uint64_t off = offset - VIRTIO_MMIO_CONFIG;
+
+		if (off < t->dev.config_size && len <= t->dev.config_size - off) {
+			t->dev.ops->config_write(t->dev.ctx, (uint32_t)off, data, len);
+			return;
+		}
+	}
 	if (offset >= VIRTIO_MMIO_CONFIG || len != 4 || offset % 4) {
 		virtio_mmio_guest_error(t, "%u-byte write at 0x%llx ignored", len, (unsigned long long)offset);
 		return;

@@ -25,12 +25,16 @@ enum { VIRTIO_NET_RXQ = 0, VIRTIO_NET_TXQ = 1 };
 _Static_assert(sizeof(struct virtio_net_hdr_v1) == VIRTIO_NET_HDR_LEN, "virtio-net header size");
 
 int virtio_net_attach(struct virtio_net *n, int fd, const char *name, const uint8_t *mac,
+		      const struct rate_limiter_config *rx, const struct rate_limiter_config *tx,
 		      struct diag *d)
 {
+	static const struct rate_limiter_config none;
 	cleanup_fd int efd = -1;
+	int ret;
 
 	memset(n, 0, sizeof(*n));
 	n->tap_fd = n->rx_kick_efd = -1;
+	n->rx_throttle.timer_fd = n->tx_throttle.timer_fd = -1;
 	if (strlen(name) >= sizeof(n->tap_name))
 		return diag_fail(d, "--net tap=%s: name longer than %zu bytes", name, sizeof(n->tap_name) - 1);
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -40,6 +44,13 @@ int virtio_net_attach(struct virtio_net *n, int fd, const char *name, const uint
 	if (mac) {
 		memcpy(n->config.mac, mac, sizeof(n->config.mac));
 		n->has_mac = true;
+	}
+	ret = throttle_open(&n->rx_throttle, rx ? rx : &none, d);
+	if (!ret)
+		ret = throttle_open(&n->tx_throttle, tx ? tx : &none, d);
+	if (ret) {
+		throttle_close(&n->rx_throttle);
+		return ret;
 	}
 	n->tap_fd = fd;
 	n->rx_kick_efd = steal_fd(&efd);
@@ -69,7 +80,7 @@ int virtio_net_open(void *dev, const void *config, struct diag *d)
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr_len) < 0)
 		return diag_fail_errno(d, -errno, "--net tap=%s: cannot set the virtio-net header size: %s",
 				       tap, strerror(errno));
-	ret = virtio_net_attach(dev, fd, tap, mac, d);
+	ret = virtio_net_attach(dev, fd, tap, mac, &c->rx_limiter, &c->tx_limiter, d);
 	if (ret == 0)
 		fd = -1; /* the device owns it now */
 	return ret;
@@ -84,6 +95,8 @@ void virtio_net_close(void *dev)
 	if (n->rx_kick_efd >= 0)
 		close(n->rx_kick_efd);
 	n->tap_fd = n->rx_kick_efd = -1;
+	throttle_close(&n->rx_throttle);
+	throttle_close(&n->tx_throttle);
 }
 
 static void virtio_net_host_error(struct virtio_net *n, const char *what, int err)
@@ -152,6 +165,11 @@ static void virtio_net_rx(struct virtio_net *n)
 		c = virtio_mmio_pop(n->t, VIRTIO_NET_RXQ);
 		if (!c)
 			break;
+		/* Over the limit: the frame waits in rx_buf, the buffer in the ring, for the timer. */
+		if (!throttle_admit(&n->rx_throttle, n->t, 1, n->rx_len - VIRTIO_NET_HDR_LEN)) {
+			virtio_mmio_unpop(n->t, VIRTIO_NET_RXQ);
+			break;
+		}
 		memcpy(n->rx_buf, &hdr, sizeof(hdr));
 		if (c->write_len < n->rx_len) {
 			virtio_mmio_guest_error(n->t, "receive buffer of %llu bytes for a %zu-byte frame: frame dropped",
@@ -188,13 +206,38 @@ static void virtio_net_kick_ready(void *ctx, uint32_t events)
 	virtio_net_tap_ready(n, events);
 }
 
+/* One frame and its bytes (the header aside) for the transmit limiter. */
+static bool virtio_net_tx_admit(void *ctx, const struct virtq_chain *c)
+{
+	struct virtio_net *n = ctx;
+
+	return throttle_admit(&n->tx_throttle, n->t, 1,
+			      c->read_len > VIRTIO_NET_HDR_LEN ? c->read_len - VIRTIO_NET_HDR_LEN : 0);
+}
+
+/* The transmit limiter's timer fired (the I/O thread): send what waited. */
+static void virtio_net_tx_resume(void *ctx)
+{
+	struct virtio_net *n = ctx;
+
+	virtio_mmio_lock(n->t);
+	virtio_mmio_drain_admitted(n->t, VIRTIO_NET_TXQ, virtio_net_tx_admit, virtio_net_tx, n);
+	virtio_mmio_unlock(n->t);
+}
+
+/* The receive limiter's timer fired: deliver what waited. */
+static void virtio_net_rx_resume(void *ctx)
+{
+	virtio_net_tap_ready(ctx, EPOLLIN);
+}
+
 static void virtio_net_notify(void *ctx, unsigned int queue)
 {
 	struct virtio_net *n = ctx;
 	uint64_t one = 1;
 
 	if (queue == VIRTIO_NET_TXQ) {
-		virtio_mmio_drain(n->t, queue, virtio_net_tx, n);
+		virtio_mmio_drain_admitted(n->t, queue, virtio_net_tx_admit, virtio_net_tx, n);
 		return;
 	}
 	/* Receive buffers: the I/O thread fills them. */
@@ -242,7 +285,26 @@ int virtio_net_watch(void *dev, struct iothread *io)
 	ret = iothread_watch(io, n->tap_fd, EPOLLIN | EPOLLET, &n->tap_handler);
 	if (!ret)
 		ret = iothread_watch(io, n->rx_kick_efd, EPOLLIN, &n->kick_handler);
+	if (!ret)
+		ret = throttle_watch(&n->rx_throttle, io, virtio_net_rx_resume, n);
+	if (!ret)
+		ret = throttle_watch(&n->tx_throttle, io, virtio_net_tx_resume, n);
 	return ret;
+}
+
+/* New rate limiters (PATCH /network-interfaces), full; a queue that waited resumes. */
+static int virtio_net_update(void *dev, const void *config, unsigned int changes, struct diag *d)
+{
+	struct virtio_net *n = dev;
+	const struct net_config *c = config;
+
+	if (changes & ~DEVICE_CHANGE_LIMITS)
+		return diag_fail_errno(d, -EOPNOTSUPP, "a network interface changes only its rate limiters");
+	virtio_mmio_lock(n->t);
+	throttle_set(&n->rx_throttle, &c->rx_limiter);
+	throttle_set(&n->tx_throttle, &c->tx_limiter);
+	virtio_mmio_unlock(n->t);
+	return 0;
 }
 
 const struct device_ops virtio_net_device_ops = {
@@ -252,5 +314,6 @@ const struct device_ops virtio_net_device_ops = {
 	.open = virtio_net_open,
 	.attach = virtio_net_device,
 	.watch = virtio_net_watch,
+	.update = virtio_net_update,
 	.close = virtio_net_close,
 };

@@ -5,15 +5,36 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "config/rng.h"
 #include "microvm/log.h"
+
+static int virtio_rng_open(void *dev, const void *config, struct diag *d)
+{
+	struct virtio_rng *r = dev;
+	const struct rng_config *c = config;
+
+	return throttle_open(&r->throttle, &c->limiter, d);
+}
+
+static void virtio_rng_close(void *dev)
+{
+	struct virtio_rng *r = dev;
+
+	throttle_close(&r->throttle);
+}
+
+/* The bytes a request will get, for the limiter. */
+static uint64_t virtio_rng_len(const struct virtq_chain *c)
+{
+	return c->write_len < VIRTIO_RNG_MAX_PER_REQUEST ? c->write_len : VIRTIO_RNG_MAX_PER_REQUEST;
+}
 
 /* Fills the writable part of one request; returns the bytes written. */
 static uint32_t virtio_rng_request(void *ctx, const struct virtq_chain *c)
 {
 	struct virtio_rng *r = ctx;
-	uint64_t len = c->write_len < VIRTIO_RNG_MAX_PER_REQUEST ? c->write_len : VIRTIO_RNG_MAX_PER_REQUEST;
 	uint32_t done = 0;
-	int n = virtq_chain_map(c, r->t->mem, VIRTQ_WRITE, 0, len, r->iov, VIRTQ_MAX_SEGS);
+	int n = virtq_chain_map(c, r->t->mem, VIRTQ_WRITE, 0, virtio_rng_len(c), r->iov, VIRTQ_MAX_SEGS);
 
 	for (int i = 0; i < n; i++) {
 		uint8_t *p = r->iov[i].iov_base;
@@ -36,11 +57,35 @@ static uint32_t virtio_rng_request(void *ctx, const struct virtq_chain *c)
 	return done;
 }
 
+static bool virtio_rng_admit(void *ctx, const struct virtq_chain *c)
+{
+	struct virtio_rng *r = ctx;
+
+	return throttle_admit(&r->throttle, r->t, 1, virtio_rng_len(c));
+}
+
 static void virtio_rng_notify(void *ctx, unsigned int queue)
 {
 	struct virtio_rng *r = ctx;
 
-	virtio_mmio_drain(r->t, queue, virtio_rng_request, r);
+	virtio_mmio_drain_admitted(r->t, queue, virtio_rng_admit, virtio_rng_request, r);
+}
+
+/* The rate limiter's timer fired (the I/O thread): serve what waited. */
+static void virtio_rng_resume(void *ctx)
+{
+	struct virtio_rng *r = ctx;
+
+	virtio_mmio_lock(r->t);
+	virtio_rng_notify(r, 0);
+	virtio_mmio_unlock(r->t);
+}
+
+static int virtio_rng_watch(void *dev, struct iothread *io)
+{
+	struct virtio_rng *r = dev;
+
+	return throttle_watch(&r->throttle, io, virtio_rng_resume, r);
 }
 
 static const struct virtio_device_ops virtio_rng_ops = {
@@ -59,7 +104,11 @@ void virtio_rng_device(void *dev, struct virtio_mmio *t, struct virtio_device *o
 }
 
 const struct device_ops virtio_rng_device_ops = {
-	.threads = DEVICE_THREAD_VCPU,
+	/* Requests in the notifying vCPU; those the rate limiter held back, in the I/O thread. */
+	.threads = DEVICE_THREAD_VCPU | DEVICE_THREAD_IO,
 	.size = sizeof(struct virtio_rng),
+	.open = virtio_rng_open,
 	.attach = virtio_rng_device,
+	.watch = virtio_rng_watch,
+	.close = virtio_rng_close,
 };

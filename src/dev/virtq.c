@@ -173,6 +173,11 @@ enum virtq_pop_result virtq_pop(struct virtq *q, const struct gmem *mem, struct 
 	return virtq_walk(q, mem, c);
 }
 
+void virtq_undo_pop(struct virtq *q)
+{
+	q->next_avail--;
+}
+
 int virtq_push(struct virtq *q, const struct gmem *mem, uint16_t head, uint32_t len)
 {
 	struct vring_used_elem e = { .id = htole32(head), .len = htole32(len) };

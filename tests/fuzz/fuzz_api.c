@@ -15,10 +15,23 @@
 #include "harness.h"
 #include "vmconfig_check.h"
 
+/* A PATCH's new config, taken into the resources as the controller does once the device took it. */
+static int fuzz_patched(struct vm_resources *r, const struct device_spec *spec, int ret, void *next,
+			struct diag *d)
+{
+	/* Nothing to change is no new config; a refusal leaves none behind. */
+	if (ret || !next) {
+		FUZZ_CHECK(!next);
+		return ret;
+	}
+	return resources_put_device(r, spec, next, d);
+}
+
 static int fuzz_apply(struct vm_resources *r, const struct api_call *call, const json_t *body,
 		      struct diag *d)
 {
-	const char *path = NULL;
+	unsigned int changes = 0;
+	void *next = NULL;
 	int ret;
 
 	switch (call->op) {
@@ -30,12 +43,24 @@ static int fuzz_apply(struct vm_resources *r, const struct api_call *call, const
 	case API_DRIVE_PUT:
 		return vmconfig_drive(r, call->id, body, d);
 	case API_DRIVE_PATCH:
-		ret = vmconfig_drive_patch(r, call->id, body, &path, d);
-		/* A new medium is a non-empty path inside the body, for a drive that exists. */
-		FUZZ_CHECK(ret || !path || (path[0] && resources_find_device(r, &drive_spec, call->id)));
-		return ret;
+		ret = vmconfig_drive_patch(r, call->id, body, &next, &changes, d);
+		/* A new medium is a non-empty path, for a drive that exists. */
+		FUZZ_CHECK(ret || !(changes & DEVICE_CHANGE_MEDIUM) ||
+			   (((struct drive_config *)next)->path[0] &&
+			    resources_find_device(r, &drive_spec, call->id)));
+		return fuzz_patched(r, &drive_spec, ret, next, d);
 	case API_NET_PUT:
 		return vmconfig_net(r, call->id, body, d);
+	case API_NET_PATCH:
+		ret = vmconfig_net_patch(r, call->id, body, &next, &changes, d);
+		FUZZ_CHECK(ret || changes == (next ? DEVICE_CHANGE_LIMITS : 0));
+		return fuzz_patched(r, &net_spec, ret, next, d);
+	case API_BALLOON_PUT:
+		return vmconfig_balloon(r, body, d);
+	case API_BALLOON_PATCH:
+	case API_BALLOON_STATS_PATCH:
+		ret = vmconfig_balloon_patch(r, body, call->op == API_BALLOON_STATS_PATCH, &next, d);
+		return fuzz_patched(r, &balloon_spec, ret, next, d);
 	case API_VSOCK:
 		return vmconfig_vsock(r, body, d);
 	case API_ENTROPY:
@@ -48,6 +73,8 @@ static int fuzz_apply(struct vm_resources *r, const struct api_call *call, const
 	case API_VERSION:
 	case API_VM_CONFIG:
 	case API_MACHINE_GET:
+	case API_BALLOON_GET:
+	case API_BALLOON_STATS_GET:
 	case API_ACTION:
 	case API_VM_STATE:
 	case API_OP_COUNT:

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/balloon.h"
 #include "config/cli.h"
 #include "config/devices.h"
 #include "config/drive.h"
 #include "config/net.h"
+#include "config/rng.h"
 #include "config/vsock.h"
 #include "harness.h"
 
@@ -71,6 +73,12 @@ static void check_drives(const struct vm_resources *r, char **argv, int argc)
 	}
 }
 
+static void check_limiter(const struct rate_limiter_config *c)
+{
+	FUZZ_CHECK(c->bandwidth.refill_time_ms <= RATELIMIT_REFILL_MS_MAX &&
+		   c->ops.refill_time_ms <= RATELIMIT_REFILL_MS_MAX);
+}
+
 static void check_device(const struct device_config *dc, char **argv, int argc)
 {
 	if (dc->spec == &net_spec) {
@@ -88,9 +96,23 @@ static void check_device(const struct device_config *dc, char **argv, int argc)
 
 		FUZZ_CHECK(vs->cid >= VSOCK_CONFIG_CID_MIN && vs->cid <= VSOCK_CONFIG_CID_MAX);
 		FUZZ_CHECK(strlen(vs->uds) <= VSOCK_CONFIG_UDS_MAX && copied_from_argv(vs->uds, argv, argc));
+	} else if (dc->spec == &balloon_spec) {
+		const struct balloon_config *b = dc->config;
+
+		/* The target in pages fits the config space's 32 bits. */
+		FUZZ_CHECK(b->amount_mib <= BALLOON_AMOUNT_MIB_MAX &&
+			   b->stats_interval_s <= BALLOON_STATS_INTERVAL_MAX);
 	} else {
 		FUZZ_CHECK(dc->spec == &drive_spec || dc->spec == &rng_spec);
 	}
+	/* A refill time whose nanoseconds overflow never gets through. */
+	if (dc->spec == &drive_spec)
+		check_limiter(&((const struct drive_config *)dc->config)->limiter);
+	else if (dc->spec == &net_spec) {
+		check_limiter(&((const struct net_config *)dc->config)->rx_limiter);
+		check_limiter(&((const struct net_config *)dc->config)->tx_limiter);
+	} else if (dc->spec == &rng_spec)
+		check_limiter(&((const struct rng_config *)dc->config)->limiter);
 }
 
 static void check_accepted(const struct microvm_config *c, char **argv, int argc)

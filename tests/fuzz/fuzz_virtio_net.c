@@ -47,7 +47,7 @@ static void net_open(const struct virtio_script_header *h, struct virtio_mmio *t
 	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
 	net.peer = sv[1];
 	FUZZ_CHECK(virtio_net_attach(&net.net, sv[0], "fuzz", (h->flags & FUZZ_NET_MAC) ? mac : NULL,
-				     &d) == 0);
+				     NULL, NULL, &d) == 0);
 	virtio_net_device(&net.net, t, dev);
 	FUZZ_CHECK(virtio_net_watch(&net.net, &net.io) == 0);
 }

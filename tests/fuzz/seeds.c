@@ -268,6 +268,9 @@ static void synthetic_config(void)
 		/* Stops inside a short-option cluster: the next parse must not go on with the v. */
 		{ "-hv", NULL },
 		{ "--version", NULL },
+		{ "--kernel", "k", "--drive", "path=a,bw=52428:100:4096,ops=100:1000", "--net",
+		  "tap=t,rx_bw=1000:10,tx_ops=2:2", "--rng=bw=64:1000", "--balloon",
+		  "amount_mib=64,deflate_on_oom,stats_polling_interval_s=1,free_page_reporting", NULL },
 	};
 	write_argv_seeds("config", vectors, ARRAY_SIZE(vectors));
 }

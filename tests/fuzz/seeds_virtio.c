@@ -4,6 +4,7 @@
  * holding the requests a driver makes of each device, valid ones and a few
  * the device must refuse.
  */
+#include <linux/virtio_balloon.h>
 #include <linux/virtio_blk.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_mmio.h>
@@ -443,10 +444,53 @@ static void synthetic_vsock(void)
 	emit(&s, "virtio_vsock", "refused-reset");
 }
 
+/* PFNs of pages in the window (the first buffers' page), a page outside RAM, a repeat. */
+static void synthetic_balloon(void)
+{
+	const uint32_t pfns[] = { (uint32_t)(SEED_GPA(0x1000) >> 12), (uint32_t)(SEED_GPA(0x1000) >> 12) + 1,
+				  0xfffff, (uint32_t)(SEED_GPA(0x1000) >> 12) };
+	const struct seed_buf pfn_buf[] = { { SEED_BUFS, sizeof(pfns), false } };
+	const struct seed_buf stats[] = { { SEED_BUFS + 0x100, 3 * 10, false } };
+	const struct seed_buf page[] = { { 0x1000, 0x1000, true } };
+	const uint8_t entries[3 * 10] = { VIRTIO_BALLOON_S_MEMFREE, 0, 0, 0x10, 0, 0, 0, 0, 0, 0,
+					  VIRTIO_BALLOON_S_MEMTOT, 0, 0, 0x20, 0, 0, 0, 0, 0, 0,
+					  99, 0, 1 };
+	struct script s;
+
+	script_init(&s, 0, 0, 0, 2);
+	put(&s, SEED_BUFS, pfns, sizeof(pfns));
+	offer(&s, 0, chain(&s, 0, pfn_buf, 1), true);
+	notify(&s, 0);
+	offer(&s, 1, chain(&s, 1, pfn_buf, 1), true);
+	notify(&s, 1);
+	mmio_write32(&s, VIRTIO_MMIO_CONFIG + 4, 2);
+	mmio_write32(&s, VIRTIO_MMIO_CONFIG, 7);
+	emit(&s, "virtio_balloon", "inflate-deflate");
+
+	/* Statistics: the buffer held, handed back by the timer, offered again; a new target. */
+	script_init(&s, 1ULL << VIRTIO_BALLOON_F_STATS_VQ, 0, 1 | 2, 3);
+	put(&s, SEED_BUFS + 0x100, entries, sizeof(entries));
+	offer(&s, 2, chain(&s, 2, stats, 1), true);
+	notify(&s, 2);
+	op(&s, VIRTIO_SCRIPT_HOST, 0, 0, 0);
+	offer(&s, 2, chain(&s, 2, stats, 1), false);
+	notify(&s, 2);
+	op(&s, VIRTIO_SCRIPT_HOST, 1, 0, 64);
+	op(&s, VIRTIO_SCRIPT_MMIO_READ, 2, VIRTIO_MMIO_CONFIG, 0);
+	emit(&s, "virtio_balloon", "statistics");
+
+	/* Free page reporting without statistics: the reporting queue is queue 2. */
+	script_init(&s, 1ULL << VIRTIO_BALLOON_F_REPORTING, 0, 4, 3);
+	offer(&s, 2, chain(&s, 2, page, 1), true);
+	notify(&s, 2);
+	emit(&s, "virtio_balloon", "reporting");
+}
+
 void synthetic_virtio(void)
 {
 	synthetic_blk();
 	synthetic_rng();
 	synthetic_net();
 	synthetic_vsock();
+	synthetic_balloon();
 }

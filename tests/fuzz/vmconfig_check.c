@@ -3,8 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/balloon.h"
 #include "config/devices.h"
 #include "config/drive.h"
+#include "config/net.h"
+#include "config/rng.h"
 #include "config/vmconfig.h"
 #include "harness.h"
 
@@ -18,6 +21,31 @@ char *fuzz_vmconfig_export(const struct vm_resources *r)
 	return text;
 }
 
+/* No refill time whose nanoseconds overflow gets into a limiter. */
+static void check_limiter(const struct rate_limiter_config *c)
+{
+	FUZZ_CHECK(c->bandwidth.refill_time_ms <= RATELIMIT_REFILL_MS_MAX &&
+		   c->ops.refill_time_ms <= RATELIMIT_REFILL_MS_MAX);
+}
+
+/* Each device's rate limiters; the balloon fits the guest. */
+static void check_device(const struct vm_resources *r, const struct device_config *dc)
+{
+	if (dc->spec == &drive_spec) {
+		check_limiter(&((const struct drive_config *)dc->config)->limiter);
+	} else if (dc->spec == &net_spec) {
+		check_limiter(&((const struct net_config *)dc->config)->rx_limiter);
+		check_limiter(&((const struct net_config *)dc->config)->tx_limiter);
+	} else if (dc->spec == &rng_spec) {
+		check_limiter(&((const struct rng_config *)dc->config)->limiter);
+	} else if (dc->spec == &balloon_spec) {
+		const struct balloon_config *b = dc->config;
+
+		FUZZ_CHECK(b->amount_mib <= r->machine.mem_mib &&
+			   b->stats_interval_s <= BALLOON_STATS_INTERVAL_MAX);
+	}
+}
+
 void fuzz_vmconfig_check(const struct vm_resources *r)
 {
 	unsigned int roots = 0;
@@ -29,6 +57,7 @@ void fuzz_vmconfig_check(const struct vm_resources *r)
 		const struct drive_config *a = r->devices[i].config;
 
 		FUZZ_CHECK(resources_count(r, r->devices[i].spec) <= r->devices[i].spec->max);
+		check_device(r, &r->devices[i]);
 		if (r->devices[i].spec != &drive_spec)
 			continue;
 		roots += a->root;

@@ -73,8 +73,20 @@ api PUT /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$tap_tmp/
 expect "PUT /drives/rootfs" 204
 api PUT /vsock "{\"guest_cid\": 3, \"uds_path\": \"$tap_tmp/v.sock\"}"
 expect "PUT /vsock" 204
+api PUT /entropy '{"rate_limiter": {"ops": {"size": 1000, "refill_time": 1000}}}'
+expect "PUT /entropy with a rate limiter" 204
 api PUT /entropy '{}'
 expect "PUT /entropy" 204
+api PUT /balloon '{"amount_mib": 129, "deflate_on_oom": true}'
+expect "PUT /balloon larger than the guest: 400" 400 "amount_mib 129: more than the guest's 128 MiB"
+api PUT /balloon '{"amount_mib": 0, "deflate_on_oom": true, "stats_polling_interval_s": 1}'
+expect "PUT /balloon" 204
+api GET /balloon
+expect "GET /balloon before start" 200 '"amount_mib":0,"deflate_on_oom":true,"stats_polling_interval_s":1'
+api PATCH /balloon '{"amount_mib": 8}'
+expect "PATCH /balloon before start: 400" 400 "only after InstanceStart"
+api GET /balloon/statistics
+expect "GET /balloon/statistics before start: 400" 400 "only after InstanceStart"
 api GET /vm/config
 expect "GET /vm/config holds the configuration" 200 "\"path_on_host\":\"$tap_tmp/disk.img\""
 check "GET /vm/config: vsock and entropy" sh -c "grep -qF '\"guest_cid\":3' '$tap_tmp/body' && grep -qF '\"entropy\":{}' '$tap_tmp/body'"
@@ -94,14 +106,14 @@ api PUT /boot-source '{"kernel_image_path": "/k", "kernel_image_path": "/j"}'
 expect "duplicate key: 400" 400 "duplicate"
 api PUT /drives/rootfs "{\"drive_id\": \"other\", \"path_on_host\": \"$tap_tmp/disk.img\", \"is_root_device\": false}"
 expect "PUT /drives: id differs from the path's: 400" 400 "differs from the id in the path"
-api PUT /drives/rootfs '{"drive_id": "rootfs", "path_on_host": "/x", "is_root_device": false, "rate_limiter": {"bandwidth": {"size": 1, "refill_time": 1}}}'
-expect "PUT /drives with a rate limiter: 400 (not supported yet)" 400 "rate_limiter"
+api PUT /drives/rootfs '{"drive_id": "rootfs", "path_on_host": "/x", "is_root_device": false, "rate_limiter": {"bandwidth": {"size": 1}}}'
+expect "PUT /drives with a bucket without refill_time: 400" 400 "rate_limiter.bandwidth: size and refill_time are required"
 api PUT /network-interfaces/eth0 '{"iface_id": "eth0", "host_dev_name": "bad/name"}'
 expect "PUT /network-interfaces with a bad tap name: 400" 400 'host_dev_name \"bad/name\"'
 api PUT /vsock '{"guest_cid": 2, "uds_path": "/v.sock"}'
 expect "PUT /vsock with CID 2: 400" 400 "guest_cid 2"
-api PUT /entropy '{"rate_limiter": {}}'
-expect "PUT /entropy with a rate limiter: 400" 400 "rate_limiter"
+api PUT /entropy '{"rate_limiter": {"ops": 5}}'
+expect "PUT /entropy with a bad rate limiter: 400" 400 "rate_limiter.ops: expected an object"
 api PUT /logger '{"level": "Loud"}'
 expect "PUT /logger with a bad level: 400" 400 'level \"Loud\"'
 api PATCH /drives/rootfs "{\"drive_id\": \"rootfs\", \"path_on_host\": \"$tap_tmp/disk2.img\"}"
@@ -147,6 +159,28 @@ api PATCH /drives/rootfs '{"drive_id": "rootfs", "path_on_host": "/nonexistent.i
 expect "PATCH /drives to a missing file: 400, the old medium kept" 400 "nonexistent.img"
 api PATCH /drives/nope '{"drive_id": "nope", "path_on_host": "/x"}'
 expect "PATCH /drives of an unknown drive: 400" 400 "no such drive"
+api PATCH /drives/rootfs '{"drive_id": "rootfs", "rate_limiter": {"bandwidth": {"size": 1048576, "refill_time": 100}, "ops": {"size": 100, "refill_time": 1000}}}'
+expect "PATCH /drives: a rate limiter at run time" 204
+api PATCH /drives/rootfs '{"drive_id": "rootfs", "rate_limiter": {"ops": {"size": 0, "refill_time": 0}}}'
+expect "PATCH /drives: the ops bucket off, the bandwidth kept" 204
+api GET /vm/config
+expect "GET /vm/config shows the drive's rate limiter" 200 '"rate_limiter":{"bandwidth":{"size":1048576,"one_time_burst":0,"refill_time":100}}'
+api PATCH /drives/rootfs '{"drive_id": "rootfs", "rate_limiter": {"bandwidth": {"size": -1, "refill_time": 100}}}'
+expect "PATCH /drives with a negative bucket: 400" 400 "rate_limiter.bandwidth.size -1"
+api PATCH /network-interfaces/eth0 '{"iface_id": "eth0", "rx_rate_limiter": {"ops": {"size": 1, "refill_time": 1}}}'
+expect "PATCH /network-interfaces of an unknown interface: 400" 400 "no such network interface"
+api PATCH /balloon '{"amount_mib": 16}'
+expect "PATCH /balloon: a new target" 204
+api GET /balloon
+expect "GET /balloon shows it" 200 '"amount_mib":16'
+api GET /balloon/statistics
+expect "GET /balloon/statistics: the target in pages and MiB" 200 '"target_pages":4096,"actual_pages":0,"target_mib":16,"actual_mib":0'
+api PATCH /balloon/statistics '{"stats_polling_interval_s": 0}'
+expect "PATCH /balloon/statistics to 0 after start: 400" 400 "cannot be turned off after start"
+api PATCH /balloon/statistics '{"stats_polling_interval_s": 2}'
+expect "PATCH /balloon/statistics: a new interval" 204
+api PATCH /balloon '{"amount_mib": 4096}'
+expect "PATCH /balloon larger than the guest: 400" 400 "more than the guest's 128 MiB"
 api PUT /actions '{"action_type": "SendCtrlAltDel"}'
 expect "SendCtrlAltDel while running" 204
 
@@ -181,7 +215,8 @@ last = objs[-1]
 assert last["api_server"]["requests"] > 40 and last["api_server"]["errors"] > 20, last["api_server"]
 assert last["api_server"]["put_machine_config_count"] >= 1
 assert last["vcpu"]["exit_io_out"] > 0, last["vcpu"]
-assert [d["kind"] for d in last["devices"]] == ["virtio-blk", "virtio-rng", "virtio-vsock"], last["devices"]
+assert [d["kind"] for d in last["devices"]] == ["virtio-blk", "virtio-rng", "virtio-vsock", "virtio-balloon"], last["devices"]
+assert all(d["rate_limiter_throttled"] == 0 for d in last["devices"]), last["devices"]
 assert last["latencies_us"]["api_ready"] > 0 and last["latencies_us"]["instance_start"] > 0
 ' "$tap_tmp/metrics.json"
 [ "$rc" -eq 0 ] || diag_output

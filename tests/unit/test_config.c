@@ -15,10 +15,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "config/balloon.h"
 #include "config/cli.h"
 #include "config/devices.h"
 #include "config/drive.h"
 #include "config/net.h"
+#include "config/rng.h"
 #include "config/vsock.h"
 
 static enum config_result parse(struct microvm_config *cfg, int argc, const char **argv)
@@ -209,6 +211,13 @@ static void bad_devices(void **state)
 		{ "--vsock", "cid=4294967295,uds=/v" }, { "--vsock", "cid=-3,uds=/v" },
 		{ "--vsock", "cid=3,uds=" }, { "--vsock", "cid=3,cid=4,uds=/v" },
 		{ "--vsock", "cid=3,uds=/v,port=1" },
+		{ "--drive", "path=a,bw=1000" }, { "--drive", "path=a,bw=1000:" }, { "--drive", "path=a,bw=:100" },
+		{ "--drive", "path=a,bw=1:2:3:4" }, { "--drive", "path=a,bw=-1:100" }, { "--drive", "path=a,ops=1:x" },
+		{ "--drive", "path=a,bw=1:18446744073710" }, { "--drive", "path=a,bw=18446744073709551616:1" },
+		{ "--net", "tap=t,rx_bw=1" }, { "--net", "tap=t,tx_ops=1:1:1:1" },
+		{ "--balloon", "" }, { "--balloon", "deflate_on_oom" }, { "--balloon", "amount_mib=16777216" },
+		{ "--balloon", "amount_mib=1,stats_polling_interval_s=86401" },
+		{ "--balloon", "amount_mib=1,free_page_hinting" },
 	};
 	char long_uds[64 + VSOCK_CONFIG_UDS_MAX];
 	const char *too_long[] = { "microvm", "--kernel", "k", "--vsock", long_uds };
@@ -220,6 +229,51 @@ static void bad_devices(void **state)
 	}
 	snprintf(long_uds, sizeof(long_uds), "cid=3,uds=/%0*d", VSOCK_CONFIG_UDS_MAX, 0);
 	refused(5, too_long);
+}
+
+/* Rate limiters and the balloon on the command line; --rng's text is optional. */
+static void limiters_and_balloon(void **state)
+{
+	(void)state;
+	struct microvm_config cfg;
+	const char *argv[] = { "microvm", "--kernel", "k", "--drive", "path=a,bw=1048576:100:4096,ops=100:1000",
+			       "--net", "tap=t,rx_bw=5000:10,tx_ops=7:70", "--rng=bw=64:1000",
+			       "--balloon", "amount_mib=64,deflate_on_oom,stats_polling_interval_s=1,free_page_reporting" };
+	const char *rng_bare[] = { "microvm", "--kernel", "k", "--rng", "--rng" };
+	const char *rng_twice[] = { "microvm", "--kernel", "k", "--rng=ops=1:1", "--rng=ops=2:2" };
+	const char *rng_bad[] = { "microvm", "--kernel", "k", "--rng=bw=1" };
+	const struct drive_config *dr;
+	const struct net_config *net;
+	const struct rng_config *rng;
+	const struct balloon_config *bl;
+
+	assert_int_equal(parse(&cfg, 10, argv), CONFIG_OK);
+	dr = device(&cfg, &drive_spec, 0);
+	assert_int_equal(dr->limiter.bandwidth.size, 1048576);
+	assert_int_equal(dr->limiter.bandwidth.refill_time_ms, 100);
+	assert_int_equal(dr->limiter.bandwidth.one_time_burst, 4096);
+	assert_int_equal(dr->limiter.ops.size, 100);
+	assert_int_equal(dr->limiter.ops.refill_time_ms, 1000);
+	assert_int_equal(dr->limiter.ops.one_time_burst, 0);
+	net = device(&cfg, &net_spec, 0);
+	assert_int_equal(net->rx_limiter.bandwidth.size, 5000);
+	assert_false(bucket_config_limits(&net->rx_limiter.ops));
+	assert_int_equal(net->tx_limiter.ops.refill_time_ms, 70);
+	rng = device(&cfg, &rng_spec, 0);
+	assert_int_equal(rng->limiter.bandwidth.size, 64);
+	bl = device(&cfg, &balloon_spec, 0);
+	assert_int_equal(bl->amount_mib, 64);
+	assert_true(bl->deflate_on_oom);
+	assert_int_equal(bl->stats_interval_s, 1);
+	assert_true(bl->free_page_reporting);
+	config_free(&cfg);
+	/* --rng alone, twice, is one device without limits. */
+	assert_int_equal(parse(&cfg, 5, rng_bare), CONFIG_OK);
+	assert_int_equal(resources_count(&cfg.res, &rng_spec), 1);
+	assert_false(rate_limiter_config_limits(&((const struct rng_config *)device(&cfg, &rng_spec, 0))->limiter));
+	config_free(&cfg);
+	refused(5, rng_twice);
+	refused(4, rng_bad);
 }
 
 static void device_limits(void **state)
@@ -361,9 +415,11 @@ static void option_table(void **state)
 	assert_non_null(o);
 	assert_ptr_equal(o->device, &drive_spec);
 	assert_true(config_option_takes_value(o));
+	/* --rng alone, or --rng=bw=...: its value is optional. */
 	o = config_option_find("rng", 3, &abbreviated);
 	assert_non_null(o);
-	assert_false(config_option_takes_value(o));
+	assert_true(config_option_takes_value(o) && config_option_value_optional(o));
+	assert_false(config_option_value_optional(config_option_find("drive", 5, &abbreviated)));
 	assert_ptr_equal(config_option_short('q'), config_option_find("quiet", 5, &abbreviated));
 	assert_null(config_option_short('x'));
 	/* Every option has a name and --help lines; every device field a rule or is a flag. */
@@ -390,6 +446,7 @@ int main(void)
 		cmocka_unit_test(devices),
 		cmocka_unit_test(no_devices),
 		cmocka_unit_test(bad_devices),
+		cmocka_unit_test(limiters_and_balloon),
 		cmocka_unit_test(device_limits),
 		cmocka_unit_test(reparse_after_cluster),
 		cmocka_unit_test(strings_are_owned),

@@ -2,7 +2,8 @@
  * virtio-blk behind its virtio-mmio transport, driven like Linux drives it, over a
  * temporary disk image: reads and writes land in the file, read-only drives refuse
  * writes, requests past the end or of partial sectors fail, flush and GET_ID work,
- * malformed requests fail alone, and a broken ring sets DEVICE_NEEDS_RESET.
+ * malformed requests fail alone, and a broken ring sets DEVICE_NEEDS_RESET; a rate
+ * limiter holds requests in the ring until its timer fires in the I/O loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -27,12 +29,20 @@
 #include "virtio_driver.h"
 
 /* The disk at path, with the id "disk-1", as --drive path=PATH[,ro],id=disk-1 opens it. */
-static int open_disk(struct virtio_blk *b, const char *path, bool read_only, struct diag *d)
+static int open_limited_disk(struct virtio_blk *b, const char *path, bool read_only,
+			     const struct rate_limiter_config *limiter, struct diag *d)
 {
 	struct drive_config c = { .path = (char *)(uintptr_t)path, .read_only = read_only,
 				  .id = "disk-1" };
 
+	if (limiter)
+		c.limiter = *limiter;
 	return virtio_blk_open(b, &c, d);
+}
+
+static int open_disk(struct virtio_blk *b, const char *path, bool read_only, struct diag *d)
+{
+	return open_limited_disk(b, path, read_only, NULL, d);
 }
 
 #define DISK_SECTORS 64
@@ -48,7 +58,8 @@ struct fixture {
 	struct virtio_mmio t;
 };
 
-static struct fixture *make(bool read_only, uint64_t size)
+static struct fixture *make_limited(bool read_only, uint64_t size,
+				    const struct rate_limiter_config *limiter)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct virtio_device dev;
@@ -69,13 +80,30 @@ static struct fixture *make(bool read_only, uint64_t size)
 		assert_int_equal(pwrite(f->fd, sector, sizeof(sector), (off_t)(s * sizeof(sector))),
 				 (ssize_t)sizeof(sector));
 	}
-	assert_int_equal(open_disk(&f->blk, f->path, read_only, &d), 0);
+	assert_int_equal(open_limited_disk(&f->blk, f->path, read_only, limiter, &d), 0);
 	vd_init(&f->v);
 	f->v.t = &f->t;
 	irq = vd_irq(&f->v);
 	virtio_blk_device(&f->blk, &f->t, &dev);
 	assert_int_equal(virtio_mmio_init(&f->t, &dev, &f->v.mem, &irq, 0xd0000000), 0);
 	return f;
+}
+
+static struct fixture *make(bool read_only, uint64_t size)
+{
+	return make_limited(read_only, size, NULL);
+}
+
+/* At most 2 requests a 100 ms (one each 50 ms), and 64 KiB a 100 ms. */
+static const struct rate_limiter_config two_ops = {
+	.ops = { .size = 2, .refill_time_ms = 100 },
+	.bandwidth = { .size = 65536, .refill_time_ms = 100 },
+};
+
+static int setup_limited(void **state)
+{
+	*state = make_limited(false, DISK_SECTORS * VIRTIO_BLK_SECTOR_SIZE, &two_ops);
+	return 0;
 }
 
 static int setup_rw(void **state)
@@ -411,6 +439,72 @@ static void protocol_errors(void **state)
 	assert_int_equal(vd_read32(&f->v, VIRTIO_MMIO_QUEUE_READY), 0);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Offers a one-sector read of sector s into DATA and notifies. */
+static void offer_read(struct fixture *f, uint64_t s)
+{
+	struct virtio_blk_outhdr hdr = { .type = VIRTIO_BLK_T_IN, .sector = s };
+	const struct vd_buf bufs[] = { { HDR, sizeof(hdr), false }, { DATA, VIRTIO_BLK_SECTOR_SIZE, true },
+				       { STATUS, 1, true } };
+
+	memcpy(f->v.ram + HDR, &hdr, sizeof(hdr));
+	vd_submit(&f->v, 0, bufs, 3);
+}
+
+/*
+ * Over its limit a request stays in the ring; notifying again serves nothing; the
+ * limiter's timer, in the I/O loop, serves it once it fits; new limits apply at once.
+ */
+static void rate_limited(void **state)
+{
+	struct fixture *f = *state;
+	struct drive_config next = { .path = f->path, .id = "disk-1" };
+	struct iothread io;
+	uint32_t id, len;
+	uint64_t t0;
+	struct diag d;
+
+	vd_start(&f->v, 1, false);
+	assert_int_equal(iothread_init(&io), 0);
+	assert_int_equal(virtio_blk_device_ops.watch(&f->blk, &io), 0);
+	t0 = now_ms();
+	offer_read(f, 1);
+	offer_read(f, 2);
+	assert_true(vd_used(&f->v, 0, &id, &len));
+	assert_true(vd_used(&f->v, 0, &id, &len));
+	offer_read(f, 3);
+	assert_false(vd_used(&f->v, 0, &id, &len));
+	vd_notify(&f->v, 0);
+	vd_notify(&f->v, 0);
+	assert_false(vd_used(&f->v, 0, &id, &len));
+	assert_int_equal(atomic_load(&f->t.stats.throttled), 3);
+	/* Only the timer brings it: one op refills in 50 ms. */
+	while (!vd_used(&f->v, 0, &id, &len))
+		assert_int_equal(iothread_poll(&io, 1000), 0);
+	assert_true(now_ms() - t0 >= 45);
+	assert_int_equal(len, VIRTIO_BLK_SECTOR_SIZE + 1);
+	assert_int_equal(f->v.ram[DATA], 3);
+	/* The next one waits for its op too. */
+	offer_read(f, 4);
+	assert_false(vd_used(&f->v, 0, &id, &len));
+	/* PATCH: no limit any more; the waiting request goes at once, and all after it. */
+	assert_int_equal(virtio_blk_device_ops.update(&f->blk, &next, DEVICE_CHANGE_LIMITS, &d), 0);
+	assert_int_equal(iothread_poll(&io, 1000), 0);
+	assert_true(vd_used(&f->v, 0, &id, &len));
+	for (uint64_t s = 0; s < 20; s++) {
+		offer_read(f, s);
+		assert_true(vd_used(&f->v, 0, &id, &len));
+	}
+	iothread_destroy(&io);
+}
+
 static void empty_and_odd_images(void **state)
 {
 	struct virtio_blk blk;
@@ -446,6 +540,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(broken_ring_needs_reset, setup_rw, teardown),
 		cmocka_unit_test_setup_teardown(protocol_errors, setup_rw, teardown),
 		cmocka_unit_test(empty_and_odd_images),
+		cmocka_unit_test_setup_teardown(rate_limited, setup_limited, teardown),
 	};
 
 	/* The guest errors the tests provoke are logged as warnings: keep the output to failures. */

@@ -49,7 +49,7 @@ static struct fixture *make(const uint8_t *mac)
 	assert_non_null(f);
 	assert_int_equal(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
 	f->network = sv[1];
-	assert_int_equal(virtio_net_attach(&f->net, sv[0], "pair0", mac, &d), 0);
+	assert_int_equal(virtio_net_attach(&f->net, sv[0], "pair0", mac, NULL, NULL, &d), 0);
 	vd_init(&f->v);
 	f->v.t = &f->t;
 	irq = vd_irq(&f->v);

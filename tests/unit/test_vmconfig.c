@@ -11,9 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/balloon.h"
 #include "config/devices.h"
 #include "config/drive.h"
 #include "config/net.h"
+#include "config/rng.h"
 #include "config/vmconfig.h"
 #include "config/vsock.h"
 
@@ -170,7 +172,8 @@ static void drives(void **state)
 {
 	const struct drive_config *c;
 	char root[32];
-	const char *path = NULL;
+	unsigned int changes = 0;
+	void *next = NULL;
 	json_t *body;
 
 	(void)state;
@@ -199,18 +202,27 @@ static void drives(void **state)
 	json_decref(body);
 	assert_int_equal(resources_count(&res, &drive_spec), 1);
 	refused(apply(drive_put, "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": false,"
-		      " \"rate_limiter\": {}}"), "rate_limiter {}: not supported by microvm");
-	refused(apply(drive_put, "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": false,"
 		      " \"io_engine\": \"Async\"}"), "io_engine \"Async\"");
 	refused(apply(drive_put, "{\"drive_id\": \"rootfs\", \"is_root_device\": false}"), "missing field 'path_on_host'");
-	/* PATCH names an existing drive and at most a new path. */
+	/* PATCH names an existing drive, a new path and a rate limiter. */
 	body = body_of("{\"drive_id\": \"rootfs\", \"path_on_host\": \"/new\"}");
-	assert_int_equal(vmconfig_drive_patch(&res, "rootfs", body, &path, &d), 0);
-	assert_string_equal(path, "/new");
-	refused(vmconfig_drive_patch(&res, "nope", body, &path, &d), "differs from the id in the path");
+	assert_int_equal(vmconfig_drive_patch(&res, "rootfs", body, &next, &changes, &d), 0);
+	assert_int_equal(changes, DEVICE_CHANGE_MEDIUM);
+	assert_string_equal(((struct drive_config *)next)->path, "/new");
+	assert_string_equal(((struct drive_config *)next)->id, "rootfs");
+	devspec_free(&drive_spec, next);
+	refused(vmconfig_drive_patch(&res, "nope", body, &next, &changes, &d), "differs from the id in the path");
 	json_decref(body);
 	body = body_of("{\"drive_id\": \"nope\"}");
-	refused(vmconfig_drive_patch(&res, "nope", body, &path, &d), "no such drive");
+	refused(vmconfig_drive_patch(&res, "nope", body, &next, &changes, &d), "no such drive");
+	json_decref(body);
+	/* Naming the drive alone changes nothing. */
+	body = body_of("{\"drive_id\": \"rootfs\"}");
+	assert_int_equal(vmconfig_drive_patch(&res, "rootfs", body, &next, &changes, &d), 0);
+	assert_null(next);
+	json_decref(body);
+	body = body_of("{\"drive_id\": \"rootfs\", \"path_on_host\": \"\"}");
+	refused(vmconfig_drive_patch(&res, "rootfs", body, &next, &changes, &d), "path must not be empty");
 	json_decref(body);
 }
 
@@ -239,7 +251,139 @@ static void devices(void **state)
 	assert_int_equal(apply(vmconfig_entropy, "{}"), 0);
 	assert_int_equal(apply(vmconfig_entropy, "{\"rate_limiter\": null}"), 0);
 	assert_int_equal(resources_count(&res, &rng_spec), 1);
-	refused(apply(vmconfig_entropy, "{\"rate_limiter\": {\"bandwidth\": {}}}"), "not supported");
+	refused(apply(vmconfig_entropy, "{\"rate_limiter\": {\"bandwidth\": {}}}"),
+		"rate_limiter.bandwidth: size and refill_time are required");
+	assert_int_equal(apply(vmconfig_entropy, "{\"rate_limiter\": {\"ops\": {\"size\": 10, \"refill_time\": 1000}}}"), 0);
+	assert_int_equal(resources_count(&res, &rng_spec), 1);
+	assert_int_equal(((const struct rng_config *)resources_find_device(&res, &rng_spec, NULL)->config)->limiter.ops.size, 10);
+	/* A PUT replaces the device: no rate_limiter, no limit. */
+	assert_int_equal(apply(vmconfig_entropy, "{}"), 0);
+	assert_false(rate_limiter_config_limits(
+		&((const struct rng_config *)resources_find_device(&res, &rng_spec, NULL)->config)->limiter));
+}
+
+/* PUT /balloon fits the guest; PATCH changes the target or the interval, never turns statistics on or off. */
+static void balloon(void **state)
+{
+	const struct balloon_config *b;
+	void *next = NULL;
+	json_t *body, *out;
+	char *text;
+
+	(void)state;
+	refused(apply(vmconfig_balloon, "{\"amount_mib\": 129, \"deflate_on_oom\": false}"),
+		"amount_mib 129: more than the guest's 128 MiB");
+	refused(apply(vmconfig_balloon, "{\"amount_mib\": 1, \"deflate_on_oom\": false, \"free_page_hinting\": true}"),
+		"free_page_hinting true: not supported");
+	refused(apply(vmconfig_balloon, "{\"amount_mib\": 1, \"deflate_on_oom\": false, \"stats_polling_interval_s\": 86401}"),
+		"stats_polling_interval_s 86401");
+	assert_int_equal(resources_count(&res, &balloon_spec), 0);
+	assert_int_equal(apply(vmconfig_balloon, "{\"amount_mib\": 64, \"deflate_on_oom\": true,"
+			       " \"stats_polling_interval_s\": 1, \"free_page_reporting\": true}"), 0);
+	b = resources_find_device(&res, &balloon_spec, NULL)->config;
+	assert_int_equal(b->amount_mib, 64);
+	assert_true(b->deflate_on_oom && b->free_page_reporting);
+	assert_int_equal(b->stats_interval_s, 1);
+	/* The guest's memory cannot shrink below the balloon. */
+	refused(apply(machine_patch, "{\"mem_size_mib\": 32}"), "less than the balloon's amount_mib 64");
+	assert_int_equal(res.machine.mem_mib, 128);
+	body = body_of("{\"amount_mib\": 100}");
+	assert_int_equal(vmconfig_balloon_patch(&res, body, false, &next, &d), 0);
+	json_decref(body);
+	assert_int_equal(((struct balloon_config *)next)->amount_mib, 100);
+	assert_true(((struct balloon_config *)next)->deflate_on_oom);
+	assert_int_equal(resources_put_device(&res, &balloon_spec, next, &d), 0);
+	body = body_of("{\"stats_polling_interval_s\": 0}");
+	refused(vmconfig_balloon_patch(&res, body, true, &next, &d), "cannot be turned off after start");
+	json_decref(body);
+	body = body_of("{\"stats_polling_interval_s\": 5, \"amount_mib\": 1}");
+	refused(vmconfig_balloon_patch(&res, body, true, &next, &d), "unknown field 'amount_mib'");
+	json_decref(body);
+	out = vmconfig_export_balloon(&res);
+	text = json_dumps(out, JSON_COMPACT);
+	assert_string_equal(text, "{\"amount_mib\":100,\"deflate_on_oom\":true,\"stats_polling_interval_s\":1,"
+			    "\"free_page_reporting\":true}");
+	free(text);
+	json_decref(out);
+}
+
+/* Firecracker's RateLimiter objects: PUT sets them, PATCH changes the buckets it names. */
+static void rate_limiters(void **state)
+{
+	const struct drive_config *c;
+	const struct net_config *n;
+	struct net_config *nn;
+	unsigned int changes = 0;
+	void *next = NULL;
+	json_t *body, *out;
+	char *text;
+
+	(void)state;
+	assert_int_equal(apply(drive_put, "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": false,"
+			       " \"rate_limiter\": {\"bandwidth\": {\"size\": 1048576, \"refill_time\": 100,"
+			       " \"one_time_burst\": 4096}, \"ops\": {\"size\": 100, \"refill_time\": 1000}}}"), 0);
+	c = resources_find_device(&res, &drive_spec, "rootfs")->config;
+	assert_int_equal(c->limiter.bandwidth.size, 1048576);
+	assert_int_equal(c->limiter.bandwidth.refill_time_ms, 100);
+	assert_int_equal(c->limiter.bandwidth.one_time_burst, 4096);
+	assert_int_equal(c->limiter.ops.size, 100);
+	/* PATCH: the ops bucket off (size 0), the bandwidth as it was. */
+	body = body_of("{\"drive_id\": \"rootfs\", \"rate_limiter\": {\"ops\": {\"size\": 0, \"refill_time\": 0}}}");
+	assert_int_equal(vmconfig_drive_patch(&res, "rootfs", body, &next, &changes, &d), 0);
+	json_decref(body);
+	assert_int_equal(changes, DEVICE_CHANGE_LIMITS);
+	assert_int_equal(((struct drive_config *)next)->limiter.bandwidth.size, 1048576);
+	assert_false(bucket_config_limits(&((struct drive_config *)next)->limiter.ops));
+	assert_string_equal(((struct drive_config *)next)->path, "/r");
+	assert_int_equal(resources_put_device(&res, &drive_spec, next, &d), 0);
+	/* GET /vm/config shows what limits. */
+	out = vmconfig_export(&res);
+	text = json_dumps(json_object_get(json_array_get(json_object_get(out, "drives"), 0), "rate_limiter"),
+			  JSON_COMPACT | JSON_SORT_KEYS);
+	assert_string_equal(text, "{\"bandwidth\":{\"one_time_burst\":4096,\"refill_time\":100,\"size\":1048576}}");
+	free(text);
+	json_decref(out);
+	/* Hostile buckets. */
+	refused(apply(drive_put, "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": false,"
+		      " \"rate_limiter\": {\"bandwidth\": {\"size\": -1, \"refill_time\": 100}}}"),
+		"rate_limiter.bandwidth.size -1");
+	refused(apply(drive_put, "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": false,"
+		      " \"rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1.5}}}"),
+		"rate_limiter.bandwidth.refill_time 1.5: expected an integer");
+	refused(apply(drive_put, "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": false,"
+		      " \"rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 9223372036854775807}}}"),
+		"rate_limiter.bandwidth.refill_time 9223372036854775807: at most");
+	refused(apply(drive_put, "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": false,"
+		      " \"rate_limiter\": {\"bandwidth\": {\"size\": 1, \"refill_time\": 1, \"x\": 1}}}"),
+		"rate_limiter.bandwidth: unknown field 'x'");
+	refused(apply(drive_put, "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": false,"
+		      " \"rate_limiter\": {\"iops\": {}}}"), "rate_limiter: unknown field 'iops'");
+	refused(apply(drive_put, "{\"drive_id\": \"rootfs\", \"path_on_host\": \"/r\", \"is_root_device\": false,"
+		      " \"rate_limiter\": {\"ops\": 5}}"), "rate_limiter.ops: expected an object");
+	/* The refused PUTs left the drive as it was. */
+	c = resources_find_device(&res, &drive_spec, "rootfs")->config;
+	assert_int_equal(c->limiter.bandwidth.size, 1048576);
+	/* Network interfaces: rx and tx, PUT and PATCH. */
+	assert_int_equal(apply(net_put, "{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap0\","
+			       " \"tx_rate_limiter\": {\"bandwidth\": {\"size\": 5000, \"refill_time\": 10}}}"), 0);
+	n = resources_find_device(&res, &net_spec, "eth0")->config;
+	assert_int_equal(n->tx_limiter.bandwidth.size, 5000);
+	assert_false(rate_limiter_config_limits(&n->rx_limiter));
+	body = body_of("{\"iface_id\": \"eth0\", \"rx_rate_limiter\": {\"ops\": {\"size\": 7, \"refill_time\": 70}}}");
+	assert_int_equal(vmconfig_net_patch(&res, "eth0", body, &next, &changes, &d), 0);
+	json_decref(body);
+	nn = next;
+	assert_int_equal(changes, DEVICE_CHANGE_LIMITS);
+	assert_int_equal(nn->rx_limiter.ops.size, 7);
+	assert_int_equal(nn->tx_limiter.bandwidth.size, 5000);
+	assert_string_equal(nn->tap, "tap0");
+	devspec_free(&net_spec, next);
+	body = body_of("{\"iface_id\": \"eth0\", \"host_dev_name\": \"tap1\"}");
+	refused(vmconfig_net_patch(&res, "eth0", body, &next, &changes, &d), "unknown field 'host_dev_name'");
+	json_decref(body);
+	body = body_of("{\"iface_id\": \"eth9\"}");
+	refused(vmconfig_net_patch(&res, "eth9", body, &next, &changes, &d), "no such network interface");
+	json_decref(body);
 }
 
 static void outputs(void **state)
@@ -312,7 +456,8 @@ static void config_file_refused(void **state)
 		{ "{\"drives\": [3]}", "drives[0]: expected a JSON object" },
 		{ "{\"machine-config\": {\"vcpu_count\": 0, \"mem_size_mib\": 2}}",
 		  "machine-config: vcpu_count 0" },
-		{ "{\"balloon\": {}}", "balloon: not supported" },
+		{ "{\"balloon\": {\"amount_mib\": 1}}", "balloon: missing field 'deflate_on_oom'" },
+		{ "{\"mmds-config\": {}}", "mmds-config: not supported" },
 		{ "{\"boot_source\": {}}", "unknown section 'boot_source'" },
 		/* Regression: a name with a newline broke the one-line reason. */
 		{ "{\"boot\\nsource\": {}}", "unknown section 'boot\\nsource'" },
@@ -369,6 +514,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(boot_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(drives, setup, teardown),
 		cmocka_unit_test_setup_teardown(devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(rate_limiters, setup, teardown),
+		cmocka_unit_test_setup_teardown(balloon, setup, teardown),
 		cmocka_unit_test_setup_teardown(outputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(config_file_refused, setup, teardown),
