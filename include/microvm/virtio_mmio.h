@@ -4,7 +4,9 @@
  * and the queues' registers; the device model behind it sees queue notifications and
  * pops chains through it. Every entry point runs under the transport's lock, which
  * the device's own threads take too (virtio_mmio_lock), so a device sees one caller
- * at a time. A driver that breaks the protocol gets DEVICE_NEEDS_RESET.
+ * at a time. A driver that breaks the protocol gets DEVICE_NEEDS_RESET. A notification
+ * of a ready queue before DRIVER_OK (Linux's balloon primes its statistics queue so)
+ * is delivered when the driver sets DRIVER_OK.
  */
 #ifndef MICROVM_VIRTIO_MMIO_H
 #define MICROVM_VIRTIO_MMIO_H
@@ -80,6 +82,7 @@ struct virtio_mmio {
 	uint64_t driver_features;
 	uint32_t isr;
 	uint32_t config_generation;  /* bumped when the host changes the device's config */
+	uint32_t early_notify;       /* ready queues notified before DRIVER_OK, by bit: served then */
 	struct virtio_mmio_stats stats;
 	unsigned int errors_logged;
 	struct virtq queues[VIRTIO_MMIO_MAX_QUEUES];

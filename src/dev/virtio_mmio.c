@@ -189,6 +189,7 @@ static void virtio_mmio_reset(struct virtio_mmio *t)
 	t->device_features_sel = t->driver_features_sel = t->queue_sel = 0;
 	t->driver_features = 0;
 	t->isr = 0;
+	t->early_notify = 0;
 	for (unsigned int i = 0; i < t->dev.ops->nr_queues; i++)
 		virtq_reset(&t->queues[i]);
 	if (t->dev.ops->reset)
@@ -240,6 +241,14 @@ static void virtio_mmio_set_status(struct virtio_mmio *t, uint32_t val)
 		set &= ~VIRTIO_CONFIG_S_DRIVER_OK;
 	}
 	t->status = old | set;
+	if (set & VIRTIO_CONFIG_S_DRIVER_OK) {
+		uint32_t early = t->early_notify;
+
+		t->early_notify = 0;
+		for (unsigned int q = 0; q < t->dev.ops->nr_queues; q++)
+			if ((early & (1u << q)) && virtio_mmio_queue_live(t, q))
+				t->dev.ops->notify(t->dev.ctx, q);
+	}
 	if (set & VIRTIO_CONFIG_S_DRIVER_OK)
 		log_debug("%s at 0x%llx (IRQ %u): driver ready, features 0x%llx", t->dev.ops->name,
 			  (unsigned long long)t->base, t->irq.gsi, (unsigned long long)t->driver_features);
@@ -265,6 +274,12 @@ static void virtio_mmio_set_ready(struct virtio_mmio *t, struct virtq *q, uint32
 
 static void virtio_mmio_notify(struct virtio_mmio *t, uint32_t queue)
 {
+	/* Before DRIVER_OK, a ready queue's notification waits for it (Linux's balloon). */
+	if (queue < t->dev.ops->nr_queues && t->queues[queue].ready &&
+	    !(t->status & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET))) {
+		t->early_notify |= 1u << queue;
+		return;
+	}
 	if (!virtio_mmio_queue_live(t, queue)) {
 		virtio_mmio_guest_error(t, "notification for queue %u, which is not live", queue);
 		return;

@@ -192,6 +192,35 @@ static void statistics(void **state)
 	destroy(f);
 }
 
+/*
+ * Linux primes the statistics queue before it sets DRIVER_OK: the buffer is taken then,
+ * not lost, and the early notification is no guest error.
+ */
+static void statistics_primed_before_driver_ok(void **state)
+{
+	(void)state;
+	const struct balloon_config c = { .amount_mib = 0, .stats_interval_s = 1 };
+	struct fixture *f = make(&c);
+	const struct vd_buf buf = { STATS, 10, false };
+	struct virtio_balloon_stats st;
+
+	assert_true(vd_negotiate(&f->v, (1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_BALLOON_F_STATS_VQ)));
+	for (unsigned int q = 0; q < 3; q++)
+		vd_setup_queue(&f->v, q, VD_QUEUE_SIZE);
+	stat(f, 0, VIRTIO_BALLOON_S_MEMTOT, 4096);
+	vd_submit(&f->v, 2, &buf, 1);
+	assert_int_equal(f->b.counts.stats_updates, 0);
+	vd_driver_ok(&f->v);
+	assert_int_equal(f->b.counts.stats_updates, 1);
+	virtio_balloon_get_stats(&f->b, &st);
+	assert_int_equal(st.values[VIRTIO_BALLOON_S_MEMTOT], 4096);
+	assert_int_equal(atomic_load(&f->t.stats.guest_errors), 0);
+	/* A queue that is not ready is still an error to notify. */
+	vd_notify(&f->v, 3);
+	assert_int_equal(atomic_load(&f->t.stats.guest_errors), 1);
+	destroy(f);
+}
+
 /* Reported free pages go back; the reporting queue's number follows the features. */
 static void free_page_reporting(void **state)
 {
@@ -254,6 +283,7 @@ int main(void)
 		cmocka_unit_test(config_and_features),
 		cmocka_unit_test(inflate_and_deflate),
 		cmocka_unit_test(statistics),
+		cmocka_unit_test(statistics_primed_before_driver_ok),
 		cmocka_unit_test(free_page_reporting),
 		cmocka_unit_test(update),
 	};
