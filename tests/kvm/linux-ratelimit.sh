@@ -58,7 +58,7 @@ echo \"net2=\$a \$b\"" "$xfer"
 boot_bg rl "$microvm" --kernel "$MICROVM_TEST_BZIMAGE" --initrd "$tap_tmp/initrd" --mem 256 \
     --api-sock "$sock" --config-file "$tap_tmp/config.json" \
     --drive "path=$tap_tmp/disk.img,ro,id=data,bw=$bucket:100" \
-    --net "tap=$tap,id=eth0,tx_bw=$bucket:100"
+    --net "tap=$tap,id=eth0,tx_bw=$bucket:100" --rng
 # A guest that never gets its go (a failed step above) does not hold the test for ever.
 (sleep 600; kill "$vmm_pid" 2>/dev/null) &
 watchdog=$!
