@@ -198,9 +198,13 @@ void *devspec_copy(const struct device_spec *spec, const void *config)
 	}
 	for (size_t i = 0; i < spec->nr_fields; i++) {
 		const struct devspec_field *f = &spec->fields[i];
-		const char *s = *(char *const *)(const void *)((const uint8_t *)config + f->offset);
+		const char *s;
 
-		if (f->type != DEVSPEC_PATH || !s)
+		/* Only a path field holds a pointer: the others may sit at any offset. */
+		if (f->type != DEVSPEC_PATH)
+			continue;
+		s = *(char *const *)(const void *)((const uint8_t *)config + f->offset);
+		if (!s)
 			continue;
 		*(char **)(void *)(copy + f->offset) = devspec_copy_string(s, strlen(s));
 		if (!*(char **)(void *)(copy + f->offset)) {
