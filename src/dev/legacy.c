@@ -21,14 +21,14 @@ static void legacy_write(void *dev, uint64_t offset, const uint8_t *data, uint32
 static const struct bus_ops legacy_inert_ops = { .read = legacy_read, .write = legacy_write };
 
 int legacy_init(struct legacy *l, struct bus *pio, const struct serial_sink *com1,
-		void (*reset)(void *ctx), void *ctx)
+		void (*reset)(void *ctx), void (*kbd_irq)(void *ctx), void *ctx)
 {
 	int ret = serial8250_init(&l->serial, com1);
 
 	if (ret)
 		return ret;
 	l->serial_ready = true;
-	ret = i8042_init(&l->i8042, reset, ctx);
+	ret = i8042_init(&l->i8042, reset, kbd_irq, ctx);
 	if (ret)
 		return ret;
 	l->i8042_ready = true;
