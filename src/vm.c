@@ -78,6 +78,7 @@ static int vm_load(struct vm *vm, const struct image *kernel, const struct image
 {
 	const struct vm_resources *res = vm->params.res;
 	struct cmdline_buf cmdline = { .len = 0 };
+	struct platform_config platform = { .vcpus = res->machine.vcpus };
 	int ret = vm_cmdline(vm, &cmdline, d);
 
 	if (ret)
@@ -89,7 +90,9 @@ static int vm_load(struct vm *vm, const struct image *kernel, const struct image
 	ret = boot_load(&vm->mem, kernel, initrd, cmdline.text, NULL, &vm->boot, d);
 	if (ret)
 		return ret;
-	return platform_write(&vm->mem, res->machine.vcpus, d);
+	/* The tables describe the devices the command line announced, slot for slot. */
+	registry_describe(&vm->devices, &platform);
+	return platform_write(&vm->mem, &platform, d);
 }
 
 /* Opens the kernel and the initrd for vm_load, and closes them again. */
@@ -178,16 +181,30 @@ static void vm_guest_reset(void *ctx)
 	vm_exit_request(&vm->exit, VM_STATUS_OK);
 }
 
+static void vm_guest_acpi(void *ctx, enum acpi_pm_request req)
+{
+	struct vm *vm = ctx;
+
+	if (req == ACPI_PM_POWER_OFF)
+		log_info("guest powered off (ACPI S5)");
+	else
+		log_info("guest requested a reset through the ACPI reset register");
+	vm_exit_request(&vm->exit, VM_STATUS_OK);
+}
+
 static int vm_setup_devices(struct vm *vm)
 {
 	const struct serial_sink com1 = {
 		.tx = vm_serial_tx, .set_irq = vm_serial_irq, .rx_room = vm_serial_rx_room, .ctx = vm,
 	};
+	const struct legacy_power power = {
+		.i8042_reset = vm_guest_reset, .acpi = vm_guest_acpi, .ctx = vm,
+	};
 	int ret;
 
 	bus_init(&vm->pio, "port");
 	bus_init(&vm->mmio, "MMIO");
-	ret = legacy_init(&vm->legacy, &vm->pio, &com1, vm_guest_reset, vm);
+	ret = legacy_init(&vm->legacy, &vm->pio, &com1, &power);
 	if (!ret)
 		ret = registry_attach(&vm->devices, &vm->mmio, &vm->mem, vm_virtio_irq, vm);
 	if (ret)

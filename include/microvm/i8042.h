@@ -15,6 +15,8 @@
 
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT 0x64
+/* The keyboard's ISA line, as the DSDT names it; no keyboard is attached to raise it. */
+#define I8042_KBD_IRQ 1
 #define I8042_OUTBUF_SIZE 4
 
 struct i8042 {

@@ -1,7 +1,7 @@
 /*
  * The platform step on calloc'd guest memory, as --check and a boot run it: page
- * tables, GDT, IDT and MP table where the layout puts them, and one clear error when
- * they cannot be written.
+ * tables, GDT, IDT, MP table and ACPI tables where the layout puts them, and one clear
+ * error when they cannot be written.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,6 +28,21 @@ static int junk_ram(void **state)
 	return gmem_wrap(&mem, ram, RAM);
 }
 
+/* A machine of vcpus CPUs with nr virtio devices in the registry's slots. */
+static const struct platform_config *machine(unsigned int vcpus, unsigned int nr)
+{
+	static struct platform_config cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.vcpus = vcpus;
+	cfg.nr_virtio = nr;
+	for (unsigned int i = 0; i < nr && i < LAYOUT_VIRTIO_MAX_DEVICES; i++) {
+		cfg.virtio[i].base = LAYOUT_VIRTIO_MMIO_START + i * LAYOUT_VIRTIO_MMIO_SIZE;
+		cfg.virtio[i].irq = LAYOUT_VIRTIO_IRQ_FIRST + i;
+	}
+	return &cfg;
+}
+
 static uint64_t read64(uint64_t gpa)
 {
 	uint64_t v;
@@ -41,7 +56,7 @@ static void page_tables_map_4gib(void **state)
 	(void)state;
 	struct diag d;
 
-	assert_int_equal(platform_write(&mem, 1, &d), 0);
+	assert_int_equal(platform_write(&mem, machine(1, 0), &d), 0);
 	assert_int_equal(read64(LAYOUT_PML4_START), LAYOUT_PDPT_START | 3);
 	/* The rest of the PML4 and PDPT is empty, not what was in memory. */
 	assert_int_equal(read64(LAYOUT_PML4_START + 8), 0);
@@ -61,7 +76,7 @@ static void gdt_and_idt(void **state)
 	uint64_t gdt[LAYOUT_GDT_ENTRIES];
 	struct diag d;
 
-	assert_int_equal(platform_write(&mem, 1, &d), 0);
+	assert_int_equal(platform_write(&mem, machine(1, 0), &d), 0);
 	platform_gdt(gdt);
 	for (unsigned int i = 0; i < LAYOUT_GDT_ENTRIES; i++)
 		assert_int_equal(read64(LAYOUT_GDT_START + 8 * i), gdt[i]);
@@ -86,7 +101,7 @@ static void mp_table_for_each_vcpu_count(void **state)
 		unsigned int cpus = 0;
 
 		assert_int_equal(junk_ram(NULL), 0);
-		assert_int_equal(platform_write(&mem, counts[i], &d), 0);
+		assert_int_equal(platform_write(&mem, machine(counts[i], 0), &d), 0);
 		mpf = gmem_ptr(&mem, LAYOUT_MPTABLE_START, 16);
 		assert_non_null(mpf);
 		assert_memory_equal(mpf, "_MP_", 4);
@@ -107,12 +122,28 @@ static void errors_name_the_table(void **state)
 	struct gmem empty = { .nr_regions = 0 };
 	struct diag d;
 
-	assert_int_equal(platform_write(&mem, 0, &d), -EINVAL);
+	assert_int_equal(platform_write(&mem, machine(0, 0), &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "MP table for 0 vCPUs at 0xf0000"));
-	assert_int_equal(platform_write(&mem, 65, &d), -EINVAL);
+	assert_int_equal(platform_write(&mem, machine(65, 0), &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "MP table for 65 vCPUs"));
-	assert_int_equal(platform_write(&empty, 1, &d), -EFAULT);
+	assert_int_equal(platform_write(&empty, machine(1, 0), &d), -EFAULT);
 	assert_non_null(strstr(d.msg, "boot page tables [0x9000, 0xf000)"));
+	assert_int_equal(platform_write(&mem, machine(1, LAYOUT_VIRTIO_MAX_DEVICES + 1), &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "ACPI tables for 1 vCPUs and 20 devices at 0xe0000: Invalid argument"));
+}
+
+/* The RSDP where the guest's scan finds it, and the MP table still where it was. */
+static void acpi_and_mp_tables_side_by_side(void **state)
+{
+	(void)state;
+	struct diag d;
+	const uint8_t *rsdp;
+
+	assert_int_equal(platform_write(&mem, machine(2, 3), &d), 0);
+	rsdp = gmem_ptr(&mem, LAYOUT_ACPI_START, 36);
+	assert_non_null(rsdp);
+	assert_memory_equal(rsdp, "RSD PTR ", 8);
+	assert_memory_equal(gmem_ptr(&mem, LAYOUT_MPTABLE_START, 4), "_MP_", 4);
 }
 
 int main(void)
@@ -122,6 +153,7 @@ int main(void)
 		cmocka_unit_test_setup(gdt_and_idt, junk_ram),
 		cmocka_unit_test(mp_table_for_each_vcpu_count),
 		cmocka_unit_test_setup(errors_name_the_table, junk_ram),
+		cmocka_unit_test_setup(acpi_and_mp_tables_side_by_side, junk_ram),
 	};
 
 	return cmocka_run_group_tests_name("platform", tests, NULL, NULL);
