@@ -5,6 +5,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "microvm/log.h"
@@ -18,7 +19,7 @@ struct evloop_cmd {
 };
 
 /* What epoll reports, by event tag. */
-enum { EVLOOP_SIGNAL, EVLOOP_EXIT, EVLOOP_ROOM, EVLOOP_STDIN, EVLOOP_COMMAND };
+enum { EVLOOP_SIGNAL, EVLOOP_EXIT, EVLOOP_ROOM, EVLOOP_STDIN, EVLOOP_COMMAND, EVLOOP_DEADLINE };
 
 #define EVLOOP_EVENTS 8
 #define EVLOOP_INPUT_CHUNK 16 /* bytes per read: what the UART's FIFO holds */
@@ -29,13 +30,14 @@ void evloop_stop_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGPWR);
 }
 
 int evloop_init(struct evloop *l, struct vm_exit *exit,
 		int (*command)(void *ctx, enum vm_command cmd), void *ctx)
 {
 	memset(l, 0, sizeof(*l));
-	l->epfd = l->sfd = l->room_efd = l->cmd_efd = -1;
+	l->epfd = l->sfd = l->room_efd = l->cmd_efd = l->deadline_fd = -1;
 	l->exit = exit;
 	l->command = command;
 	l->command_ctx = ctx;
@@ -46,7 +48,11 @@ int evloop_init(struct evloop *l, struct vm_exit *exit,
 	if (l->room_efd < 0)
 		return -errno;
 	l->cmd_efd = eventfd(0, EFD_CLOEXEC);
-	return l->cmd_efd < 0 ? -errno : 0;
+	if (l->cmd_efd < 0)
+		return -errno;
+	/* Made now, before any filter: arming it later needs only timerfd_settime. */
+	l->deadline_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	return l->deadline_fd < 0 ? -errno : 0;
 }
 
 static int evloop_add(struct evloop *l, int fd, uint32_t events, uint64_t tag)
@@ -77,6 +83,8 @@ int evloop_open(struct evloop *l, struct console *console, const struct evloop_i
 		ret = evloop_add(l, l->room_efd, EPOLLIN, EVLOOP_ROOM);
 	if (!ret)
 		ret = evloop_add(l, l->cmd_efd, EPOLLIN, EVLOOP_COMMAND);
+	if (!ret)
+		ret = evloop_add(l, l->deadline_fd, EPOLLIN, EVLOOP_DEADLINE);
 	return ret;
 }
 
@@ -94,7 +102,33 @@ static void evloop_signal(struct evloop *l)
 
 	if (read(l->sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return;
+	if (si.ssi_signo == SIGPWR) {
+		int ret;
+
+		log_info("received %s: asking the guest to power off", strsignal((int)si.ssi_signo));
+		ret = l->command(l->command_ctx, VM_COMMAND_SHUTDOWN);
+		if (ret)
+			log_warn("cannot ask the guest to power off: %s", strerror(-ret));
+		return;
+	}
 	log_info("received %s: stopping the VM", strsignal((int)si.ssi_signo));
+	vm_exit_request(l->exit, VM_STATUS_OK);
+}
+
+int evloop_stop_after(struct evloop *l, unsigned int seconds)
+{
+	struct itimerspec when = { .it_value = { .tv_sec = seconds } };
+
+	if (timerfd_settime(l->deadline_fd, 0, &when, NULL) < 0)
+		return -errno;
+	l->deadline_s = seconds;
+	return 0;
+}
+
+static void evloop_deadline(struct evloop *l)
+{
+	evloop_drain(l->deadline_fd);
+	log_info("the guest did not power off within %u s: stopping the VM", l->deadline_s);
 	vm_exit_request(l->exit, VM_STATUS_OK);
 }
 
@@ -184,6 +218,9 @@ static int evloop_round(struct evloop *l)
 		case EVLOOP_COMMAND:
 			evloop_commands(l);
 			break;
+		case EVLOOP_DEADLINE:
+			evloop_deadline(l);
+			break;
 		default:
 			break;
 		}
@@ -255,7 +292,7 @@ void evloop_close(struct evloop *l)
 
 void evloop_destroy(struct evloop *l)
 {
-	int *fds[] = { &l->epfd, &l->sfd, &l->room_efd, &l->cmd_efd };
+	int *fds[] = { &l->epfd, &l->sfd, &l->room_efd, &l->cmd_efd, &l->deadline_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)

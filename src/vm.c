@@ -39,6 +39,7 @@ struct vm {
 	int kick_signal;
 	struct console console;
 	atomic_bool paused;
+	bool shutdown_asked;   /* the power button was pressed; the deadline runs */
 };
 
 /* Logs "what: strerror(-ret)" and returns ret. */
@@ -444,6 +445,28 @@ static int vm_resume(struct vm *vm)
 	return 0;
 }
 
+/*
+ * Presses the power button (an edge on the GED's line, whose _EVT notifies it), and the
+ * first time starts the deadline after which the VM is stopped anyway.
+ */
+static int vm_shutdown(struct vm *vm)
+{
+	unsigned int timeout = vm->params.res->machine.shutdown_timeout_s;
+
+	if (!vm->shutdown_asked) {
+		int ret = evloop_stop_after(&vm->loop, timeout);
+
+		if (ret)
+			return ret;
+		vm->shutdown_asked = true;
+		log_info("pressing the ACPI power button: the guest has %u s to power off", timeout);
+	} else {
+		log_info("pressing the ACPI power button again");
+	}
+	kvm_irq_pulse(&vm->kvm, LAYOUT_ACPI_GED_IRQ);
+	return 0;
+}
+
 static int vm_run_command(void *ctx, enum vm_command cmd)
 {
 	struct vm *vm = ctx;
@@ -453,6 +476,8 @@ static int vm_run_command(void *ctx, enum vm_command cmd)
 		return vm_pause(vm);
 	case VM_COMMAND_RESUME:
 		return vm_resume(vm);
+	case VM_COMMAND_SHUTDOWN:
+		return vm_shutdown(vm);
 	default:
 		return -EINVAL;
 	}
@@ -461,6 +486,11 @@ static int vm_run_command(void *ctx, enum vm_command cmd)
 int vm_command(struct vm *vm, enum vm_command cmd)
 {
 	return vm->loop_ready ? evloop_post(&vm->loop, cmd) : -EAGAIN;
+}
+
+int vm_request_shutdown(struct vm *vm)
+{
+	return vm_command(vm, VM_COMMAND_SHUTDOWN);
 }
 
 unsigned int vm_vcpu_count(const struct vm *vm)

@@ -1,9 +1,10 @@
 /*
- * The VMM thread's event loop: one epoll set over the stop signals (a signalfd), the
- * end of the VM (vm_exit's eventfd), console input while the guest's UART has room for
- * it, and commands that other threads post (the API thread; the lifecycle test): an
- * eventfd wakes the loop, which runs each queued command on its own thread, in order,
- * and hands the result back to the waiting poster.
+ * The VMM thread's event loop: one epoll set over its signals (a signalfd), the end of
+ * the VM (vm_exit's eventfd), console input while the guest's UART has room for it,
+ * the deadline of a graceful stop (a timerfd), and commands that other threads post
+ * (the API thread; the lifecycle test): an eventfd wakes the loop, which runs each
+ * queued command on its own thread, in order, and hands the result back to the
+ * waiting poster.
  */
 #ifndef MICROVM_EVLOOP_H
 #define MICROVM_EVLOOP_H
@@ -22,6 +23,7 @@
 enum vm_command {
 	VM_COMMAND_PAUSE,   /* every vCPU out of KVM_RUN and parked: its state stays readable */
 	VM_COMMAND_RESUME,
+	VM_COMMAND_SHUTDOWN, /* the ACPI power button: the guest powers off, or is stopped later */
 };
 
 /* Where console input goes (COM1's receive FIFO); called on the loop's thread. */
@@ -34,7 +36,8 @@ struct evloop_input {
 struct evloop_cmd;
 
 struct evloop {
-	int epfd, sfd, room_efd, cmd_efd;
+	int epfd, sfd, room_efd, cmd_efd, deadline_fd;
+	unsigned int deadline_s;   /* what evloop_stop_after armed, for its message */
 	struct vm_exit *exit;
 	struct console *console;
 	struct evloop_input input;
@@ -49,7 +52,10 @@ struct evloop {
 	bool closed;               /* the loop has ended: posts fail */
 };
 
-/* The stop signals: SIGTERM, SIGINT and SIGHUP, blocked in every thread, read by the loop. */
+/*
+ * The signals the loop reads, blocked in every thread: SIGTERM, SIGINT and SIGHUP stop
+ * the VM; SIGPWR runs VM_COMMAND_SHUTDOWN.
+ */
 void evloop_stop_signals(sigset_t *set);
 /* The eventfds and the mailbox: commands may be posted from here on (they wait for the loop). */
 MUST_CHECK int evloop_init(struct evloop *l, struct vm_exit *exit,
@@ -59,6 +65,8 @@ MUST_CHECK int evloop_open(struct evloop *l, struct console *console,
 			   const struct evloop_input *input);
 /* Serves events and commands until the VM is to end: 0, or -errno if epoll failed. */
 MUST_CHECK int evloop_run(struct evloop *l);
+/* The loop thread: stops the VM (as SIGTERM does) in seconds, unless it ends first. */
+MUST_CHECK int evloop_stop_after(struct evloop *l, unsigned int seconds);
 /* The loop thread: while held, no console input reaches the guest. */
 void evloop_hold_input(struct evloop *l, bool held);
 /* Any thread: the guest can take console input again. */
