@@ -13,6 +13,8 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "tiny.h"
+
 #ifndef TINY_FORMAT
 #error "build with -DTINY_FORMAT='\"elf\"' or '\"bzimage\"'"
 #endif
@@ -25,9 +27,6 @@
 #define COM1_LSR_THR_EMPTY 0x20
 #define I8042_COMMAND 0x64
 #define I8042_CMD_RESET 0xfe
-
-/* Everything below 4 GiB is identity-mapped by the VMM. */
-#define IDENTITY_MAP_END 0x100000000ULL
 
 /* The zero page (struct boot_params, <asm/bootparam.h>): offsets we read. */
 #define BP_EXT_RAMDISK_IMAGE 0x0c0 /* u32, high half of ramdisk_image */
@@ -98,20 +97,7 @@
 extern const uint8_t tiny_trampoline_start[], tiny_trampoline_end[];
 void tiny_main(uint64_t zero_page);
 
-/* ---- port I/O, MSRs, control registers ---- */
-
-static inline void outb(uint16_t port, uint8_t val)
-{
-	__asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
-}
-
-static inline uint8_t inb(uint16_t port)
-{
-	uint8_t val;
-
-	__asm__ volatile("inb %1, %0" : "=a"(val) : "Nd"(port));
-	return val;
-}
+/* ---- MSRs and control registers ---- */
 
 static inline uint64_t rdmsr(uint32_t msr)
 {
@@ -135,56 +121,6 @@ static inline uint64_t read_cr4(void)
 
 	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
 	return v;
-}
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void cpu_pause(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
-
-/* Guest-physical memory: identity-mapped, read through volatile accesses. */
-static inline uint8_t phys_read8(uint64_t pa)
-{
-	return *(volatile const uint8_t *)(uintptr_t)pa;
-}
-
-static inline uint16_t phys_read16(uint64_t pa)
-{
-	return *(volatile const uint16_t *)(uintptr_t)pa;
-}
-
-static inline uint32_t phys_read32(uint64_t pa)
-{
-	return *(volatile const uint32_t *)(uintptr_t)pa;
-}
-
-static inline uint64_t phys_read64(uint64_t pa)
-{
-	return *(volatile const uint64_t *)(uintptr_t)pa;
-}
-
-static inline void phys_write8(uint64_t pa, uint8_t v)
-{
-	*(volatile uint8_t *)(uintptr_t)pa = v;
-}
-
-static inline void phys_write32(uint64_t pa, uint32_t v)
-{
-	*(volatile uint32_t *)(uintptr_t)pa = v;
-}
-
-/* True if [pa, pa+len) lies inside the identity map. */
-static int phys_mapped(uint64_t pa, uint64_t len)
-{
-	return pa <= IDENTITY_MAP_END && len <= IDENTITY_MAP_END - pa;
 }
 
 /* ---- COM1 output and a minimal printf ---- */
@@ -226,11 +162,7 @@ static void put_num(uint64_t v, unsigned int base, int width)
 		uart_putc(buf[--n]);
 }
 
-/*
- * Supports %s %c %u %x %lu %lx, with an optional zero-pad width (%08x). That
- * is all the report needs; anything else is printed verbatim.
- */
-__attribute__((format(printf, 1, 2))) static void kprintf(const char *fmt, ...)
+void kprintf(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -721,8 +653,7 @@ static void vio_write(const struct virtio_dev *d, uint32_t reg, uint32_t v)
 	phys_write32(d->base + reg, v);
 }
 
-/* True if the command line has the word `word` (bounded by max bytes). */
-static int cmdline_has(uint64_t cmdline, uint32_t max, const char *word)
+int cmdline_has(uint64_t cmdline, uint32_t max, const char *word)
 {
 	uint32_t i, j;
 
@@ -1041,8 +972,7 @@ static void virtio_net_test(struct virtio_dev *d, int rx)
 		virtio_net_receive(d);
 }
 
-/* The command line the zero page points at and its bound; 0 when there is none to read. */
-static uint64_t zp_cmdline(uint64_t zp, uint32_t *max)
+uint64_t zp_cmdline(uint64_t zp, uint32_t *max)
 {
 	uint64_t cmdline = phys_read32(zp + BP_CMD_LINE_PTR) |
 			   ((uint64_t)phys_read32(zp + BP_EXT_CMD_LINE_PTR) << 32);
@@ -1108,6 +1038,8 @@ static void wait_for_input(uint64_t zp)
 
 void tiny_main(uint64_t zero_page)
 {
+	uint64_t zp = zero_page != 0 && phys_mapped(zero_page, BP_SIZE) ? zero_page : 0;
+	struct acpi_info acpi;
 	struct mp_info mp;
 
 	kprintf("tiny: hello format=%s\n", TINY_FORMAT);
@@ -1120,11 +1052,13 @@ void tiny_main(uint64_t zero_page)
 	}
 	report_mptable(&mp);
 	start_aps(&mp);
-	if (zero_page != 0 && phys_mapped(zero_page, BP_SIZE)) {
-		wait_for_input(zero_page);
-		report_virtio(zero_page);
+	acpi_report(zp, &acpi);
+	if (zp) {
+		wait_for_input(zp);
+		report_virtio(zp);
 	}
 	kprintf("tiny: done\n");
+	acpi_end(zp, &acpi);
 	outb(I8042_COMMAND, I8042_CMD_RESET);
 	for (;;)
 		__asm__ volatile("cli; hlt");
