@@ -1,6 +1,7 @@
 # Helpers for the tests that boot Linux guests under real KVM (sourced, POSIX
-# sh, after tests/integration/tap.sh). They run where tests/kvm/run-kvm put
-# them: on hardware KVM, or inside the nested host.
+# sh, by a script in tests/kvm; it brings tests/integration/tap.sh along). They
+# run where tests/kvm/run-kvm put them: on hardware KVM, or in the nested host.
+. "$(dirname "$0")/../integration/tap.sh"
 
 # Every real-KVM test needs the Linux test kernel and the guest user space,
 # which scripts/test builds and names in the environment.
@@ -67,16 +68,28 @@ guest_rootfs() {
 
 # boot NAME COMMAND...: runs a VMM command line to its end (at most
 # $boot_timeout seconds), keeping the console as $tap_tmp/NAME.out (without
-# the kernel's CRs) and the VMM's log as $tap_tmp/NAME.err; sets rc.
+# the kernel's CRs) and the VMM's log as $tap_tmp/NAME.err; sets rc and says
+# how long it took.
 boot_timeout=300
 boot() {
     name=$1
     shift
+    start=$(date +%s%N)
     set +e
     timeout -k 5 "$boot_timeout" "$@" >"$tap_tmp/$name.raw" 2>"$tap_tmp/$name.err" </dev/null
     rc=$?
     set -e
     tr -d '\r' <"$tap_tmp/$name.raw" >"$tap_tmp/$name.out"
+    echo "# $name: VMM exit status $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms"
+}
+
+# check_ran NAME: the guest's user space ran and its test finished, the VMM
+# exited 0 and took no PVM path (it logs a line whenever it does).
+check_ran() {
+    check "$1: guest user space ran" grep -q '^microvm-guest: user space up' "$tap_tmp/$1.out"
+    check "$1: the guest's test finished" grep -q '^microvm-guest: test exit status 0$' "$tap_tmp/$1.out"
+    check "$1: the VMM exited 0" [ "$rc" -eq 0 ]
+    check "$1: no PVM path taken on real KVM" sh -c "! grep -q PVM '$tap_tmp/$1.err'"
 }
 
 # boot_bg NAME COMMAND...: as boot, in the background; vmm_pid is its pid.

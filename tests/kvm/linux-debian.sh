@@ -7,9 +7,7 @@
 # Usage: linux-debian.sh MICROVM
 set -eu
 microvm=$1
-here=$(dirname "$0")
-. "$here/../integration/tap.sh"
-. "$here/lib.sh"
+. "$(dirname "$0")/lib.sh"
 require_guest_env
 if [ -z "${MICROVM_TEST_DEBIAN_KERNELS:-}" ]; then
     echo "1..0 # SKIP MICROVM_TEST_DEBIAN_KERNELS is not set: run scripts/test, which fetches Debian's kernels"
@@ -22,14 +20,10 @@ for kernel in $MICROVM_TEST_DEBIAN_KERNELS; do
     release=$(ls "$(dirname "$kernel")/modules")
     for n in 1 2; do
         t=$release-$n
-        start=$(date +%s%N)
         boot "$t" "$microvm" --kernel "$kernel" --initrd "$tap_tmp/initrd" --vcpus "$n" --mem 512
-        echo "# $t: VMM exit status $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms"
-        check "$t: guest user space ran" grep -q '^microvm-guest: user space up' "$tap_tmp/$t.out"
+        check_ran "$t"
         check "$t: the guest runs Debian's $release" [ "$(guest_value "$t" uname)" = "$release" ]
         echo "# $t: nproc in the guest: $(guest_value "$t" nproc)"
-        check "$t: the VMM exited 0 when the guest reset" [ "$rc" -eq 0 ]
-        check "$t: no PVM path taken on real KVM" sh -c "! grep -q PVM '$tap_tmp/$t.err'"
         [ "$rc" -eq 0 ] && [ "$(guest_value "$t" uname)" = "$release" ] || show "$t"
     done
 done

@@ -8,9 +8,7 @@
 # Usage: linux-jailer.sh MICROVM JAILER XFER
 set -eu
 microvm=$(realpath "$1") jailer=$(realpath "$2") xfer=$(realpath "$3")
-here=$(dirname "$0")
-. "$here/../integration/tap.sh"
-. "$here/lib.sh"
+. "$(dirname "$0")/lib.sh"
 require_guest_env
 if [ "$(id -u)" -ne 0 ]; then
     echo "1..0 # SKIP the jailer needs root"

@@ -7,9 +7,7 @@
 # Usage: linux-user.sh MICROVM
 set -eu
 microvm=$1
-here=$(dirname "$0")
-. "$here/../integration/tap.sh"
-. "$here/lib.sh"
+. "$(dirname "$0")/lib.sh"
 require_guest_env
 
 guest_initramfs "$tap_tmp/initrd" 'echo "nproc=$(nproc)"; echo "online=$(cat /sys/devices/system/cpu/online)"'
@@ -18,15 +16,11 @@ for format in bzImage vmlinux; do
     [ "$format" = bzImage ] && kernel=$MICROVM_TEST_BZIMAGE || kernel=$MICROVM_TEST_VMLINUX
     for n in 1 2 4; do
         t=$format-$n
-        start=$(date +%s%N)
         boot "$t" "$microvm" --kernel "$kernel" --initrd "$tap_tmp/initrd" --vcpus "$n" --mem 256
-        echo "# $t: VMM exit status $rc after $(( ($(date +%s%N) - start) / 1000000 )) ms"
-        check "$t: guest user space ran" grep -q '^microvm-guest: user space up' "$tap_tmp/$t.out"
+        check_ran "$t"
         check "$t: nproc in the guest is $n" [ "$(guest_value "$t" nproc)" = "$n" ]
-        check "$t: the guest's test finished" grep -q '^microvm-guest: test exit status 0$' "$tap_tmp/$t.out"
-        check "$t: reboot -f ended the VM with status 0" [ "$rc" -eq 0 ]
-        check "$t: the VMM logged the guest's reset" grep -q 'guest requested a CPU reset through the i8042' "$tap_tmp/$t.err"
-        check "$t: no PVM path taken on real KVM" sh -c "! grep -q PVM '$tap_tmp/$t.err'"
+        check "$t: reboot -f ended the VM: the VMM logged the guest's reset" \
+            grep -q 'guest requested a CPU reset through the i8042' "$tap_tmp/$t.err"
         [ "$rc" -eq 0 ] && [ "$(guest_value "$t" nproc)" = "$n" ] || show "$t"
     done
 done
