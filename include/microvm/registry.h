@@ -17,8 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86/fwtable.h"
 #include "arch/x86/layout.h"
-#include "arch/x86/platform.h"
 #include "microvm/bus.h"
 #include "microvm/compiler.h"
 #include "microvm/device_ops.h"

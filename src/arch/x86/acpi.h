@@ -18,7 +18,7 @@
 #ifndef MICROVM_ARCH_X86_ACPI_H
 #define MICROVM_ARCH_X86_ACPI_H
 
-#include "arch/x86/platform.h"
+#include "arch/x86/fwtable.h"
 #include "microvm/compiler.h"
 #include "microvm/gmem.h"
 

@@ -1,10 +1,28 @@
-/* What the firmware tables (MP and ACPI) share: how they are built and checksummed. */
+/*
+ * What the firmware tables (MP and ACPI) share: the machine they describe, and how
+ * they are built and checksummed.
+ */
 #ifndef MICROVM_ARCH_X86_FWTABLE_H
 #define MICROVM_ARCH_X86_FWTABLE_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "arch/x86/layout.h"
+
+/* A virtio-mmio device as the guest learns of it (its registry slot). */
+struct platform_virtio {
+	uint64_t base;      /* its LAYOUT_VIRTIO_MMIO_SIZE window */
+	unsigned int irq;   /* its IOAPIC pin */
+};
+
+/* What the tables describe. */
+struct platform_config {
+	unsigned int vcpus;
+	unsigned int nr_virtio;
+	struct platform_virtio virtio[LAYOUT_VIRTIO_MAX_DEVICES];
+};
 
 /* The byte to store so that the len bytes at p, that byte's slot included as 0, sum to 0. */
 static inline uint8_t fwtable_checksum(const uint8_t *p, size_t len)

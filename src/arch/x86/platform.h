@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "arch/x86/fwtable.h"
 #include "arch/x86/layout.h"
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
@@ -19,19 +20,6 @@
 #define PLATFORM_GDT_CODE_SEL 0x10
 #define PLATFORM_GDT_DATA_SEL 0x18
 #define PLATFORM_GDT_TSS_SEL 0x20
-
-/* A virtio-mmio device as the guest learns of it (its registry slot). */
-struct platform_virtio {
-	uint64_t base;      /* its LAYOUT_VIRTIO_MMIO_SIZE window */
-	unsigned int irq;   /* its IOAPIC pin */
-};
-
-/* What the tables describe. */
-struct platform_config {
-	unsigned int vcpus;
-	unsigned int nr_virtio;
-	struct platform_virtio virtio[LAYOUT_VIRTIO_MAX_DEVICES];
-};
 
 /* Packs a GDT descriptor from Firecracker-style flags (access byte and G/D/L nibble). */
 uint64_t platform_gdt_entry(uint16_t flags, uint32_t base, uint32_t limit);
