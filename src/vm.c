@@ -88,7 +88,8 @@ static int vm_load(struct vm *vm, const struct image *kernel, const struct image
 	if (ret)
 		return diag_fail_errno(d, ret, "--mem %llu: cannot map guest memory: %s",
 				       (unsigned long long)res->machine.mem_mib, strerror(-ret));
-	ret = boot_load(&vm->mem, kernel, initrd, cmdline.text, NULL, &vm->boot, d);
+	ret = boot_load(&vm->mem, kernel, initrd, cmdline.text,
+			&(struct kernel_load_opts){ .entry64 = res->boot.entry64 }, &vm->boot, d);
 	if (ret)
 		return ret;
 	/* The tables describe the devices the command line announced, slot for slot. */
@@ -235,7 +236,9 @@ static int vm_create_vcpus(struct vm *vm)
 		vm->nr_vcpus++;
 		ret = cpu_setup_vcpu(v->fd, supported, i, count);
 		if (!ret && i == 0)
-			ret = cpu_setup_boot_regs(v->fd, vm->boot.kernel.entry);
+			ret = vm->boot.entry == BOOT_ENTRY_PVH
+				      ? cpu_setup_pvh_regs(v->fd, vm->boot.kernel.pvh_entry)
+				      : cpu_setup_boot_regs(v->fd, vm->boot.kernel.entry);
 		if (ret)
 			log_error("cannot set up vCPU %u: %s", i, strerror(-ret));
 	}

@@ -1,9 +1,10 @@
 /*
  * The benchmark guest: one image that both VMMs can boot, entered either
  *   - at e_entry, 0x100200, in 64-bit mode (the Linux 64-bit boot protocol,
- *     what microvm uses for an ELF), or
+ *     what microvm uses with --entry64), or
  *   - at its Xen PVH entry (XEN_ELFNOTE_PHYS32_ENTRY), in 32-bit protected mode
- *     with paging off (what QEMU's microvm machine uses for an ELF via qboot).
+ *     with paging off (what microvm uses by default, and QEMU's microvm machine
+ *     for an ELF via qboot).
  * Either way the first instructions write 123 to the boot-timer port 0x3f0
  * (Firecracker's convention; QEMU has nothing there) and then the first byte of
  * the report to COM1, so "first serial byte" marks the same point, the guest's

@@ -14,6 +14,18 @@
 #define STRINGIFY(x) STRINGIFY_(x)
 #define STRINGIFY_(x) #x
 
+/* Built with AddressSanitizer: its allocator, not glibc's, serves malloc. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BUILT_WITH_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BUILT_WITH_ASAN 1
+#endif
+#endif
+#ifndef BUILT_WITH_ASAN
+#define BUILT_WITH_ASAN 0
+#endif
+
 /* True when a + b overflows; *sum is then unspecified. */
 static inline MUST_CHECK bool add_overflows_u64(uint64_t a, uint64_t b, uint64_t *sum)
 {

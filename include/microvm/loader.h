@@ -24,6 +24,14 @@ struct kernel_load_opts {
 	bool relocate;
 	uint64_t load_offset;
 	uint64_t load_addr;
+	/* boot_load: the 64-bit entry even when the kernel has a PVH entry. */
+	bool entry64;
+};
+
+/* How the boot CPU enters the kernel. */
+enum boot_entry {
+	BOOT_ENTRY_64,   /* the 64-bit boot protocol: long mode, RSI = zero page */
+	BOOT_ENTRY_PVH,  /* the PVH ABI: 32-bit protected mode, EBX = hvm_start_info */
 };
 
 struct kernel_info {
@@ -44,6 +52,8 @@ struct kernel_info {
 
 struct boot_info {
 	struct kernel_info kernel;
+	/* PVH when the kernel has a PVH entry and the 64-bit one was not asked for, as Firecracker. */
+	enum boot_entry entry;
 	uint64_t reserve_end;    /* end of every kernel reservation */
 	uint64_t initrd_addr;
 	uint64_t initrd_size;
@@ -84,10 +94,17 @@ MUST_CHECK int cmdline_write(const struct gmem *mem, const char *cmdline, uint32
 unsigned int e820_build(const struct gmem *mem, struct boot_e820_entry *table, unsigned int max);
 /* Builds boot_params at LAYOUT_ZERO_PAGE_START from zeros (B12). */
 MUST_CHECK int zeropage_write(const struct gmem *mem, const struct boot_info *boot, struct diag *d);
+/*
+ * Builds the PVH entry's hvm_start_info at LAYOUT_PVH_INFO_START from zeros: the memory
+ * map from boot->e820, the command line, the initrd as the one module.
+ */
+MUST_CHECK int start_info_write(const struct gmem *mem, const struct boot_info *boot,
+				struct diag *d);
 
 /*
  * Everything a boot needs, in order: kernel, initrd (optional), command line,
- * e820 and zero page, with the layout invariants (L1) checked.
+ * e820, with the layout invariants (L1) checked, and what the entry reads: the zero
+ * page for the 64-bit entry, the PVH start info for the PVH entry.
  */
 MUST_CHECK int boot_load(const struct gmem *mem, const struct image *kernel,
 			 const struct image *initrd, const char *cmdline,

@@ -55,6 +55,14 @@ static int opt_check(struct microvm_config *c, const char *value, struct diag *d
 	return 0;
 }
 
+static int opt_entry64(struct microvm_config *c, const char *value, struct diag *d)
+{
+	(void)value;
+	(void)d;
+	c->res.boot.entry64 = true;
+	return 0;
+}
+
 static int opt_no_pvm(struct microvm_config *c, const char *value, struct diag *d)
 {
 	(void)value;
@@ -136,6 +144,9 @@ const struct config_option config_options[] = {
 	{ .name = "vcpus", .arg = CONFIG_ARG_VALUE, .apply = opt_vcpus,
 	  .usage = "  --vcpus N         number of vCPUs, 1-" STRINGIFY(RESOURCES_MAX_VCPUS)
 		   " (default " STRINGIFY(RESOURCES_DEFAULT_VCPUS) ")\n" },
+	{ .name = "entry64", .arg = CONFIG_ARG_NONE, .apply = opt_entry64,
+	  .usage = "  --entry64         enter an ELF kernel at its 64-bit entry even when it has a\n"
+		   "                    PVH entry (XEN_ELFNOTE_PHYS32_ENTRY), which is used otherwise\n" },
 	DEVICE_KINDS(DEVICE_OPTION)
 	{ .name = "shutdown-timeout", .arg = CONFIG_ARG_VALUE, .apply = opt_shutdown_timeout,
 	  .usage = "  --shutdown-timeout SECONDS  after SIGPWR presses the guest's ACPI power button,\n"

@@ -54,6 +54,7 @@ struct boot_source {
 	char *kernel_path;
 	char *initrd_path;  /* NULL: none */
 	char *cmdline;      /* the user's, before the VMM appends its own; NULL: the default */
+	bool entry64;       /* the 64-bit entry even for a kernel with a PVH entry */
 };
 
 struct device_spec;

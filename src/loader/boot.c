@@ -16,7 +16,7 @@ static int boot_check_layout(const struct gmem *mem, const struct boot_info *b, 
 	const struct kernel_info *k = &b->kernel;
 	struct boot_range r[] = {
 		{ "GDT", LAYOUT_GDT_START, LAYOUT_GDT_START + LAYOUT_GDT_ENTRIES * 8, false },
-		{ "PVH start info", LAYOUT_PVH_INFO_START, LAYOUT_ZERO_PAGE_START, false },
+		{ "PVH start info", LAYOUT_PVH_INFO_START, LAYOUT_PVH_END, false },
 		{ "zero page", LAYOUT_ZERO_PAGE_START, LAYOUT_ZERO_PAGE_START + LAYOUT_ZERO_PAGE_SIZE, false },
 		{ "page tables", LAYOUT_PML4_START, LAYOUT_PAGE_TABLES_END, false },
 		{ "command line", LAYOUT_CMDLINE_START, LAYOUT_CMDLINE_START + b->cmdline_len + 1, false },
@@ -74,5 +74,9 @@ int boot_load(const struct gmem *mem, const struct image *kernel, const struct i
 	ret = boot_check_layout(mem, out, d);
 	if (ret)
 		return ret;
+	out->entry = out->kernel.has_pvh_entry && !(opts && opts->entry64) ? BOOT_ENTRY_PVH
+									  : BOOT_ENTRY_64;
+	if (out->entry == BOOT_ENTRY_PVH)
+		return start_info_write(mem, out, d);
 	return zeropage_write(mem, out, d);
 }

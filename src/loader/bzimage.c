@@ -12,35 +12,41 @@
 
 #define BZ_JUMP_LEN_OFFSET 0x201
 #define BZ_HEADER_OFFSET 0x1f1
+#define BZ_VERSION_END 0x208      /* the version field, in every header since 2.00 */
 #define BZ_HEADER_MIN_END 0x264   /* covers init_size, the last field we need */
 #define BZ_MAGIC 0x53726448       /* "HdrS" */
 #define BZ_BOOT_FLAG 0xaa55
 #define BZ_SECTOR 512
+#define BZ_PARAGRAPH 16           /* syssize's unit */
 #define BZ_ENTRY64_OFFSET 0x200
 #define BZ_PROTOCOL_MIN 0x0200
 #define BZ_PROTOCOL_ENTRY64 0x020c
 
 #define HDR_OFF(field) (BZ_HEADER_OFFSET + offsetof(struct setup_header, field))
 
-/* B1: reads the header the image declares, never more than struct setup_header holds (C4). */
-static int bzimage_read_header(const struct image *img, struct setup_header *hdr, struct diag *d)
+/*
+ * B1: reads the header the image declares, never more than struct setup_header holds (C4).
+ * Only the version must be inside it here: how long a header must be depends on its version.
+ */
+static int bzimage_read_header(const struct image *img, struct setup_header *hdr, uint64_t *end,
+			       struct diag *d)
 {
 	uint8_t jump_len;
-	uint64_t end, copy;
+	uint64_t copy;
 
 	if (image_read(img, BZ_JUMP_LEN_OFFSET, &jump_len, 1))
 		return diag_fail(d, "%s: file size %llu: too short for a bzImage setup header (B1)",
 				 img->name, (unsigned long long)img->size);
-	end = 0x202 + (uint64_t)jump_len;
-	if (end < BZ_HEADER_MIN_END)
-		return diag_fail(d, "%s: bzImage field jump length 0x%x at offset 0x201: header ends at 0x%llx, before init_size at 0x260 (B1)",
-				 img->name, jump_len, (unsigned long long)end);
-	if (end > img->size)
+	*end = 0x202 + (uint64_t)jump_len;
+	if (*end < BZ_VERSION_END)
+		return diag_fail(d, "%s: bzImage field jump length 0x%x at offset 0x201: header ends at 0x%llx, before the version field at 0x206 (B1)",
+				 img->name, jump_len, (unsigned long long)*end);
+	if (*end > img->size)
 		return diag_fail(d, "%s: bzImage field jump length 0x%x at offset 0x201: header ends at 0x%llx, past the end of the file (size %llu) (B1)",
-				 img->name, jump_len, (unsigned long long)end,
+				 img->name, jump_len, (unsigned long long)*end,
 				 (unsigned long long)img->size);
 	memset(hdr, 0, sizeof(*hdr));
-	copy = end - BZ_HEADER_OFFSET;
+	copy = *end - BZ_HEADER_OFFSET;
 	if (copy > sizeof(*hdr))
 		copy = sizeof(*hdr);
 	if (image_read(img, BZ_HEADER_OFFSET, hdr, copy))
@@ -48,8 +54,9 @@ static int bzimage_read_header(const struct image *img, struct setup_header *hdr
 	return 0;
 }
 
+/* B2, B3, then B1 for what a 2.12 header holds: an older kernel is refused for its version. */
 static int bzimage_check_protocol(const struct image *img, const struct setup_header *hdr,
-				  struct diag *d)
+				  uint64_t end, struct diag *d)
 {
 	if (hdr->boot_flag != BZ_BOOT_FLAG)
 		return diag_fail(d, "%s: bzImage field boot_flag 0x%04x at offset 0x%zx: not 0xaa55 (B2)",
@@ -63,6 +70,9 @@ static int bzimage_check_protocol(const struct image *img, const struct setup_he
 	if (hdr->version < BZ_PROTOCOL_ENTRY64)
 		return diag_fail(d, "%s: bzImage field version 0x%04x at offset 0x%zx: the 64-bit entry needs boot protocol 2.12 or newer (B3)",
 				 img->name, hdr->version, HDR_OFF(version));
+	if (end < BZ_HEADER_MIN_END)
+		return diag_fail(d, "%s: bzImage field jump length 0x%llx at offset 0x201: header ends at 0x%llx, before init_size at 0x260, which boot protocol 2.12 has (B1)",
+				 img->name, (unsigned long long)(end - 0x202), (unsigned long long)end);
 	if (!(hdr->loadflags & LOADED_HIGH))
 		return diag_fail(d, "%s: bzImage field loadflags 0x%02x at offset 0x%zx: LOADED_HIGH not set, a zImage cannot be loaded at 1 MiB (B3)",
 				 img->name, hdr->loadflags, HDR_OFF(loadflags));
@@ -129,15 +139,15 @@ int bzimage_load(const struct gmem *mem, const struct image *img, const struct k
 		 struct kernel_info *out, struct diag *d)
 {
 	struct setup_header hdr;
-	uint64_t setup_sects, setup_size, kernel_size, kernel_file_end, load;
+	uint64_t header_end = 0, setup_sects, setup_size, kernel_size, min_file_end, file_bytes, load;
 	int ret;
 
 	memset(out, 0, sizeof(*out));
 	out->format = KERNEL_BZIMAGE;
-	ret = bzimage_read_header(img, &hdr, d);
+	ret = bzimage_read_header(img, &hdr, &header_end, d);
 	if (ret)
 		return ret;
-	ret = bzimage_check_protocol(img, &hdr, d);
+	ret = bzimage_check_protocol(img, &hdr, header_end, d);
 	if (ret)
 		return ret;
 
@@ -147,14 +157,20 @@ int bzimage_load(const struct gmem *mem, const struct image *img, const struct k
 		return diag_fail(d, "%s: bzImage field setup_sects %u at offset 0x%zx: %llu setup bytes run past the end of the file (size %llu) (B4)",
 				 img->name, hdr.setup_sects, HDR_OFF(setup_sects),
 				 (unsigned long long)setup_size, (unsigned long long)img->size);
-	kernel_size = (uint64_t)hdr.syssize * 16;
+	kernel_size = (uint64_t)hdr.syssize * BZ_PARAGRAPH;
 	if (hdr.syssize == 0 || kernel_size <= BZ_ENTRY64_OFFSET)
 		return diag_fail(d, "%s: bzImage field syssize 0x%x at offset 0x%zx: the kernel (0x%llx bytes) does not reach the 64-bit entry at +0x200 (B5)",
 				 img->name, hdr.syssize, HDR_OFF(syssize), (unsigned long long)kernel_size);
-	if (add_overflows_u64(setup_size, kernel_size, &kernel_file_end) || kernel_file_end > img->size)
-		return diag_fail(d, "%s: bzImage field syssize 0x%x at offset 0x%zx: setup (%llu bytes) plus kernel (%llu bytes) run past the end of the file (size %llu) (B5)",
+	/*
+	 * syssize counts 16-byte paragraphs, so the last one may be partial: the file may end up
+	 * to 15 bytes before setup + syssize*16 (memtest86+'s .bin does), and those are zeros.
+	 */
+	if (add_overflows_u64(setup_size, kernel_size - (BZ_PARAGRAPH - 1), &min_file_end) ||
+	    min_file_end > img->size)
+		return diag_fail(d, "%s: bzImage field syssize 0x%x at offset 0x%zx: setup (%llu bytes) plus kernel (%llu bytes, the last 16-byte paragraph possibly partial) run past the end of the file (size %llu) (B5)",
 				 img->name, hdr.syssize, HDR_OFF(syssize), (unsigned long long)setup_size,
 				 (unsigned long long)kernel_size, (unsigned long long)img->size);
+	file_bytes = img->size - setup_size < kernel_size ? img->size - setup_size : kernel_size;
 	if ((hdr.payload_offset || hdr.payload_length) &&
 	    (uint64_t)hdr.payload_offset + hdr.payload_length > kernel_size)
 		return diag_fail(d, "%s: bzImage field payload_offset 0x%x at offset 0x%zx: payload (length 0x%x) runs past the kernel (0x%llx bytes) (B6)",
@@ -173,11 +189,15 @@ int bzimage_load(const struct gmem *mem, const struct image *img, const struct k
 	if (ret)
 		return ret;
 
-	/* Every check passed: copy exactly syssize*16 bytes; trailing bytes (signatures) stay out (B5). */
-	ret = image_read_to_gmem(img, setup_size, mem, load, kernel_size);
+	/* Every check passed: syssize*16 bytes, a partial last paragraph zero-filled; trailing bytes (signatures) stay out (B5). */
+	ret = image_read_to_gmem(img, setup_size, mem, load, file_bytes);
 	if (ret)
 		return diag_fail_errno(d, ret, "%s: short read of the kernel at offset 0x%llx (F1)",
 				       img->name, (unsigned long long)setup_size);
+	ret = gmem_fill(mem, load + file_bytes, 0, kernel_size - file_bytes);
+	if (ret)
+		return diag_fail_errno(d, ret, "%s: cannot zero-fill at 0x%llx", img->name,
+				       (unsigned long long)(load + file_bytes));
 
 	out->entry = load + BZ_ENTRY64_OFFSET;
 	out->load_start = load;

@@ -128,8 +128,10 @@ int sandbox_prepare(struct sandbox *sb, enum sandbox_mode mode, const char *file
 	 * that shrinks reads /proc/sys/vm/overcommit_memory once (openat: a vsock connection
 	 * freed at exit killed the VM), and the ninth arena asks sched_getaffinity how many
 	 * CPUs there are. A fixed arena count and no trimming keep it to brk and mmap's family.
+	 * Under ASan there are no arenas, and its mallopt refuses every setting.
 	 */
-	if (!mallopt(M_ARENA_MAX, SANDBOX_MALLOC_ARENAS) || !mallopt(M_TRIM_THRESHOLD, INT_MAX))
+	if (!BUILT_WITH_ASAN &&
+	    (!mallopt(M_ARENA_MAX, SANDBOX_MALLOC_ARENAS) || !mallopt(M_TRIM_THRESHOLD, INT_MAX)))
 		return diag_fail(d, "seccomp: cannot configure malloc for the filters (mallopt)");
 	if (mode == SANDBOX_FILE) {
 		ret = sandbox_load_file(sb, file, d);

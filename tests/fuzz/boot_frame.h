@@ -13,8 +13,12 @@ struct boot_frame {
 	uint32_t kernel_size;
 	uint32_t initrd_size;  /* 0: no initrd (an empty file cannot be opened as one) */
 	uint64_t relocate;     /* 0: none; else kernel_load_opts load_offset (ELF) or load_addr (bzImage) */
+	uint64_t flags;        /* BOOT_FRAME_ENTRY64; other bits are ignored */
 };
 
-_Static_assert(sizeof(struct boot_frame) == 16, "no padding: the layout is a file format");
+/* kernel_load_opts.entry64 (--entry64): the 64-bit entry even for a kernel with a PVH entry. */
+#define BOOT_FRAME_ENTRY64 1ULL
+
+_Static_assert(sizeof(struct boot_frame) == 24, "no padding: the layout is a file format");
 
 #endif

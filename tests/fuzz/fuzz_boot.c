@@ -1,13 +1,15 @@
 /*
  * boot_load on a framed kernel + initrd + command line (boot_frame.h): the
- * format dispatch (F2), initrd placement (B11), command line (B10), zero page
- * (B12) and layout (L1) of an accepted boot, and no stray writes either way.
+ * format dispatch (F2), initrd placement (B11), command line (B10), the entry
+ * and what it reads (the zero page, B12, or the PVH start info) and layout
+ * (L1) of an accepted boot, and no stray writes either way.
  */
 #include <asm/e820.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch/x86/layout.h"
+#include "arch/x86/start_info.h"
 #include "boot_frame.h"
 #include "kernel_check.h"
 
@@ -44,6 +46,7 @@ static void boot_input_split(struct boot_input *in, const uint8_t *data, size_t 
 	in->cmdline[cmdline_size] = '\0';
 	in->opts = (struct kernel_load_opts){
 		.relocate = f.relocate != 0, .load_offset = f.relocate, .load_addr = f.relocate,
+		.entry64 = (f.flags & BOOT_FRAME_ENTRY64) != 0,
 	};
 }
 
@@ -94,6 +97,39 @@ static void check_zero_page(const struct gmem *mem, const struct boot_info *b)
 	FUZZ_CHECK(memcmp(&bp, &zero, sizeof(bp)) == 0);
 }
 
+/*
+ * The PVH entry's page: hvm_start_info version 1 naming the command line, the e820 table
+ * as its memory map and the initrd as the one module, everything else zero.
+ */
+static void check_start_info(const struct gmem *mem, const struct boot_info *b)
+{
+	const uint8_t *page = gmem_ptr(mem, LAYOUT_PVH_INFO_START, LAYOUT_PVH_END - LAYOUT_PVH_INFO_START);
+	uint8_t want[LAYOUT_PVH_END - LAYOUT_PVH_INFO_START] = { 0 };
+	struct hvm_start_info si = {
+		.magic = HVM_START_MAGIC, .version = 1, .cmdline_paddr = LAYOUT_CMDLINE_START,
+		.memmap_paddr = LAYOUT_PVH_MEMMAP_START, .memmap_entries = b->e820_entries,
+	};
+
+	FUZZ_CHECK(page != NULL && b->e820_entries <= LAYOUT_PVH_MEMMAP_MAX);
+	for (unsigned int i = 0; i < b->e820_entries; i++) {
+		struct hvm_memmap_table_entry e = {
+			.addr = b->e820[i].addr, .size = b->e820[i].size, .type = b->e820[i].type,
+		};
+
+		memcpy(want + LAYOUT_PVH_MEMMAP_START - LAYOUT_PVH_INFO_START + i * sizeof(e), &e,
+		       sizeof(e));
+	}
+	if (b->initrd_size) {
+		struct hvm_modlist_entry m = { .paddr = b->initrd_addr, .size = b->initrd_size };
+
+		si.nr_modules = 1;
+		si.modlist_paddr = LAYOUT_PVH_MODLIST_START;
+		memcpy(want + LAYOUT_PVH_MODLIST_START - LAYOUT_PVH_INFO_START, &m, sizeof(m));
+	}
+	memcpy(want, &si, sizeof(si));
+	FUZZ_CHECK(memcmp(page, want, sizeof(want)) == 0);
+}
+
 static void check_boot(const struct gmem *mem, const struct boot_input *in,
 		       const struct boot_info *b, struct fuzz_range *written, size_t *n)
 {
@@ -116,8 +152,13 @@ static void check_boot(const struct gmem *mem, const struct boot_input *in,
 	guest_cmdline = gmem_ptr(mem, LAYOUT_CMDLINE_START, b->cmdline_len + 1);
 	FUZZ_CHECK(guest_cmdline && memcmp(guest_cmdline, in->cmdline, b->cmdline_len + 1) == 0);
 	written[(*n)++] = (struct fuzz_range){ LAYOUT_CMDLINE_START, cmdline_end };
-	written[(*n)++] = (struct fuzz_range){ LAYOUT_ZERO_PAGE_START,
-					       LAYOUT_ZERO_PAGE_START + LAYOUT_ZERO_PAGE_SIZE };
+	/* The entry: PVH exactly when the kernel has one and the 64-bit one was not asked for. */
+	FUZZ_CHECK(b->entry == (k->has_pvh_entry && !in->opts.entry64 ? BOOT_ENTRY_PVH : BOOT_ENTRY_64));
+	if (b->entry == BOOT_ENTRY_PVH)
+		written[(*n)++] = (struct fuzz_range){ LAYOUT_PVH_INFO_START, LAYOUT_PVH_END };
+	else
+		written[(*n)++] = (struct fuzz_range){ LAYOUT_ZERO_PAGE_START,
+						       LAYOUT_ZERO_PAGE_START + LAYOUT_ZERO_PAGE_SIZE };
 
 	/* B11: page-aligned, as high as initrd_addr_max and low RAM allow, above every kernel reservation. */
 	FUZZ_CHECK(b->initrd_size == in->initrd_size);
@@ -144,7 +185,14 @@ static void check_boot(const struct gmem *mem, const struct boot_input *in,
 		FUZZ_CHECK(e820_ram_covers(b, written[i].start, written[i].end));
 	FUZZ_CHECK(k->runtime_start == k->runtime_end ||
 		   e820_ram_covers(b, k->runtime_start, k->runtime_end));
-	check_zero_page(mem, b);
+	/*
+	 * Only what the entry reads is written: fuzz_ram_check_writes sees the other page
+	 * untouched (reading it here would map it, and mincore() count it as written).
+	 */
+	if (b->entry == BOOT_ENTRY_PVH)
+		check_start_info(mem, b);
+	else
+		check_zero_page(mem, b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Writes the seed corpus of every fuzz target to OUTDIR/TARGET/:
 #   - the unit tests' synthetic images (tests/unit/images.c), shrunk;
-#   - the tiny test guest (tests/guest) as tiny.elf and tiny.bzImage;
+#   - the tiny test guest (tests/guest) as tiny.elf, tiny.bzImage and tiny-pvh.elf;
 #   - the Linux test kernel (scripts/build-linux) as vmlinux and bzImage,
 #     trimmed to headers, notes and the first KiB of each segment, if it is
 #     built (this script never starts that long build);
@@ -35,9 +35,9 @@ if [[ ! -f $build/build.ninja ]]; then
     meson setup "$build" "$repo" >/dev/null
 fi
 ninja -C "$build" tests/fuzz/fuzz-seeds tests/guest/tiny.elf tests/guest/tiny.bzImage \
-    policy/seccomp_filters.bin >/dev/null
+    tests/guest/tiny-pvh.elf policy/seccomp_filters.bin >/dev/null
 
-kernels=("$build/tests/guest/tiny.elf" "$build/tests/guest/tiny.bzImage")
+kernels=("$build/tests/guest/tiny.elf" "$build/tests/guest/tiny.bzImage" "$build/tests/guest/tiny-pvh.elf")
 if ! $small; then
     linux=$("$repo/scripts/build-linux" --print-dir)
     if [[ -f $linux/vmlinux && -f $linux/bzImage ]]; then

@@ -70,10 +70,11 @@ static size_t join(uint8_t *buf, size_t cap, const char *const *parts)
 	return n;
 }
 
-static void write_boot(const char *name, const uint8_t *kernel, size_t kernel_size,
-		       size_t initrd_size, uint64_t relocate, const char *cmdline)
+static void write_boot_flags(const char *name, const uint8_t *kernel, size_t kernel_size,
+			     size_t initrd_size, uint64_t relocate, uint64_t flags,
+			     const char *cmdline)
 {
-	struct boot_frame f = { (uint32_t)kernel_size, (uint32_t)initrd_size, relocate };
+	struct boot_frame f = { (uint32_t)kernel_size, (uint32_t)initrd_size, relocate, flags };
 	size_t cmdline_size = strlen(cmdline), size = sizeof(f) + kernel_size + initrd_size + cmdline_size;
 	uint8_t *buf = malloc(size);
 
@@ -87,6 +88,12 @@ static void write_boot(const char *name, const uint8_t *kernel, size_t kernel_si
 	memcpy(buf + sizeof(f) + kernel_size + initrd_size, cmdline, cmdline_size);
 	write_seed("boot", name, buf, size);
 	free(buf);
+}
+
+static void write_boot(const char *name, const uint8_t *kernel, size_t kernel_size,
+		       size_t initrd_size, uint64_t relocate, const char *cmdline)
+{
+	write_boot_flags(name, kernel, kernel_size, initrd_size, relocate, 0, cmdline);
 }
 
 /* Each kernel seed boots twice: bare, and with an initrd and a realistic command line. */
@@ -123,6 +130,8 @@ static void synthetic_elf(void)
 	write_kernel("elf", "synthetic-basic", b.buf, b.size);
 	elfb_add_pvh_note(&b, 0x200, 0x100020, 8, 4);
 	write_kernel("elf", "synthetic-pvh", b.buf, b.size);
+	write_boot_flags("synthetic-pvh-entry64", b.buf, b.size, 512, 0, BOOT_FRAME_ENTRY64,
+			 "console=ttyS0");
 	elfb_free(&b);
 
 	/* Everything a real vmlinux has: several PT_LOADs, a bss-only one, notes aligned by 8, GNU_STACK. */

@@ -188,10 +188,9 @@ static void report_dsdt(uint64_t dsdt, uint32_t len, struct acpi_info *acpi)
 		s5 ? "yes" : "no");
 }
 
-void acpi_report(uint64_t zp, struct acpi_info *acpi)
+void acpi_report(uint64_t cmdline, uint32_t max, struct acpi_info *acpi)
 {
-	uint32_t max, len;
-	uint64_t cmdline = zp ? zp_cmdline(zp, &max) : 0;
+	uint32_t len;
 	int dumping = cmdline && cmdline_has(cmdline, max, "tiny.acpi-dump=1");
 	uint64_t rsdp = find_rsdp(), xsdt, fadt = 0;
 
@@ -289,11 +288,8 @@ static int wait_for_button(const struct acpi_info *acpi)
 	return 0;
 }
 
-void acpi_end(uint64_t zp, const struct acpi_info *acpi)
+void acpi_end(uint64_t cmdline, uint32_t max, const struct acpi_info *acpi)
 {
-	uint32_t max;
-	uint64_t cmdline = zp ? zp_cmdline(zp, &max) : 0;
-
 	if (!cmdline || !acpi->found)
 		return;
 	if (cmdline_has(cmdline, max, "tiny.pm-junk=1"))

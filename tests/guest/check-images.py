@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Check the tiny guest images against the rules our strict loader enforces.
 
-    check-images.py tiny.elf tiny.bzImage
+    check-images.py tiny.elf tiny.bzImage tiny-pvh.elf
 
 A build-time self-test of tiny.ld and mkbzimage.c; the IDs are those of
 docs/LOADER-CHECKLIST.md. Exits 1 with one line per broken rule.
@@ -18,7 +18,19 @@ def check(ok, rule, msg):
         errors.append(f"{rule}: {msg}")
 
 
-def check_elf(path):
+def check_pvh_note(data, off, filesz, loads):
+    """N1-N3: one Xen PHYS32_ENTRY note, its 4-byte entry in the loaded file bytes."""
+    check(off + filesz <= len(data), "N1", "PT_NOTE beyond the file")
+    namesz, descsz, n_type = struct.unpack_from("<III", data, off)
+    check(namesz == 4 and data[off + 12:off + 16] == b"Xen\0" and n_type == 18, "N3",
+          f"note namesz {namesz} type {n_type}: not Xen's PHYS32_ENTRY")
+    check(descsz >= 4 and 16 + descsz <= filesz, "N2", f"note descsz {descsz}")
+    entry = struct.unpack_from("<I", data, off + 16)[0]
+    check(any(p <= entry < p + f for p, f in loads), "N3", f"PVH entry {entry:#x} not loaded")
+    return entry
+
+
+def check_elf(path, want_pvh=False):
     data = open(path, "rb").read()
     check(len(data) >= 64 and data[:4] == b"\x7fELF", "E0", "no ELF header")
     check(data[4] == 2 and data[5] == 1 and data[6] == 1, "E1", "not ELF64 LSB v1")
@@ -29,13 +41,15 @@ def check_elf(path):
     check(e_ehsize == 64 and e_phentsize == 56, "E3", "header sizes")
     check(1 <= e_phnum <= 64, "E4", f"e_phnum {e_phnum}")
     check(e_phoff >= 64 and e_phoff + e_phnum * 56 <= len(data), "E5", "program headers")
-    loads, entry_ok = [], False
+    loads, entry_ok, notes, files = [], False, [], []
     for i in range(e_phnum):
         p_type, _fl, off, _va, paddr, filesz, memsz, align = struct.unpack_from(
             "<IIQQQQQQ", data, e_phoff + i * 56)
-        check(p_type != 4, "N", f"PT_NOTE {i}: the tiny guest has no PVH note")
+        if p_type == 4:
+            notes.append((off, filesz))
         if p_type != 1:
             continue
+        files.append((paddr, filesz))
         check(filesz <= memsz, "S1", f"PT_LOAD {i} filesz > memsz")
         check(off + filesz <= len(data), "S2", f"PT_LOAD {i} beyond the file")
         check(paddr >= LOAD_ADDR, "S4", f"PT_LOAD {i} p_paddr {paddr:#x} below 1 MiB")
@@ -47,6 +61,10 @@ def check_elf(path):
         check(end <= start, "S5", "PT_LOAD ranges overlap")
     check(any(e > s for s, e in loads), "S8", "no PT_LOAD with p_memsz > 0")
     check(entry_ok and e_entry == LOAD_ADDR + 0x200, "S9", f"e_entry {e_entry:#x}")
+    check(len(notes) == (1 if want_pvh else 0), "N",
+          f"{path}: {len(notes)} PT_NOTE, expected {1 if want_pvh else 0}")
+    if want_pvh and len(notes) == 1:
+        check_pvh_note(data, notes[0][0], notes[0][1], files)
     return max(e for _, e in loads) - LOAD_ADDR if loads else 0
 
 
@@ -83,9 +101,10 @@ def check_bzimage(path, elf_span):
           "no boot-timer mark at load + 0x200")
 
 
-if len(sys.argv) != 3:
-    sys.exit("usage: check-images.py tiny.elf tiny.bzImage")
+if len(sys.argv) != 4:
+    sys.exit("usage: check-images.py tiny.elf tiny.bzImage tiny-pvh.elf")
 check_bzimage(sys.argv[2], check_elf(sys.argv[1]))
+check_elf(sys.argv[3], want_pvh=True)
 for e in errors:
     print(e)
 sys.exit(1 if errors else 0)

@@ -36,7 +36,16 @@ tiny_start64:
 	movb $BOOT_TIMER_MAGIC, %al
 	movw $BOOT_TIMER_PORT, %dx
 	outb %al, %dx
+	/* 2. tiny_main(zero page), through tiny_run. */
+	movq %rsi, %r8
+	movl $tiny_main, %eax
 
+/*
+ * Zeroes our bss, then calls *%rax with %r8 as its argument on our own stack.
+ * Shared by the entries (pvh.S jumps here in long mode too).
+ */
+	.globl tiny_run
+tiny_run:
 	/*
 	 * Zero our bss (it holds the stack): an ELF loader zero-fills p_memsz,
 	 * but a bzImage loader copies only syssize*16 bytes. The bounds are
@@ -51,10 +60,9 @@ tiny_start64:
 	addq $8, %rdi
 	jmp 2b
 3:
-	/* 2. Our own stack; then tiny_main(zero page). */
 	movl $tiny_stack_top, %esp
-	movq %rsi, %rdi
-	call tiny_main
+	movq %r8, %rdi
+	call *%rax
 4:	cli
 	hlt
 	jmp 4b
@@ -86,6 +94,7 @@ tiny_trampoline_end:
 	.balign 16
 tiny_stack:
 	.skip STACK_SIZE
+	.globl tiny_stack_top
 tiny_stack_top:
 
 	.section .note.GNU-stack, "", @progbits

@@ -28,6 +28,8 @@
 #define I8042_COMMAND 0x64
 #define I8042_CMD_RESET 0xfe
 
+/* Everything below 4 GiB is identity-mapped by the VMM. */
+
 /* The zero page (struct boot_params, <asm/bootparam.h>): offsets we read. */
 #define BP_EXT_RAMDISK_IMAGE 0x0c0 /* u32, high half of ramdisk_image */
 #define BP_EXT_RAMDISK_SIZE 0x0c4  /* u32 */
@@ -95,39 +97,12 @@
 #define SPIN_WAIT_INPUT 100000000u
 
 extern const uint8_t tiny_trampoline_start[], tiny_trampoline_end[];
-void tiny_main(uint64_t zero_page);
-
-/* ---- MSRs and control registers ---- */
-
-static inline uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline uint64_t read_cr0(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
-	return v;
-}
-
-static inline uint64_t read_cr4(void)
-{
-	uint64_t v;
-
-	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
-	return v;
-}
 
 /* ---- COM1 output and a minimal printf ---- */
 
 static int uart_dead; /* set once the LSR never reported THR empty */
 
-static void uart_putc(char c)
+void uart_putc(char c)
 {
 	uint32_t i;
 
@@ -162,6 +137,10 @@ static void put_num(uint64_t v, unsigned int base, int width)
 		uart_putc(buf[--n]);
 }
 
+/*
+ * Supports %s %c %u %x %lu %lx, with an optional zero-pad width (%08x). That
+ * is all the report needs; anything else is printed verbatim.
+ */
 void kprintf(const char *fmt, ...)
 {
 	va_list ap;
@@ -209,11 +188,6 @@ void kprintf(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* One character of guest-provided text, kept on one printable line. */
-static char printable(uint8_t c)
-{
-	return c >= 0x20 && c < 0x7f ? (char)c : '?';
-}
 
 /* ---- 3. CPU mode ---- */
 
@@ -304,14 +278,10 @@ static void report_e820(uint64_t zp)
 
 /* ---- 7. command line ---- */
 
-static void report_cmdline(uint64_t zp)
+void report_cmdline(uint64_t ptr, uint32_t max)
 {
-	uint64_t ptr = phys_read32(zp + BP_CMD_LINE_PTR) |
-		       ((uint64_t)phys_read32(zp + BP_EXT_CMD_LINE_PTR) << 32);
-	uint32_t max = phys_read32(zp + BP_CMDLINE_SIZE), i;
+	uint32_t i;
 
-	if (max == 0 || max > CMDLINE_MAX)
-		max = CMDLINE_MAX;
 	kprintf("cmdline: ");
 	if (ptr != 0 && phys_mapped(ptr, max)) {
 		for (i = 0; i < max; i++) {
@@ -331,12 +301,8 @@ static void report_cmdline(uint64_t zp)
 #define FNV32_PRIME 0x01000193u
 #define INITRD_HEAD 8
 
-static void report_initrd(uint64_t zp)
+void report_initrd(uint64_t addr, uint64_t size)
 {
-	uint64_t addr = phys_read32(zp + BP_RAMDISK_IMAGE) |
-			((uint64_t)phys_read32(zp + BP_EXT_RAMDISK_IMAGE) << 32);
-	uint64_t size = phys_read32(zp + BP_RAMDISK_SIZE) |
-			((uint64_t)phys_read32(zp + BP_EXT_RAMDISK_SIZE) << 32);
 	uint32_t h = FNV32_OFFSET;
 	uint64_t i;
 
@@ -972,7 +938,8 @@ static void virtio_net_test(struct virtio_dev *d, int rx)
 		virtio_net_receive(d);
 }
 
-uint64_t zp_cmdline(uint64_t zp, uint32_t *max)
+/* The command line the zero page points at and its bound; 0 when there is none to read. */
+static uint64_t zp_cmdline(uint64_t zp, uint32_t *max)
 {
 	uint64_t cmdline = phys_read32(zp + BP_CMD_LINE_PTR) |
 			   ((uint64_t)phys_read32(zp + BP_EXT_CMD_LINE_PTR) << 32);
@@ -983,10 +950,8 @@ uint64_t zp_cmdline(uint64_t zp, uint32_t *max)
 	return cmdline != 0 && phys_mapped(cmdline, *max) ? cmdline : 0;
 }
 
-static void report_virtio(uint64_t zp)
+static void report_virtio(uint64_t cmdline, uint32_t max)
 {
-	uint32_t max;
-	uint64_t cmdline = zp_cmdline(zp, &max);
 	struct virtio_dev devs[VIRTIO_MAX_DEVICES];
 	unsigned int n, i;
 
@@ -1017,10 +982,9 @@ static void report_virtio(uint64_t zp)
 /* ---- 12. a byte from the host (only with tiny.wait=1 on the command line) ---- */
 
 /* Polls COM1 until a byte arrives: the guest stays busy, and the host decides when it goes on. */
-static void wait_for_input(uint64_t zp)
+static void wait_for_input(uint64_t cmdline, uint32_t max)
 {
-	uint32_t max, spins;
-	uint64_t cmdline = zp_cmdline(zp, &max);
+	uint32_t spins;
 
 	if (cmdline == 0 || !cmdline_has(cmdline, max, "tiny.wait=1"))
 		return;
@@ -1036,30 +1000,42 @@ static void wait_for_input(uint64_t zp)
 
 /* ---- the report ---- */
 
+void tiny_finish(uint64_t cmdline, uint32_t cmdline_max)
+{
+	struct mp_info mp;
+	struct acpi_info acpi;
+
+	report_mptable(&mp);
+	start_aps(&mp);
+	acpi_report(cmdline, cmdline_max, &acpi);
+	if (cmdline != 0) {
+		wait_for_input(cmdline, cmdline_max);
+		report_virtio(cmdline, cmdline_max);
+	}
+	kprintf("tiny: done\n");
+	acpi_end(cmdline, cmdline_max, &acpi);
+	outb(I8042_COMMAND, I8042_CMD_RESET);
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+/* The 64-bit boot protocol's entry (entry.S), with the zero page. */
 void tiny_main(uint64_t zero_page)
 {
-	uint64_t zp = zero_page != 0 && phys_mapped(zero_page, BP_SIZE) ? zero_page : 0;
-	struct acpi_info acpi;
-	struct mp_info mp;
+	uint64_t cmdline = 0;
+	uint32_t max = 0;
 
 	kprintf("tiny: hello format=%s\n", TINY_FORMAT);
 	report_long_mode();
 	report_gdt();
 	if (report_zero_page(zero_page) == 0) {
 		report_e820(zero_page);
-		report_cmdline(zero_page);
-		report_initrd(zero_page);
+		cmdline = zp_cmdline(zero_page, &max);
+		report_cmdline(cmdline, max);
+		report_initrd(phys_read32(zero_page + BP_RAMDISK_IMAGE) |
+				      ((uint64_t)phys_read32(zero_page + BP_EXT_RAMDISK_IMAGE) << 32),
+			      phys_read32(zero_page + BP_RAMDISK_SIZE) |
+				      ((uint64_t)phys_read32(zero_page + BP_EXT_RAMDISK_SIZE) << 32));
 	}
-	report_mptable(&mp);
-	start_aps(&mp);
-	acpi_report(zp, &acpi);
-	if (zp) {
-		wait_for_input(zp);
-		report_virtio(zp);
-	}
-	kprintf("tiny: done\n");
-	acpi_end(zp, &acpi);
-	outb(I8042_COMMAND, I8042_CMD_RESET);
-	for (;;)
-		__asm__ volatile("cli; hlt");
+	tiny_finish(cmdline, max);
 }

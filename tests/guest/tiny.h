@@ -1,15 +1,17 @@
 /*
- * What the tiny test guest's parts share (tiny.c: the report and its helpers; acpi.c:
- * the ACPI tables and power registers): port I/O and identity-mapped physical memory
- * as inline accessors, the console printf and the command line.
+ * What the tiny guest's parts share: port and memory access on the identity map, COM1
+ * output, and the reports that read the same facts from the zero page (tiny.c) or from
+ * the PVH start info (pvh.c), and the ACPI tables and power registers (acpi.c).
  */
 #ifndef TINY_H
 #define TINY_H
 
 #include <stdint.h>
 
-/* Everything below 4 GiB is identity-mapped by the VMM. */
+/* Guest-physical addresses below this are identity-mapped (by the VMM, or by pvh.S). */
 #define IDENTITY_MAP_END 0x100000000ULL
+
+/* ---- port I/O, MSRs, control registers ---- */
 
 static inline void outb(uint16_t port, uint8_t val)
 {
@@ -32,6 +34,30 @@ static inline uint8_t inb(uint16_t port)
 
 	__asm__ volatile("inb %1, %0" : "=a"(val) : "Nd"(port));
 	return val;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline uint64_t read_cr0(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t read_cr4(void)
+{
+	uint64_t v;
+
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
 }
 
 static inline uint64_t rdtsc(void)
@@ -84,15 +110,31 @@ static inline int phys_mapped(uint64_t pa, uint64_t len)
 	return pa <= IDENTITY_MAP_END && len <= IDENTITY_MAP_END - pa;
 }
 
-/*
- * Supports %s %c %u %x %lu %lx, with an optional zero-pad width (%08x). That is all
- * the report needs; anything else is printed verbatim.
- */
+/* One character of guest-provided text, kept on one printable line. */
+static inline char printable(uint8_t c)
+{
+	return c >= 0x20 && c < 0x7f ? (char)c : '?';
+}
+
+void uart_putc(char c);
+/* %s %c %u %x %lu %lx, with an optional zero-pad width (%08x). */
 __attribute__((format(printf, 1, 2))) void kprintf(const char *fmt, ...);
-/* The command line the zero page points at and its bound; 0 when there is none to read. */
-uint64_t zp_cmdline(uint64_t zp, uint32_t *max);
-/* True if the command line has the word `word` (bounded by max bytes). */
+
+/* True if the command line at cmdline (0: none) has the word `word` (bounded by max bytes). */
 int cmdline_has(uint64_t cmdline, uint32_t max, const char *word);
+/* "cmdline: TEXT" from the NUL-terminated line at ptr (0: none), at most max bytes. */
+void report_cmdline(uint64_t ptr, uint32_t max);
+/* "initrd: ..." for [addr, addr+size), or "initrd: none". */
+void report_initrd(uint64_t addr, uint64_t size);
+/*
+ * The rest of the report, whatever the entry: MP table, secondary CPUs, then with the
+ * command line (0: none) tiny.wait=1 and tiny.virtio=1; then resets the VM. No return.
+ */
+__attribute__((noreturn)) void tiny_finish(uint64_t cmdline, uint32_t cmdline_max);
+
+/* The entries' C halves: the 64-bit boot protocol's (tiny.c) and the PVH entry's (pvh.c). */
+void tiny_main(uint64_t zero_page);
+void tiny_main_pvh(void);
 
 /* acpi.c: the tables and the power registers they name. */
 struct acpi_info {
@@ -104,14 +146,17 @@ struct acpi_info {
 	int ged_irq;                /* the GED's interrupt in the DSDT, or -1 */
 };
 
-/* Finds and checks the tables and prints what they say (with tiny.acpi-dump=1, their bytes). */
-void acpi_report(uint64_t zp, struct acpi_info *acpi);
+/*
+ * Finds and checks the tables and prints what they say (with tiny.acpi-dump=1 on the
+ * command line at cmdline, 0 for none, their bytes).
+ */
+void acpi_report(uint64_t cmdline, uint32_t max, struct acpi_info *acpi);
 /*
  * Ends the VM as tiny.end= on the command line says, through the registers the FADT
  * names: poweroff (S5), acpi-reset, power-button (waits for the GED's interrupt, then
  * S5), halt (never ends it); with tiny.pm-junk=1 it first writes every value that asks
  * nothing to those registers. Returns when tiny.end= names none of these.
  */
-void acpi_end(uint64_t zp, const struct acpi_info *acpi);
+void acpi_end(uint64_t cmdline, uint32_t max, const struct acpi_info *acpi);
 
 #endif

@@ -1,4 +1,7 @@
-/* Initrd placement, command line, e820, zero page and the layout invariants (B10-B12, L1). */
+/*
+ * Initrd placement, command line, e820, zero page, the PVH start info, the entry a boot
+ * uses and the layout invariants (B10-B12, L1).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +11,7 @@
 #include <asm/e820.h>
 
 #include "arch/x86/layout.h"
+#include "arch/x86/start_info.h"
 #include "images.h"
 #include "microvm/loader.h"
 
@@ -99,6 +103,116 @@ static void elf_zero_page_is_built(void **state)
 	assert_int_equal(bp->hdr.kernel_alignment, 0x1000000);
 	assert_int_equal(bp->hdr.cmd_line_ptr, LAYOUT_CMDLINE_START);
 	assert_int_equal(bp->hdr.version, 0);
+}
+
+/* The ELF builder's image with a PVH note whose entry is 0x100010, in its loaded bytes. */
+static int boot_pvh(struct fixture *f, const struct kernel_load_opts *opts, size_t initrd_size)
+{
+	struct image kernel, initrd;
+
+	elfb_add_pvh_note(&f->elf, 0x800, 0x100010, 8, 4);
+	elfb_image(&f->elf, &kernel);
+	image_from_buffer(&initrd, "test.initrd", f->initrd_bytes, initrd_size);
+	return boot_load(&f->vm.mem, &kernel, initrd_size ? &initrd : NULL, "console=ttyS0 pvh",
+			 opts, &f->boot, &f->d);
+}
+
+static bool all_zero(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static void pvh_start_info_built(void **state)
+{
+	struct fixture *f = *state;
+	const struct hvm_start_info *si;
+	const struct hvm_memmap_table_entry *map;
+	const struct hvm_modlist_entry *mod;
+	uint8_t *page = gmem_ptr(&f->vm.mem, LAYOUT_PVH_INFO_START, LAYOUT_PVH_END - LAYOUT_PVH_INFO_START);
+
+	/* Whatever was in the page before must not reach the guest. */
+	memset(page, 0xff, LAYOUT_PVH_END - LAYOUT_PVH_INFO_START);
+	assert_int_equal(boot_pvh(f, NULL, 1000), 0);
+	assert_int_equal(f->boot.entry, BOOT_ENTRY_PVH);
+	assert_int_equal(f->boot.kernel.pvh_entry, 0x100010);
+	si = gmem_ptr(&f->vm.mem, LAYOUT_PVH_INFO_START, sizeof(*si));
+	assert_int_equal(si->magic, 0x336ec578);
+	assert_int_equal(si->version, 1);
+	assert_int_equal(si->flags, 0);
+	assert_int_equal(si->cmdline_paddr, LAYOUT_CMDLINE_START);
+	assert_string_equal(gmem_ptr(&f->vm.mem, LAYOUT_CMDLINE_START, 18), "console=ttyS0 pvh");
+	assert_int_equal(si->rsdp_paddr, 0);
+	assert_int_equal(si->reserved, 0);
+	/* The memory map is the e820 table, entry for entry. */
+	assert_int_equal(si->memmap_paddr, LAYOUT_PVH_MEMMAP_START);
+	assert_int_equal(si->memmap_entries, 3);
+	map = gmem_ptr(&f->vm.mem, si->memmap_paddr, 3 * sizeof(*map));
+	for (unsigned int i = 0; i < 3; i++) {
+		assert_int_equal(map[i].addr, f->boot.e820[i].addr);
+		assert_int_equal(map[i].size, f->boot.e820[i].size);
+		assert_int_equal(map[i].type, f->boot.e820[i].type);
+		assert_int_equal(map[i].reserved, 0);
+	}
+	assert_int_equal(map[2].addr + map[2].size, TEST_RAM_SIZE);
+	/* The initrd is the one module, where boot_load placed it. */
+	assert_int_equal(si->nr_modules, 1);
+	assert_int_equal(si->modlist_paddr, LAYOUT_PVH_MODLIST_START);
+	mod = gmem_ptr(&f->vm.mem, si->modlist_paddr, sizeof(*mod));
+	assert_int_equal(mod->paddr, f->boot.initrd_addr);
+	assert_int_equal(mod->size, 1000);
+	assert_int_equal(mod->cmdline_paddr, 0);
+	assert_int_equal(mod->reserved, 0);
+	assert_memory_equal(gmem_ptr(&f->vm.mem, mod->paddr, 1000), f->initrd_bytes, 1000);
+	/* Between and after the three structures: zeros, not the old 0xff. */
+	assert_true(all_zero(page + sizeof(*si), LAYOUT_PVH_MEMMAP_START - LAYOUT_PVH_INFO_START - sizeof(*si)));
+	assert_true(all_zero(page + LAYOUT_PVH_MODLIST_START + sizeof(*mod) - LAYOUT_PVH_INFO_START,
+			     LAYOUT_PVH_END - LAYOUT_PVH_MODLIST_START - sizeof(*mod)));
+	/* The PVH entry reads no zero page: none is written. */
+	assert_true(all_zero(zero_page(f), sizeof(struct boot_params)));
+}
+
+static void pvh_without_initrd_lists_no_module(void **state)
+{
+	struct fixture *f = *state;
+	const struct hvm_start_info *si;
+
+	assert_int_equal(boot_pvh(f, NULL, 0), 0);
+	si = gmem_ptr(&f->vm.mem, LAYOUT_PVH_INFO_START, sizeof(*si));
+	assert_int_equal(si->nr_modules, 0);
+	assert_int_equal(si->modlist_paddr, 0);
+	assert_true(all_zero(gmem_ptr(&f->vm.mem, LAYOUT_PVH_MODLIST_START, 32), 32));
+}
+
+static void entry64_option_and_bzimage_use_the_zero_page(void **state)
+{
+	struct fixture *f = *state;
+	struct kernel_load_opts opts = { .entry64 = true };
+
+	assert_int_equal(boot_pvh(f, &opts, 1000), 0);
+	assert_int_equal(f->boot.entry, BOOT_ENTRY_64);
+	assert_true(f->boot.kernel.has_pvh_entry);
+	assert_int_equal(zero_page(f)->hdr.ramdisk_size, 1000);
+	assert_true(all_zero(gmem_ptr(&f->vm.mem, LAYOUT_PVH_INFO_START, 0x1000), 0x1000));
+	/* A bzImage has no PVH entry; without a note an ELF has none either. */
+	assert_int_equal(boot_bz(f, "", 0), 0);
+	assert_int_equal(f->boot.entry, BOOT_ENTRY_64);
+}
+
+static void pvh_memmap_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct boot_info b;
+
+	memset(&b, 0, sizeof(b));
+	b.e820_entries = LAYOUT_PVH_MEMMAP_MAX + 1;
+	assert_int_not_equal(start_info_write(&f->vm.mem, &b, &f->d), 0);
+	assert_non_null(strstr(f->d.msg, "9 memory map entries: more than 8"));
+	assert_true(all_zero(gmem_ptr(&f->vm.mem, LAYOUT_PVH_INFO_START, 0x1000), 0x1000));
 }
 
 static void e820_small_guest(void **state)
@@ -262,7 +376,11 @@ static void l1_static_layout_disjoint(void **state)
 	(void)state;
 	/* The VMM's own structures never overlap, whatever the kernel says. */
 	assert_true(LAYOUT_GDT_START + LAYOUT_GDT_ENTRIES * 8 <= LAYOUT_IDT_START);
-	assert_true(LAYOUT_PVH_MEMMAP_START + LAYOUT_PVH_MEMMAP_MAX * 24 <= LAYOUT_ZERO_PAGE_START);
+	assert_true(LAYOUT_IDT_START + LAYOUT_IDT_SIZE <= LAYOUT_PVH_INFO_START);
+	assert_true(LAYOUT_PVH_INFO_START + 56 <= LAYOUT_PVH_MEMMAP_START);
+	assert_true(LAYOUT_PVH_MEMMAP_START + LAYOUT_PVH_MEMMAP_MAX * 24 <= LAYOUT_PVH_MODLIST_START);
+	assert_true(LAYOUT_PVH_MODLIST_START + 32 <= LAYOUT_PVH_END);
+	assert_true(LAYOUT_PVH_END <= LAYOUT_ZERO_PAGE_START);
 	assert_true(LAYOUT_ZERO_PAGE_START + LAYOUT_ZERO_PAGE_SIZE <= LAYOUT_BOOT_STACK_POINTER);
 	assert_true(LAYOUT_BOOT_STACK_POINTER < LAYOUT_PML4_START);
 	assert_true(LAYOUT_PD_START + LAYOUT_PD_COUNT * LAYOUT_PAGE_SIZE <= LAYOUT_PAGE_TABLES_END);
@@ -295,7 +413,9 @@ int main(void)
 		T(b11_initrd_addr_max_u32_wrap), T(b11_initrd_too_big), T(b10_cmdline_limits),
 		T(b10_cmdline_size_zero), T(b10_writes_only_the_line),
 		T(cmdline_append_builds_and_rejects), T(l1_static_layout_disjoint),
-		T(boot_rejects_too_little_ram),
+		T(boot_rejects_too_little_ram), T(pvh_start_info_built),
+		T(pvh_without_initrd_lists_no_module), T(entry64_option_and_bzimage_use_the_zero_page),
+		T(pvh_memmap_bounded),
 #undef T
 	};
 

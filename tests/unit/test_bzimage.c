@@ -104,6 +104,22 @@ static void b1_short_header_keeps_later_fields_zero(void **state)
 	assert_int_equal(f->info.hdr.kernel_info_offset, 0);
 }
 
+/* syslinux's memdisk: protocol 2.03, whose header ends at 0x240, is refused for its version (B3), not its length. */
+static void b1_old_protocol_short_header_names_version(void **state)
+{
+	struct fixture *f = *state;
+
+	f->b.buf[0x201] = 0x240 - 0x202;
+	f->b.hdr->version = 0x0203;
+	expect_reject(f, "needs boot protocol 2.12 or newer (B3)");
+	/* A 2.12 header must still reach init_size: that version has it. */
+	f->b.hdr->version = 0x020c;
+	expect_reject(f, "before init_size at 0x260, which boot protocol 2.12 has (B1)");
+	/* The version itself must be inside the header. */
+	f->b.buf[0x201] = 0x207 - 0x202;
+	expect_reject(f, "before the version field at 0x206 (B1)");
+}
+
 static void b2_magics(void **state)
 {
 	struct fixture *f = *state;
@@ -169,6 +185,27 @@ static void b5_trailing_bytes_not_loaded(void **state)
 	assert_int_equal(load(f), 0);
 	assert_int_equal(f->info.load_end, 0x104000);
 	assert_int_equal(*(uint8_t *)gmem_ptr(&f->vm.mem, 0x104000, 1), 0);
+}
+
+/*
+ * syssize counts 16-byte paragraphs, so the file may end inside the last one (memtest86+
+ * 6.10's memtest86+x64.bin ends 8 bytes early): the missing bytes load as zeros.
+ */
+static void b5_partial_last_paragraph(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t zero[8] = { 0 };
+
+	memset(f->b.buf + f->b.size - 8, 0xee, 8);
+	f->b.size -= 8;
+	assert_int_equal(load(f), 0);
+	assert_int_equal(f->info.load_end, 0x104000);
+	assert_memory_equal(gmem_ptr(&f->vm.mem, 0x100000, 0x4000 - 8), f->b.buf + 5 * 512, 0x4000 - 8);
+	assert_memory_equal(gmem_ptr(&f->vm.mem, 0x104000 - 8, 8), zero, 8);
+	/* A whole paragraph missing is a header that lies about the file. */
+	memset(gmem_ptr(&f->vm.mem, 0x100000, 0x4000), 0, 0x4000);
+	f->b.size -= 8;
+	expect_reject(f, "(B5)");
 }
 
 static void b6_payload(void **state)
@@ -276,8 +313,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(valid_image_loads), T(b1_header_bounds), T(b1_short_header_keeps_later_fields_zero),
+		T(b1_old_protocol_short_header_names_version),
 		T(b2_magics), T(b3_protocol), T(b4_setup_sects), T(b4_setup_sects_zero_means_four),
-		T(b5_syssize), T(b5_trailing_bytes_not_loaded), T(b6_payload), T(b7_load_address),
+		T(b5_syssize), T(b5_trailing_bytes_not_loaded),
+		T(b5_partial_last_paragraph), T(b6_payload), T(b7_load_address),
 		T(b7_vmm_given_address), T(b8_alignment), T(b8_not_relocatable_ignores_alignment),
 		T(b9_init_size), T(b9_runtime_below_load_overlapping), T(f2_neither_format),
 #undef T

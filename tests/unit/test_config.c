@@ -80,6 +80,7 @@ static void defaults(void **state)
 	assert_false(cfg.check_only);
 	assert_int_equal(cfg.res.machine.pvm, PVM_AUTO);
 	assert_int_equal(cfg.res.machine.shutdown_timeout_s, 30);
+	assert_false(cfg.res.boot.entry64);
 	assert_int_equal(cfg.seccomp, SANDBOX_BUILTIN);
 	config_free(&cfg);
 }
@@ -90,10 +91,11 @@ static void all_options(void **state)
 	struct microvm_config cfg;
 	const char *argv[] = { "microvm", "--kernel", "k", "--initrd", "i", "--cmdline", "x y",
 			       "--mem", "512", "--vcpus", "4", "--check", "--no-pvm", "-v",
-			       "--seccomp-policy", "f.bin", "--shutdown-timeout", "7" };
+			       "--seccomp-policy", "f.bin", "--shutdown-timeout", "7", "--entry64" };
 
-	assert_int_equal(parse(&cfg, 18, argv), CONFIG_OK);
+	assert_int_equal(parse(&cfg, 19, argv), CONFIG_OK);
 	assert_int_equal(cfg.res.machine.shutdown_timeout_s, 7);
+	assert_true(cfg.res.boot.entry64);
 	assert_string_equal(cfg.res.boot.initrd_path, "i");
 	assert_string_equal(resources_cmdline(&cfg.res), "x y");
 	assert_int_equal(cfg.res.machine.mem_mib, 512);

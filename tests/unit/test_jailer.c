@@ -180,7 +180,7 @@ static void vmm_args_files(void **state)
 	const char *stops[] = { "--kernel", "k", "stray", "--initrd", "i" };
 	const char *dashdash[] = { "--kernel", "k", "--", "--initrd", "i" };
 	const char *abbreviated_plain[] = { "--cmd", "--kernel", "--kernel", "k" };
-	const char *flags[] = { "--check", "-vq", "--rng", "--no-pvm", "--kernel", "k" };
+	const char *flags[] = { "--check", "-vq", "--rng", "--no-pvm", "--entry64", "--kernel", "k" };
 	const char *policy[] = { "--seccomp-policy", "/etc/f.bin", "--kernel", "k" };
 
 	assert_int_equal(scan(4, plain, refs, &d), 1);
@@ -216,8 +216,8 @@ static void vmm_args_files(void **state)
 	assert_int_equal(scan(5, dashdash, refs, &d), 1);
 	assert_int_equal(scan(0, plain, refs, &d), 0);
 	/* Flags, short ones in a cluster, and a device that takes no value. */
-	assert_int_equal(scan(6, flags, refs, &d), 1);
-	assert_ref(flags, &refs[0], 5, VMM_FILE_COPY, "k");
+	assert_int_equal(scan(7, flags, refs, &d), 1);
+	assert_ref(flags, &refs[0], 6, VMM_FILE_COPY, "k");
 	/* Every option naming a file is in the table: --seccomp-policy too. */
 	assert_int_equal(scan(4, policy, refs, &d), 2);
 	assert_ref(policy, &refs[0], 1, VMM_FILE_COPY, "/etc/f.bin");

@@ -85,6 +85,9 @@ static void gdt_and_idt(void **state)
 	assert_int_equal(gdt[PLATFORM_GDT_CODE_SEL / 8], 0x00af9b000000ffffULL);
 	assert_int_equal(gdt[PLATFORM_GDT_DATA_SEL / 8], 0x00cf93000000ffffULL);
 	assert_int_equal(gdt[PLATFORM_GDT_TSS_SEL / 8], 0x008f8b000000ffffULL);
+	/* The PVH entry's: flat 32-bit code (D=1, G=1), a 104-byte 32-bit TSS. */
+	assert_int_equal(gdt[PLATFORM_GDT_CODE32_SEL / 8], 0x00cf9b000000ffffULL);
+	assert_int_equal(gdt[PLATFORM_GDT_TSS32_SEL / 8], 0x00008b0000000067ULL);
 	assert_int_equal(read64(LAYOUT_IDT_START), 0);
 }
 

@@ -158,10 +158,60 @@ int cpu_setup_vcpu(int fd, const struct kvm_cpuid2 *supported, unsigned int inde
 	return ret;
 }
 
-int cpu_setup_boot_regs(int fd, uint64_t rip)
+/* The boot CPU's mode: its segments (from the platform's GDT) and control registers. */
+struct cpu_boot_mode {
+	uint16_t code_sel;
+	uint16_t tss_sel;
+	uint64_t cr0, cr3, cr4, efer;
+};
+
+static int cpu_set_boot_sregs(int fd, const struct cpu_boot_mode *m)
 {
 	uint64_t gdt[LAYOUT_GDT_ENTRIES];
 	struct kvm_sregs sregs;
+	struct kvm_segment data;
+
+	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	platform_gdt(gdt);
+	data = cpu_segment_from_gdt(gdt[PLATFORM_GDT_DATA_SEL / 8], PLATFORM_GDT_DATA_SEL);
+	sregs.cs = cpu_segment_from_gdt(gdt[m->code_sel / 8], m->code_sel);
+	sregs.ds = data;
+	sregs.es = data;
+	sregs.fs = data;
+	sregs.gs = data;
+	sregs.ss = data;
+	sregs.tr = cpu_segment_from_gdt(gdt[m->tss_sel / 8], m->tss_sel);
+	sregs.gdt.base = LAYOUT_GDT_START;
+	sregs.gdt.limit = (uint16_t)(sizeof(gdt) - 1);
+	sregs.idt.base = LAYOUT_IDT_START;
+	sregs.idt.limit = (uint16_t)(LAYOUT_IDT_SIZE - 1);
+	sregs.cr0 = m->cr0;
+	sregs.cr3 = m->cr3;
+	sregs.cr4 = m->cr4;
+	sregs.efer = m->efer;
+	return ioctl(fd, KVM_SET_SREGS, &sregs) < 0 ? -errno : 0;
+}
+
+static int cpu_enter(int fd, const struct cpu_boot_mode *m, const struct kvm_regs *regs)
+{
+	int ret = cpu_set_boot_sregs(fd, m);
+
+	if (ret)
+		return ret;
+	return ioctl(fd, KVM_SET_REGS, regs) < 0 ? -errno : 0;
+}
+
+int cpu_setup_boot_regs(int fd, uint64_t rip)
+{
+	static const struct cpu_boot_mode long_mode = {
+		.code_sel = PLATFORM_GDT_CODE_SEL,
+		.tss_sel = PLATFORM_GDT_TSS_SEL,
+		.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG,
+		.cr3 = LAYOUT_PML4_START,
+		.cr4 = X86_CR4_PAE,
+		.efer = EFER_LME | EFER_LMA,
+	};
 	struct kvm_regs regs = {
 		.rflags = X86_EFLAGS_FIXED,
 		.rip = rip,
@@ -169,28 +219,27 @@ int cpu_setup_boot_regs(int fd, uint64_t rip)
 		.rsp = LAYOUT_BOOT_STACK_POINTER,
 		.rbp = LAYOUT_BOOT_STACK_POINTER,
 	};
-	struct kvm_segment data;
 
-	if (ioctl(fd, KVM_GET_SREGS, &sregs) < 0)
-		return -errno;
-	platform_gdt(gdt);
-	data = cpu_segment_from_gdt(gdt[PLATFORM_GDT_DATA_SEL / 8], PLATFORM_GDT_DATA_SEL);
-	sregs.cs = cpu_segment_from_gdt(gdt[PLATFORM_GDT_CODE_SEL / 8], PLATFORM_GDT_CODE_SEL);
-	sregs.ds = data;
-	sregs.es = data;
-	sregs.fs = data;
-	sregs.gs = data;
-	sregs.ss = data;
-	sregs.tr = cpu_segment_from_gdt(gdt[PLATFORM_GDT_TSS_SEL / 8], PLATFORM_GDT_TSS_SEL);
-	sregs.gdt.base = LAYOUT_GDT_START;
-	sregs.gdt.limit = (uint16_t)(sizeof(gdt) - 1);
-	sregs.idt.base = LAYOUT_IDT_START;
-	sregs.idt.limit = (uint16_t)(LAYOUT_IDT_SIZE - 1);
-	sregs.cr0 = X86_CR0_PE | X86_CR0_ET | X86_CR0_NE | X86_CR0_PG;
-	sregs.cr3 = LAYOUT_PML4_START;
-	sregs.cr4 = X86_CR4_PAE;
-	sregs.efer = EFER_LME | EFER_LMA;
-	if (ioctl(fd, KVM_SET_SREGS, &sregs) < 0)
-		return -errno;
-	return ioctl(fd, KVM_SET_REGS, &regs) < 0 ? -errno : 0;
+	return cpu_enter(fd, &long_mode, &regs);
+}
+
+int cpu_setup_pvh_regs(int fd, uint32_t entry)
+{
+	/*
+	 * Xen's docs/misc/pvh.pandoc: of CR0's writable bits only PE (ET is hardwired), CR4
+	 * clear, no paging and no long mode; flat 32-bit code and data, a 32-bit TSS of base 0
+	 * and limit 0x67; EFLAGS.IF, TF and VM clear; EBX = the start info. No stack.
+	 */
+	static const struct cpu_boot_mode protected_mode = {
+		.code_sel = PLATFORM_GDT_CODE32_SEL,
+		.tss_sel = PLATFORM_GDT_TSS32_SEL,
+		.cr0 = X86_CR0_PE | X86_CR0_ET,
+	};
+	struct kvm_regs regs = {
+		.rflags = X86_EFLAGS_FIXED,
+		.rip = entry,
+		.rbx = LAYOUT_PVH_INFO_START,
+	};
+
+	return cpu_enter(fd, &protected_mode, &regs);
 }

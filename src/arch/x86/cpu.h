@@ -1,7 +1,7 @@
 /*
- * The boot CPU state of the 64-bit Linux boot protocol, through KVM: long mode
- * registers for the BSP over the tables platform.c wrote; CPUID, MSRs, FPU and LAPIC
- * for every vCPU.
+ * The boot CPU state, through KVM: the BSP's registers over the tables platform.c
+ * wrote, in long mode for the 64-bit Linux boot protocol or in 32-bit protected mode
+ * for the PVH entry; CPUID, MSRs, FPU and LAPIC for every vCPU.
  */
 #ifndef MICROVM_ARCH_X86_CPU_H
 #define MICROVM_ARCH_X86_CPU_H
@@ -23,5 +23,7 @@ MUST_CHECK int cpu_setup_vcpu(int vcpu_fd, const struct kvm_cpuid2 *supported,
 			      unsigned int index, unsigned int count);
 /* The BSP's registers for the 64-bit entry at rip, RSI pointing at the zero page. */
 MUST_CHECK int cpu_setup_boot_regs(int vcpu_fd, uint64_t rip);
+/* The BSP's registers for the PVH entry: 32-bit protected mode at entry, EBX = start info. */
+MUST_CHECK int cpu_setup_pvh_regs(int vcpu_fd, uint32_t entry);
 
 #endif

@@ -6,15 +6,21 @@
 #define LAYOUT_MIB 0x100000ULL
 
 /* The VMM's own boot structures, all below 1 MiB (Firecracker's layout). */
-/* null, null, code (0x10), data (0x18), TSS (0x20): the boot protocol's __BOOT_CS/__BOOT_DS. */
+/*
+ * null, null, code (0x10), data (0x18), TSS (0x20): the boot protocol's __BOOT_CS/__BOOT_DS;
+ * then the PVH entry's 32-bit code (0x28) and 32-bit TSS (0x30).
+ */
 #define LAYOUT_GDT_START 0x500ULL
-#define LAYOUT_GDT_ENTRIES 5
+#define LAYOUT_GDT_ENTRIES 7
 /* One zeroed 8-byte gate right after the GDT: the guest installs its own IDT. */
-#define LAYOUT_IDT_START 0x528ULL
+#define LAYOUT_IDT_START 0x538ULL
 #define LAYOUT_IDT_SIZE 8ULL
+/* The PVH entry's hvm_start_info, its memory map and its module list (the initrd), in one page. */
 #define LAYOUT_PVH_INFO_START 0x6000ULL
 #define LAYOUT_PVH_MEMMAP_START 0x6100ULL
 #define LAYOUT_PVH_MEMMAP_MAX 8
+#define LAYOUT_PVH_MODLIST_START 0x6200ULL
+#define LAYOUT_PVH_END 0x7000ULL
 #define LAYOUT_ZERO_PAGE_START 0x7000ULL
 #define LAYOUT_ZERO_PAGE_SIZE 0x1000ULL
 #define LAYOUT_BOOT_STACK_POINTER 0x8ff0ULL

@@ -9,7 +9,7 @@
 #define PTE_PRESENT_RW 0x3ULL
 #define PDE_PS 0x80ULL
 
-_Static_assert(PLATFORM_GDT_TSS_SEL / 8 < LAYOUT_GDT_ENTRIES, "the GDT holds the TSS descriptor");
+_Static_assert(PLATFORM_GDT_TSS32_SEL / 8 < LAYOUT_GDT_ENTRIES, "the GDT holds every descriptor");
 _Static_assert(LAYOUT_GDT_START + LAYOUT_GDT_ENTRIES * 8 <= LAYOUT_IDT_START,
 	       "the IDT follows the GDT");
 _Static_assert(LAYOUT_PD_START + LAYOUT_PD_COUNT * LAYOUT_PAGE_SIZE <= LAYOUT_PAGE_TABLES_END,
@@ -33,6 +33,8 @@ void platform_gdt(uint64_t gdt[LAYOUT_GDT_ENTRIES])
 	gdt[PLATFORM_GDT_CODE_SEL / 8] = platform_gdt_entry(0xa09b, 0, 0xfffff);
 	gdt[PLATFORM_GDT_DATA_SEL / 8] = platform_gdt_entry(0xc093, 0, 0xfffff);
 	gdt[PLATFORM_GDT_TSS_SEL / 8] = platform_gdt_entry(0x808b, 0, 0xfffff);
+	gdt[PLATFORM_GDT_CODE32_SEL / 8] = platform_gdt_entry(0xc09b, 0, 0xfffff);
+	gdt[PLATFORM_GDT_TSS32_SEL / 8] = platform_gdt_entry(0x008b, 0, 0x67);
 }
 
 /* PML4 -> one PDPT -> four page directories of 2 MiB pages: [0, 4 GiB) identity-mapped. */

@@ -20,6 +20,9 @@
 #define PLATFORM_GDT_CODE_SEL 0x10
 #define PLATFORM_GDT_DATA_SEL 0x18
 #define PLATFORM_GDT_TSS_SEL 0x20
+/* The PVH ABI's: flat 32-bit code, and a 32-bit TSS of base 0 and limit 0x67 (data is 0x18's). */
+#define PLATFORM_GDT_CODE32_SEL 0x28
+#define PLATFORM_GDT_TSS32_SEL 0x30
 
 /* Packs a GDT descriptor from Firecracker-style flags (access byte and G/D/L nibble). */
 uint64_t platform_gdt_entry(uint16_t flags, uint32_t base, uint32_t limit);
