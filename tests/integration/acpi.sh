@@ -14,7 +14,6 @@ here=$(dirname "$0")
 
 skip_all_unless_kvm "the ACPI tests cannot run"
 
-has_line() { grep -qxF -- "$1" "$tap_tmp/out"; }
 logged() { grep -qF -- "$1" "$tap_tmp/err"; }
 # The i8042's reset is tiny's fallback when the VMM did not end the VM.
 no_i8042_reset() { ! grep -q 'through the i8042' "$tap_tmp/err"; }

@@ -18,6 +18,7 @@
 #include "arch/x86/layout.h"
 #include "microvm/acpi_pm.h"
 #include "microvm/gmem.h"
+#include "table_sum.h"
 
 #define RAM (4 * LAYOUT_MIB)
 #define JUNK 0xa5
@@ -57,15 +58,6 @@ static uint64_t rd64(const uint8_t *p)
 
 	memcpy(&v, p, sizeof(v));
 	return v;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-	uint8_t s = 0;
-
-	for (size_t i = 0; i < len; i++)
-		s = (uint8_t)(s + p[i]);
-	return s;
 }
 
 /* The end of the tables' bytes, found as the guest walks them. */
