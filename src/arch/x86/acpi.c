@@ -374,6 +374,7 @@ int acpi_write(const struct gmem *mem, const struct platform_config *cfg)
 	int ret = acpi_check(cfg);
 
 	_Static_assert(ACPI_TABLES_MAX <= LAYOUT_ACPI_MAX, "the tables' buffer fits their region");
+	_Static_assert(LAYOUT_ACPI_RSDP == LAYOUT_ACPI_START, "the RSDP opens the tables");
 	_Static_assert(LAYOUT_ACPI_START + LAYOUT_ACPI_MAX <= LAYOUT_MPTABLE_START,
 		       "the ACPI tables stay below the MP table");
 	_Static_assert(ACPI_MAX_CPUS <= MPTABLE_MAX_CPUS, "the MADT's CPUs are the MP table's");

@@ -41,6 +41,8 @@
  */
 #define LAYOUT_ACPI_START 0xe0000ULL
 #define LAYOUT_ACPI_MAX 0x10000ULL
+/* Where the RSDP is: the PVH start info names it (a PVH-entered kernel looks there first). */
+#define LAYOUT_ACPI_RSDP LAYOUT_ACPI_START
 /*
  * The MP table lives in the BIOS area, which the spec's scan covers (0xf0000-0xfffff)
  * and Linux always reserves: with 64 vCPUs it needs 1500 bytes, more than the 1 KiB
