@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,6 +150,50 @@ static void acpi_and_mp_tables_side_by_side(void **state)
 	assert_memory_equal(gmem_ptr(&mem, LAYOUT_MPTABLE_START, 4), "_MP_", 4);
 }
 
+/* [start, end) */
+struct range {
+	uint64_t start, end;
+};
+
+static bool in_ranges(const struct range *r, size_t n, uint64_t gpa)
+{
+	for (size_t i = 0; i < n; i++)
+		if (gpa >= r[i].start && gpa < r[i].end)
+			return true;
+	return false;
+}
+
+/*
+ * The largest machine (64 vCPUs, every device) writes only inside the platform's own
+ * regions, and those miss everything the boot step wrote before it (the PVH start info
+ * page, the zero page, the command line, the kernel from 1 MiB), whichever entry it is.
+ */
+static void largest_machine_stays_in_its_regions(void **state)
+{
+	(void)state;
+	const struct range platform[] = {
+		{ LAYOUT_GDT_START, LAYOUT_IDT_START + LAYOUT_IDT_SIZE },
+		{ LAYOUT_PML4_START, LAYOUT_PAGE_TABLES_END },
+		{ LAYOUT_ACPI_START, LAYOUT_ACPI_START + LAYOUT_ACPI_MAX },
+		{ LAYOUT_MPTABLE_START, LAYOUT_MPTABLE_START + LAYOUT_MPTABLE_MAX },
+	};
+	const struct range boot[] = {
+		{ LAYOUT_PVH_INFO_START, LAYOUT_PVH_END },
+		{ LAYOUT_ZERO_PAGE_START, LAYOUT_ZERO_PAGE_START + LAYOUT_ZERO_PAGE_SIZE },
+		{ LAYOUT_CMDLINE_START, LAYOUT_CMDLINE_START + LAYOUT_CMDLINE_MAX },
+		{ LAYOUT_HIMEM_START, RAM },
+	};
+	struct diag d;
+
+	for (size_t i = 0; i < sizeof(boot) / sizeof(boot[0]); i++)
+		for (size_t j = 0; j < sizeof(platform) / sizeof(platform[0]); j++)
+			assert_true(boot[i].end <= platform[j].start || platform[j].end <= boot[i].start);
+	assert_int_equal(platform_write(&mem, machine(64, LAYOUT_VIRTIO_MAX_DEVICES), &d), 0);
+	for (uint64_t gpa = 0; gpa < RAM; gpa++)
+		if (!in_ranges(platform, sizeof(platform) / sizeof(platform[0]), gpa) && ram[gpa] != 0xa5)
+			fail_msg("the platform step wrote 0x%llx, outside its regions", (unsigned long long)gpa);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +202,7 @@ int main(void)
 		cmocka_unit_test(mp_table_for_each_vcpu_count),
 		cmocka_unit_test_setup(errors_name_the_table, junk_ram),
 		cmocka_unit_test_setup(acpi_and_mp_tables_side_by_side, junk_ram),
+		cmocka_unit_test_setup(largest_machine_stays_in_its_regions, junk_ram),
 	};
 
 	return cmocka_run_group_tests_name("platform", tests, NULL, NULL);
