@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+import apibench
+
 QEMU_MACHINE = "microvm,x-option-roms=off,isa-serial=on,rtc=off,pit=off,pic=off"
 # -cpu host dies on MSR 0x10a (IA32_ARCH_CAPABILITIES) on this PVM host.
 QEMU_CPU = "host,-arch-capabilities"
@@ -158,6 +160,12 @@ class Bench:
                 "-display", "none", "-serial", "stdio", "-no-reboot",
                 "-device", QEMU_EXIT_DEVICE, "-kernel", kernel, *extra]
 
+    def qemu_control(self, qmp_path):
+        """QEMU held before its first instruction (-S), with QMP on a Unix socket."""
+        return [self.a.qemu, "-M", QEMU_MACHINE, "-enable-kvm", "-cpu", QEMU_CPU,
+                "-m", "128M", "-smp", "1", "-nodefaults", "-no-user-config",
+                "-display", "none", "-S", "-qmp", "unix:%s,server=on,wait=off" % qmp_path]
+
     # --- the host ----------------------------------------------------------------
 
     @staticmethod
@@ -273,6 +281,15 @@ class Bench:
                 for m, v in s.items() if v}
             for k, s in samples.items()}
         self.results["latency"]["guest"] = os.path.basename(guest)
+
+    # --- the API: socket ready, memory with the API thread (apibench.py) ----------
+
+    def api(self):
+        self.quiet("api")
+        self.results["api"] = {
+            "socket_ready": apibench.socket_ready(self, Run, stats, now_ms),
+            "memory_128": apibench.memory_with_api(self, Run, stats, now_ms),
+        }
 
     # --- Linux to Run /init ------------------------------------------------------
 
@@ -490,7 +507,7 @@ class Bench:
         self.results["params"] = {"runs": self.a.runs, "linux_runs": self.a.linux_runs,
                                   "density": self.a.density, "mem_runs": self.a.mem_runs,
                                   "loader_iterations": self.a.loader_iterations}
-        sections = [s for s in ("latency", "memory", "loader", "density", "linux")
+        sections = [s for s in ("latency", "api", "memory", "loader", "density", "linux")
                     if s not in self.a.skip]
         with tempfile.TemporaryDirectory(prefix="microvm-bench-") as base:
             os.chmod(base, 0o755)
@@ -527,7 +544,7 @@ def main():
     p.add_argument("--max-wait", type=int, default=1800,
                    help="longest wait for other Linux boots to end before a section")
     p.add_argument("--skip", action="append", default=[],
-                   choices=["latency", "memory", "loader", "density", "linux"])
+                   choices=["latency", "api", "memory", "loader", "density", "linux"])
     p.add_argument("--commit", default="unknown")
     p.add_argument("--command", default="bench/run.sh")
     p.add_argument("--out", required=True)

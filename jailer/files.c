@@ -12,8 +12,8 @@
 #include "fs.h"
 #include "microvm/cleanup.h"
 
-/* Paths the jail itself uses: no VM file may take them. */
-static const char *const files_reserved[] = { "/dev" };
+/* Paths the jail itself uses (its devices, its writable run directory): no VM file may take them. */
+static const char *const files_reserved[] = { "/dev", "/run" };
 
 void files_init(struct jail_files *f)
 {

@@ -34,8 +34,11 @@
 #include "proc.h"
 #include "rlimit.h"
 #include "userns.h"
+#include "jailconfig.h"
 #include "vmmargs.h"
 
+/* vmm_argv: the VMM's name, "--id", the id, then the operator's arguments. */
+#define JAILER_VMM_ARGS 3
 #define JAILER_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct jailer {
@@ -102,12 +105,17 @@ static void jailer_take_vmm_files(struct jailer *j)
 	struct diag d;
 	size_t n;
 
-	j->vmm_argv = calloc((size_t)a->vmm_argc + 2, sizeof(char *));
+	/* The VMM's own name, --id ID as Firecracker's jailer passes it, then the arguments. */
+	j->vmm_argv = calloc((size_t)a->vmm_argc + 4, sizeof(char *));
 	if (!j->vmm_argv)
 		jailer_abortf(j, "out of memory");
 	j->vmm_argv[0] = j->vmm_jail_path;
+	j->vmm_argv[1] = strdup("--id");
+	j->vmm_argv[2] = strdup(a->id);
+	if (!j->vmm_argv[1] || !j->vmm_argv[2])
+		jailer_abortf(j, "out of memory");
 	for (int i = 0; i < a->vmm_argc; i++)
-		j->vmm_argv[i + 1] = a->vmm_argv[i];
+		j->vmm_argv[i + JAILER_VMM_ARGS] = a->vmm_argv[i];
 	if (vmmargs_scan(a->vmm_argc, a->vmm_argv, refs, VMMARGS_REFS_MAX, &n, &d))
 		jailer_abort(j, &d);
 	for (size_t i = 0; i < n; i++) {
@@ -122,6 +130,15 @@ static void jailer_take_vmm_files(struct jailer *j)
 		/* "--kernel", "--drive path=": how the operator wrote it. */
 		snprintf(what, sizeof(what), "--%s%s%s%s", refs[i].option, refs[i].key ? " " : "",
 			 refs[i].key ? refs[i].key : "", refs[i].key ? "=" : "");
+		if (refs[i].role == VMM_FILE_CONFIG) {
+			if (jailconfig_take(&j->files, host, inside, sizeof(inside), &d))
+				jailer_abortf(j, "VMM argument --%s %s: %s", refs[i].option, host, d.msg);
+			j->vmm_argv[refs[i].argi + JAILER_VMM_ARGS] = vmmargs_splice(word, refs[i].off,
+										  refs[i].len, inside);
+			if (!j->vmm_argv[refs[i].argi + JAILER_VMM_ARGS])
+				jailer_abortf(j, "out of memory");
+			continue;
+		}
 		if (files_open_original(what, host, disk, &fd, &d))
 			jailer_abort(j, &d);
 		/* Each file sits at the jail's top level under its own name. */
@@ -133,8 +150,8 @@ static void jailer_take_vmm_files(struct jailer *j)
 		if (ret)
 			jailer_abortf(j, "%s %s: %s", what, host, strerror(-ret));
 		j->files.items[j->files.n - 1].read_only = refs[i].read_only;
-		j->vmm_argv[refs[i].argi + 1] = vmmargs_splice(word, refs[i].off, refs[i].len, inside);
-		if (!j->vmm_argv[refs[i].argi + 1])
+		j->vmm_argv[refs[i].argi + JAILER_VMM_ARGS] = vmmargs_splice(word, refs[i].off, refs[i].len, inside);
+		if (!j->vmm_argv[refs[i].argi + JAILER_VMM_ARGS])
 			jailer_abortf(j, "out of memory");
 	}
 }
@@ -208,6 +225,10 @@ static void jailer_build(struct jailer *j)
 		jailer_abort(j, &d);
 	if (dev_create(j->dirs.root_fd, a->uid, a->gid, a->userns, &d))
 		jailer_abort(j, &d);
+	/* The VMM's one writable directory (VMMARGS_RUN_DIR), the VM's uid's alone. */
+	if (mkdirat(j->dirs.root_fd, "run", 0700) ||
+	    (!a->userns && fchownat(j->dirs.root_fd, "run", a->uid, a->gid, AT_SYMLINK_NOFOLLOW)))
+		jailer_abortf(j, "jail: creating /run: %s", strerror(errno));
 	if (j->use_cgroup && cgroup_create(&j->cg, &d))
 		jailer_abort(j, &d);
 }

@@ -68,6 +68,22 @@ static int mounts_bind_disks(const struct jail_files *files, struct diag *d)
 	return 0;
 }
 
+/*
+ * The jail's run directory (jailer/vmmargs.h) bound onto itself: a mount of its own, it
+ * stays writable when the root becomes read-only, and the host sees what the VMM makes
+ * there (the API socket) at <jail>/root/run. Nothing in it can be run or be a device.
+ */
+static int mounts_bind_run(struct diag *d)
+{
+	struct statvfs vfs;
+
+	if (mount("run", "run", NULL, MS_BIND, NULL) || statvfs("run", &vfs) ||
+	    mount(NULL, "run", NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC |
+		  (mounts_kept_flags(&vfs) & ~(unsigned long)MS_RDONLY), NULL))
+		return diag_fail_errno(d, -errno, "mounts: binding the jail's /run: %s", strerror(errno));
+	return 0;
+}
+
 /* The mount id of path, as the process sees it. */
 static int mounts_id(const char *path, int *id)
 {
@@ -183,11 +199,13 @@ int mounts_enter_jail(const struct jail_files *files, bool bind_devices, struct 
 	if (chdir("root"))
 		return diag_fail_errno(d, -errno, "mounts: entering the jail root: %s", strerror(errno));
 	ret = mounts_bind_disks(files, d);
+	if (!ret)
+		ret = mounts_bind_run(d);
 	if (!ret && bind_devices)
 		ret = dev_bind_host(d);
 	if (ret)
 		return ret;
-	/* Read-only: the VMM can create nothing in its jail; the disks are mounts of their own. */
+	/* Read-only: the VMM creates nothing in its jail but in /run; the disks are mounts of their own. */
 	if (statvfs(".", &vfs))
 		return diag_fail_errno(d, -errno, "mounts: statvfs of the jail root: %s", strerror(errno));
 	if (mount(NULL, ".", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | mounts_kept_flags(&vfs), NULL))

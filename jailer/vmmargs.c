@@ -30,7 +30,7 @@ static int vmmargs_add(struct vmmargs_scan *s, int argi, size_t off, size_t len,
 /* True when some value of o names a file: it must then be spelled out. */
 static bool vmmargs_names_files(const struct config_option *o)
 {
-	if (o->arg == CONFIG_ARG_FILE)
+	if (o->arg == CONFIG_ARG_FILE || o->arg == CONFIG_ARG_CONFIG)
 		return true;
 	for (size_t i = 0; o->device && i < o->device->nr_fields; i++) {
 		if (o->device->fields[i].type == DEVSPEC_PATH)
@@ -65,9 +65,15 @@ static int vmmargs_device(struct vmmargs_scan *s, const struct config_option *o,
 		if (!f || f->type != DEVSPEC_PATH || !it.value)
 			continue;
 		bit = 1u << (f - spec->fields);
-		if (f->place == DEVSPEC_PLACE_CREATE)
-			return diag_fail(d, "VMM argument --%s '%s': %s= names a socket the VMM creates, "
-					 "which the read-only jail cannot hold", spec->option, text, f->key);
+		/* A socket the VMM creates stays as written: it must be in the jail's writable /run. */
+		if (f->place == DEVSPEC_PLACE_CREATE) {
+			seen |= bit;
+			if (!vmmargs_in_run_dir(it.value, it.value_len))
+				return diag_fail(d, "VMM argument --%s '%s': %s= names a socket the VMM creates, "
+						 "which a jail holds only in " VMMARGS_RUN_DIR " (such as "
+						 VMMARGS_RUN_DIR "v.sock)", spec->option, text, f->key);
+			continue;
+		}
 		if (seen & bit)
 			return diag_fail(d, "VMM argument --%s '%s': more than one %s=", spec->option, text,
 					 f->key);
@@ -105,6 +111,16 @@ static int vmmargs_value(struct vmmargs_scan *s, const struct config_option *o, 
 		return vmmargs_add(s, argi, off, len, VMM_FILE_COPY, o, NULL, d);
 	case CONFIG_ARG_DEVICE:
 		return vmmargs_device(s, o, argi, off, d);
+	case CONFIG_ARG_CONFIG:
+		if (len == 0)
+			return diag_fail(d, "VMM argument --%s: empty path", config_option_name(o));
+		return vmmargs_add(s, argi, off, len, VMM_FILE_CONFIG, o, NULL, d);
+	case CONFIG_ARG_SOCKET:
+		if (!vmmargs_in_run_dir(s->argv[argi] + off, len))
+			return diag_fail(d, "VMM argument --%s %s: a socket the VMM creates must be in the "
+					 "jail's " VMMARGS_RUN_DIR " (such as " VMMARGS_RUN_DIR "api.sock)",
+					 config_option_name(o), s->argv[argi] + off);
+		return 0;
 	case CONFIG_ARG_NONE:
 	case CONFIG_ARG_VALUE:
 	default:
@@ -139,11 +155,13 @@ static int vmmargs_long(struct vmmargs_scan *s, int argc, int *i, struct diag *d
 	if (!o)
 		return diag_fail(d, "VMM argument '%s': not an option of microvm (or an ambiguous "
 				 "abbreviation), so the jailer cannot tell which files it names", arg);
+	if (!strcmp(config_option_name(o), "id"))
+		return diag_fail(d, "VMM argument '%s': the jailer passes its own --id", arg);
 	if (!config_option_takes_value(o))
 		return eq ? diag_fail(d, "VMM argument '%s': --%s takes no value", arg,
 				      config_option_name(o))
 			  : 0;
-	if (abbreviated && vmmargs_names_files(o))
+	if (abbreviated && (vmmargs_names_files(o) || o->arg == CONFIG_ARG_SOCKET))
 		return diag_fail(d, "VMM argument '%s': write --%s in full, so the jailer can find "
 				 "the file it names", arg, config_option_name(o));
 	/* The value is "=VALUE" in this word, or else the next word. */
@@ -172,6 +190,19 @@ int vmmargs_scan(int argc, char *const *argv, struct vmm_file_ref *refs, size_t 
 			return ret;
 	}
 	return 0;
+}
+
+bool vmmargs_in_run_dir(const char *path, size_t len)
+{
+	const size_t dir = sizeof(VMMARGS_RUN_DIR) - 1;
+	const char *name = path + dir;
+	size_t name_len = len - dir;
+
+	if (len <= dir || strncmp(path, VMMARGS_RUN_DIR, dir))
+		return false;
+	/* One plain name: no sub-directory, and never "." or "..". */
+	return !memchr(name, '/', name_len) && !memchr(name, '\0', name_len) &&
+	       !(name_len == 1 && name[0] == '.') && !(name_len == 2 && !strncmp(name, "..", 2));
 }
 
 char *vmmargs_splice(const char *word, size_t off, size_t len, const char *repl)

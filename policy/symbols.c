@@ -36,7 +36,7 @@ static const struct policy_symbol_entry policy_symbols[] = {
 	/* fcntl commands and file flags. */
 	SYM(F_GETFD), SYM(F_SETFD), SYM(F_GETFL), SYM(F_SETFL), SYM(F_DUPFD_CLOEXEC),
 	SYM(FD_CLOEXEC), SYM(O_NONBLOCK), SYM(O_RDONLY), SYM(O_WRONLY), SYM(O_RDWR),
-	SYM(O_CLOEXEC),
+	SYM(O_CLOEXEC), SYM(O_CREAT),
 	/* Socket families and types. */
 	SYM(AF_UNIX), SYM(AF_INET), SYM(AF_INET6), SYM(AF_NETLINK), SYM(AF_PACKET),
 	SYM(AF_VSOCK), SYM(SOCK_STREAM), SYM(SOCK_DGRAM), SYM(SOCK_RAW), SYM(SOCK_SEQPACKET),

@@ -10,16 +10,8 @@
 
 #include "microvm/log.h"
 
-/* A posted command, on its poster's stack until done. */
-struct evloop_cmd {
-	enum vm_command cmd;
-	int result;
-	bool done;
-	struct evloop_cmd *next;
-};
-
 /* What epoll reports, by event tag. */
-enum { EVLOOP_SIGNAL, EVLOOP_EXIT, EVLOOP_ROOM, EVLOOP_STDIN, EVLOOP_COMMAND, EVLOOP_DEADLINE };
+enum { EVLOOP_SIGNAL, EVLOOP_EXIT, EVLOOP_ROOM, EVLOOP_STDIN, EVLOOP_DEADLINE, EVLOOP_WATCH };
 
 #define EVLOOP_EVENTS 8
 #define EVLOOP_INPUT_CHUNK 16 /* bytes per read: what the UART's FIFO holds */
@@ -33,26 +25,32 @@ void evloop_stop_signals(sigset_t *set)
 	sigaddset(set, SIGPWR);
 }
 
-int evloop_init(struct evloop *l, struct vm_exit *exit,
-		int (*command)(void *ctx, enum vm_command cmd), void *ctx)
+int evloop_init(struct evloop *l, struct vm_exit *exit)
 {
 	memset(l, 0, sizeof(*l));
-	l->epfd = l->sfd = l->room_efd = l->cmd_efd = l->deadline_fd = -1;
+	l->epfd = l->sfd = l->room_efd = l->deadline_fd = -1;
 	l->exit = exit;
-	l->command = command;
-	l->command_ctx = ctx;
 	l->stdin_pollable = true;
-	pthread_mutex_init(&l->lock, NULL);
-	pthread_cond_init(&l->done, NULL);
 	l->room_efd = eventfd(0, EFD_CLOEXEC);
 	if (l->room_efd < 0)
-		return -errno;
-	l->cmd_efd = eventfd(0, EFD_CLOEXEC);
-	if (l->cmd_efd < 0)
 		return -errno;
 	/* Made now, before any filter: arming it later needs only timerfd_settime. */
 	l->deadline_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	return l->deadline_fd < 0 ? -errno : 0;
+}
+
+void evloop_on_power_signal(struct evloop *l, void (*fn)(void *ctx), void *ctx)
+{
+	l->power_signal = fn;
+	l->power_signal_ctx = ctx;
+}
+
+int evloop_watch(struct evloop *l, const struct evloop_watch *w)
+{
+	if (l->nr_watches == EVLOOP_WATCHES_MAX)
+		return -ENOSPC;
+	l->watches[l->nr_watches++] = *w;
+	return 0;
 }
 
 static int evloop_add(struct evloop *l, int fd, uint32_t events, uint64_t tag)
@@ -82,9 +80,9 @@ int evloop_open(struct evloop *l, struct console *console, const struct evloop_i
 	if (!ret)
 		ret = evloop_add(l, l->room_efd, EPOLLIN, EVLOOP_ROOM);
 	if (!ret)
-		ret = evloop_add(l, l->cmd_efd, EPOLLIN, EVLOOP_COMMAND);
-	if (!ret)
 		ret = evloop_add(l, l->deadline_fd, EPOLLIN, EVLOOP_DEADLINE);
+	for (unsigned int i = 0; !ret && i < l->nr_watches; i++)
+		ret = evloop_add(l, l->watches[i].fd, EPOLLIN, EVLOOP_WATCH + i);
 	return ret;
 }
 
@@ -103,12 +101,9 @@ static void evloop_signal(struct evloop *l)
 	if (read(l->sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return;
 	if (si.ssi_signo == SIGPWR) {
-		int ret;
-
 		log_info("received %s: asking the guest to power off", strsignal((int)si.ssi_signo));
-		ret = l->command(l->command_ctx, VM_COMMAND_SHUTDOWN);
-		if (ret)
-			log_warn("cannot ask the guest to power off: %s", strerror(-ret));
+		if (l->power_signal)
+			l->power_signal(l->power_signal_ctx);
 		return;
 	}
 	log_info("received %s: stopping the VM", strsignal((int)si.ssi_signo));
@@ -144,27 +139,6 @@ static void evloop_pump_input(struct evloop *l)
 	n = console_read(l->console, buf, room < sizeof(buf) ? room : sizeof(buf));
 	if (n > 0)
 		l->input.push(l->input.ctx, buf, (size_t)n);
-}
-
-/* Runs the queued commands, oldest first, each outside the lock. */
-static void evloop_commands(struct evloop *l)
-{
-	struct evloop_cmd *c;
-
-	evloop_drain(l->cmd_efd);
-	pthread_mutex_lock(&l->lock);
-	while ((c = l->queue)) {
-		int result;
-
-		l->queue = c->next;
-		pthread_mutex_unlock(&l->lock);
-		result = l->command(l->command_ctx, c->cmd);
-		pthread_mutex_lock(&l->lock);
-		c->result = result;
-		c->done = true;
-		pthread_cond_broadcast(&l->done);
-	}
-	pthread_mutex_unlock(&l->lock);
 }
 
 /*
@@ -215,13 +189,15 @@ static int evloop_round(struct evloop *l)
 		case EVLOOP_STDIN:
 			evloop_pump_input(l);
 			break;
-		case EVLOOP_COMMAND:
-			evloop_commands(l);
-			break;
 		case EVLOOP_DEADLINE:
 			evloop_deadline(l);
 			break;
 		default:
+			if (events[i].data.u64 - EVLOOP_WATCH < l->nr_watches) {
+				const struct evloop_watch *w = &l->watches[events[i].data.u64 - EVLOOP_WATCH];
+
+				w->ready(w->ctx);
+			}
 			break;
 		}
 	}
@@ -252,53 +228,13 @@ void evloop_input_room(struct evloop *l)
 		log_debug("rx event: %s", strerror(errno));
 }
 
-int evloop_post(struct evloop *l, enum vm_command cmd)
-{
-	struct evloop_cmd c = { .cmd = cmd }, **tail;
-	uint64_t one = 1;
-
-	pthread_mutex_lock(&l->lock);
-	if (l->closed) {
-		pthread_mutex_unlock(&l->lock);
-		return -ESHUTDOWN;
-	}
-	for (tail = &l->queue; *tail; tail = &(*tail)->next)
-		;
-	*tail = &c;
-	pthread_mutex_unlock(&l->lock);
-	/* An eventfd write of 1 cannot block or fail short of a counter overflow. */
-	if (write(l->cmd_efd, &one, sizeof(one)) < 0)
-		log_debug("command event: %s", strerror(errno));
-	pthread_mutex_lock(&l->lock);
-	while (!c.done)
-		pthread_cond_wait(&l->done, &l->lock);
-	pthread_mutex_unlock(&l->lock);
-	return c.result;
-}
-
-void evloop_close(struct evloop *l)
-{
-	pthread_mutex_lock(&l->lock);
-	l->closed = true;
-	for (struct evloop_cmd *c = l->queue, *next; c; c = next) {
-		next = c->next; /* c is its poster's once done */
-		c->result = -ESHUTDOWN;
-		c->done = true;
-	}
-	l->queue = NULL;
-	pthread_cond_broadcast(&l->done);
-	pthread_mutex_unlock(&l->lock);
-}
-
 void evloop_destroy(struct evloop *l)
 {
-	int *fds[] = { &l->epfd, &l->sfd, &l->room_efd, &l->cmd_efd, &l->deadline_fd };
+	int *fds[] = { &l->epfd, &l->sfd, &l->room_efd, &l->deadline_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
 			close(*fds[i]);
 		*fds[i] = -1;
 	}
-	pthread_cond_destroy(&l->done);
-	pthread_mutex_destroy(&l->lock);
 }

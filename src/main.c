@@ -7,10 +7,11 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include "arch/x86/layout.h"
 #include "config/cli.h"
+#include "config/vmconfig.h"
 #include "microvm/boottimer.h"
 #include "microvm/compiler.h"
+#include "microvm/controller.h"
 #include "microvm/log.h"
 #include "microvm/sandbox.h"
 #include "microvm/vm.h"
@@ -21,17 +22,6 @@ static enum log_level main_log_level(int verbosity)
 	if (verbosity < 0)
 		return LOG_ERROR;
 	return verbosity == 0 ? LOG_INFO : LOG_DEBUG;
-}
-
-/* Refuse a guest larger than the host: an overcommitted guest dies later, with less to say. */
-static void main_check_host_memory(uint64_t mem_mib)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-
-	if (pages > 0 && page_size > 0 &&
-	    mem_mib > (uint64_t)pages * (uint64_t)page_size / LAYOUT_MIB)
-		die("--mem %llu: more than the host's %llu MiB of RAM", (unsigned long long)mem_mib,
-		    (unsigned long long)((uint64_t)pages * (uint64_t)page_size / LAYOUT_MIB));
 }
 
 #if BUILT_WITH_ASAN
@@ -52,11 +42,13 @@ int main(int argc, char **argv)
 	/* Static: what they hold stays reachable on die()'s way out. */
 	static struct microvm_config cfg;
 	static struct sandbox sandbox;
+	static struct controller *controller;
 	struct vm *vm;
 	struct diag d;
 	int ret;
 
 	boottimer_mark_process_start();
+	vmconfig_init();
 	switch (config_parse(&cfg, argc, argv)) {
 	case CONFIG_OK:
 		break;
@@ -86,20 +78,30 @@ int main(int argc, char **argv)
 	}
 	if (cfg.seccomp == SANDBOX_OFF)
 		log_warn("--no-seccomp: running without seccomp filters; use only for debugging");
-	main_check_host_memory(cfg.res.machine.mem_mib);
-
-	if (vm_create(&vm, &(struct vm_params){ .res = &cfg.res, .sandbox = &sandbox,
-						.console_in = STDIN_FILENO, .console_out = STDOUT_FILENO,
-						.dry_run = cfg.check_only },
-		      &d))
+	if (resources_check_host(&cfg.res, &d))
 		die("%s", d.msg);
 	if (cfg.check_only) {
+		if (vm_create(&vm, &(struct vm_params){ .res = &cfg.res, .sandbox = &sandbox,
+							.console_in = STDIN_FILENO,
+							.console_out = STDOUT_FILENO, .dry_run = true },
+			      &d))
+			die("%s", d.msg);
 		boot_print_summary(stdout, cfg.res.boot.kernel_path, vm_boot_info(vm));
+		vm_destroy(vm);
 		ret = 0;
-	} else {
-		ret = vm_boot(vm) ? VM_STATUS_ERROR : vm_run(vm);
+		goto out;
 	}
-	vm_destroy(vm);
+	if (controller_init(&controller,
+			    &(struct controller_params){ .res = &cfg.res, .sandbox = &sandbox,
+							 .id = cfg.id, .api_sock = cfg.api_sock,
+							 .console_in = STDIN_FILENO,
+							 .console_out = STDOUT_FILENO,
+							 .verbosity = cfg.verbosity },
+			    &d))
+		die("%s", d.msg);
+	/* A kernel from the command line or a config file boots at once; else the API's InstanceStart. */
+	ret = controller_run(controller, cfg.res.boot.kernel_path != NULL);
+	controller_destroy(controller);
 out:
 	sandbox_release(&sandbox);
 	config_free(&cfg);

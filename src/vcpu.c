@@ -176,6 +176,30 @@ static void vcpu_kicked(struct vcpu *v)
 }
 
 /* Services exits until the VM is to end; returns the VM's exit status, or -1 when another thread ended it. */
+static void vcpu_count_exit(struct vcpu *v, const struct kvm_run *run)
+{
+	enum vcpu_exit_kind kind;
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		kind = run->io.direction == KVM_EXIT_IO_IN ? VCPU_EXIT_IO_IN : VCPU_EXIT_IO_OUT;
+		break;
+	case KVM_EXIT_MMIO:
+		kind = run->mmio.is_write ? VCPU_EXIT_MMIO_WRITE : VCPU_EXIT_MMIO_READ;
+		break;
+	case KVM_EXIT_HLT:
+		kind = VCPU_EXIT_HLT;
+		break;
+	case KVM_EXIT_INTR:
+		kind = VCPU_EXIT_SIGNAL;
+		break;
+	default:
+		kind = VCPU_EXIT_OTHER;
+		break;
+	}
+	atomic_fetch_add_explicit(&v->exits[kind], 1, memory_order_relaxed);
+}
+
 static int vcpu_run_loop(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -189,6 +213,7 @@ static int vcpu_run_loop(struct vcpu *v)
 			log_error("vcpu %u: KVM_RUN failed: %s", v->index, strerror(errno));
 			return VM_STATUS_ERROR;
 		}
+		vcpu_count_exit(v, run);
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 			if (vcpu_handle_io(v))

@@ -10,10 +10,12 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/platform.h"
 #include "arch/x86/pvm.h"
+#include "config/devspec.h"
 #include "microvm/console.h"
 #include "microvm/kvm.h"
 #include "microvm/legacy.h"
 #include "microvm/log.h"
+#include "microvm/mailbox.h"
 #include "microvm/registry.h"
 #include "microvm/vcpu.h"
 #include "microvm/vm_exit.h"
@@ -26,7 +28,8 @@ struct vm {
 	struct gmem mem;
 	struct boot_info boot;
 	/* vm_boot: */
-	bool loop_ready;
+	bool loop_ready, commands_ready;
+	struct mailbox commands;  /* vm_command's */
 	struct kvm kvm;
 	struct bus pio, mmio;
 	struct legacy legacy;
@@ -56,6 +59,7 @@ static int vm_cmdline(struct vm *vm, struct cmdline_buf *cl, struct diag *d)
 {
 	const struct vm_resources *res = vm->params.res;
 	int ret = cmdline_append(cl, resources_cmdline(res), d);
+	char root[32];
 
 	/* Disk images, the tap and the vsock socket: opened now, before any sandbox. */
 	if (!ret)
@@ -64,13 +68,15 @@ static int vm_cmdline(struct vm *vm, struct cmdline_buf *cl, struct diag *d)
 		return ret;
 	vm->devices_open = true;
 	ret = registry_cmdline(&vm->devices, cl, d);
+	if (!ret && resources_root_param(res, root, sizeof(root)))
+		ret = cmdline_append(cl, root, d);
 	if (ret || res->machine.pvm == PVM_OFF || !pvm_host_detected())
 		return ret;
 	ret = cmdline_append(cl, pvm_cmdline_switches(), d);
 	if (!ret)
-		(vm->params.dry_run ? log_debug : log_info)(
-			"PVM host detected: added to the kernel command line: %s (--no-pvm turns this off)",
-			pvm_cmdline_switches());
+		log_at(vm->params.dry_run ? LOG_DEBUG : LOG_INFO, __FILE__, __LINE__,
+		       "PVM host detected: added to the kernel command line: %s (--no-pvm turns this off)",
+		       pvm_cmdline_switches());
 	return ret;
 }
 
@@ -128,7 +134,7 @@ int vm_create(struct vm **out, const struct vm_params *p, struct diag *d)
 	if (!vm)
 		return diag_fail_errno(d, -ENOMEM, "out of memory");
 	vm->params = *p;
-	vm->kvm.kvm_fd = vm->kvm.vm_fd = vm->exit.efd = -1;
+	vm->kvm.kvm_fd = vm->kvm.vm_fd = vm->exit.efd = vm->commands.efd = -1;
 	vcpu_gate_init(&vm->env.gate);
 	ret = vm_load_boot_source(vm, d);
 	if (ret) {
@@ -175,6 +181,13 @@ static void vm_virtio_irq(void *ctx, unsigned int gsi)
 	kvm_irq_pulse(&vm->kvm, gsi);
 }
 
+static void vm_kbd_irq(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	kvm_irq_pulse(&vm->kvm, I8042_KBD_IRQ);
+}
+
 static void vm_guest_reset(void *ctx)
 {
 	struct vm *vm = ctx;
@@ -200,7 +213,7 @@ static int vm_setup_devices(struct vm *vm)
 		.tx = vm_serial_tx, .set_irq = vm_serial_irq, .rx_room = vm_serial_rx_room, .ctx = vm,
 	};
 	const struct legacy_power power = {
-		.i8042_reset = vm_guest_reset, .acpi = vm_guest_acpi, .ctx = vm,
+		.i8042_reset = vm_guest_reset, .kbd_irq = vm_kbd_irq, .acpi = vm_guest_acpi, .ctx = vm,
 	};
 	int ret;
 
@@ -258,7 +271,33 @@ static void vm_vcpu_env(struct vm *vm)
 	atomic_init(&vm->env.pvm_seen, false);
 }
 
-static int vm_run_command(void *ctx, enum vm_command cmd);
+static void vm_serve_commands(void *ctx)
+{
+	struct vm *vm = ctx;
+
+	mailbox_serve(&vm->commands);
+}
+
+static void vm_power_signal(void *ctx);
+
+/* The loop (SIGPWR presses the power button), vm_command's mailbox and what the owner watches too. */
+static int vm_loop_init(struct vm *vm)
+{
+	int ret = evloop_init(&vm->loop, &vm->exit);
+
+	vm->loop_ready = true;
+	evloop_on_power_signal(&vm->loop, vm_power_signal, vm);
+	if (!ret)
+		ret = vm_exit_init(&vm->exit);
+	if (!ret)
+		ret = mailbox_init(&vm->commands);
+	vm->commands_ready = true;
+	if (!ret)
+		ret = evloop_watch(&vm->loop, &(struct evloop_watch){ vm->commands.efd, vm_serve_commands, vm });
+	for (unsigned int i = 0; !ret && i < vm->params.nr_watches; i++)
+		ret = evloop_watch(&vm->loop, &vm->params.watches[i]);
+	return ret;
+}
 
 int vm_boot(struct vm *vm)
 {
@@ -267,10 +306,7 @@ int vm_boot(struct vm *vm)
 
 	if (res->machine.vcpus == 0 || res->machine.vcpus > VM_MAX_VCPUS)
 		return vm_fail("vCPU count out of range", -EINVAL);
-	ret = evloop_init(&vm->loop, &vm->exit, vm_run_command, vm);
-	vm->loop_ready = true;
-	if (!ret)
-		ret = vm_exit_init(&vm->exit);
+	ret = vm_loop_init(vm);
 	if (ret)
 		return vm_fail("eventfd", ret);
 	vm_vcpu_env(vm);
@@ -375,7 +411,7 @@ static void vm_log_pvm_summary(const struct vm *vm)
 /* After the loop, or a start that failed: every thread joined, the terminal restored. */
 static void vm_stop(struct vm *vm)
 {
-	evloop_close(&vm->loop);
+	mailbox_close(&vm->commands);
 	atomic_store(&vm->console.stopping, true);
 	atomic_store(&vm->paused, false);
 	/* Parked vCPUs leave the gate, and with the others see the exit request. */
@@ -470,10 +506,33 @@ static int vm_shutdown(struct vm *vm)
 	return 0;
 }
 
-static int vm_run_command(void *ctx, enum vm_command cmd)
+static void vm_power_signal(void *ctx)
 {
-	struct vm *vm = ctx;
+	int ret = vm_shutdown(ctx);
 
+	if (ret)
+		log_warn("cannot ask the guest to power off: %s", strerror(-ret));
+}
+
+void vm_request_shutdown(struct vm *vm)
+{
+	/* -EAGAIN: the guest's keyboard interrupt is off or it has not read the last keys. */
+	bool keys = i8042_ctrl_alt_del(&vm->legacy.i8042) == 0;
+
+	log_info("%s the ACPI power button", keys ? "sent Ctrl+Alt+Del to the guest and pressed"
+						  : "pressing (the guest takes no keys now)");
+	kvm_irq_pulse(&vm->kvm, LAYOUT_ACPI_GED_IRQ);
+}
+{
+	int ret = i8042_ctrl_alt_del(&vm->legacy.i8042);
+
+	if (!ret)
+		log_info("sent Ctrl+Alt+Del to the guest");
+	return ret;
+}
+
+int vm_do(struct vm *vm, enum vm_command cmd)
+{
 	switch (cmd) {
 	case VM_COMMAND_PAUSE:
 		return vm_pause(vm);
@@ -486,19 +545,47 @@ static int vm_run_command(void *ctx, enum vm_command cmd)
 	}
 }
 
-int vm_command(struct vm *vm, enum vm_command cmd)
+static int vm_command_call(void *ctx, void *arg)
 {
-	return vm->loop_ready ? evloop_post(&vm->loop, cmd) : -EAGAIN;
+	return vm_do(ctx, *(const enum vm_command *)arg);
 }
 
-int vm_request_shutdown(struct vm *vm)
+int vm_command(struct vm *vm, enum vm_command cmd)
 {
-	return vm_command(vm, VM_COMMAND_SHUTDOWN);
+	return vm->commands_ready ? mailbox_call(&vm->commands, vm_command_call, vm, &cmd) : -EAGAIN;
+}
+
+int vm_update_device(struct vm *vm, const void *config, const void *next, struct diag *d)
+{
+	return registry_update(&vm->devices, config, next, d);
 }
 
 unsigned int vm_vcpu_count(const struct vm *vm)
 {
 	return vm->nr_vcpus;
+}
+
+void vm_stats(struct vm *vm, struct vm_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		for (size_t k = 0; k < VCPU_EXIT_KINDS; k++)
+			out->exits[k] += atomic_load_explicit(&vm->vcpus[i].exits[k], memory_order_relaxed);
+	for (unsigned int i = 0; i < vm->devices.nr; i++) {
+		const struct registry_slot *sl = &vm->devices.slots[i];
+		struct virtio_mmio_stats *st = &vm->devices.slots[i].mmio.stats;
+
+		out->devices[i] = (struct vm_device_stats){
+			.kind = sl->spec->name,
+			.base = sl->base,
+			.notifications = atomic_load_explicit(&st->notifications, memory_order_relaxed),
+			.used = atomic_load_explicit(&st->used, memory_order_relaxed),
+			.used_bytes = atomic_load_explicit(&st->used_bytes, memory_order_relaxed),
+			.interrupts = atomic_load_explicit(&st->interrupts, memory_order_relaxed),
+			.guest_errors = atomic_load_explicit(&st->guest_errors, memory_order_relaxed),
+		};
+	}
+	out->nr_devices = vm->devices.nr;
 }
 
 int vm_vcpu_regs(struct vm *vm, unsigned int index, struct kvm_regs *regs, struct kvm_sregs *sregs)
@@ -520,6 +607,8 @@ void vm_destroy(struct vm *vm)
 	kvm_close(&vm->kvm);
 	if (vm->loop_ready)
 		evloop_destroy(&vm->loop);
+	if (vm->commands_ready)
+		mailbox_destroy(&vm->commands);
 	vm_exit_destroy(&vm->exit);
 	vcpu_gate_destroy(&vm->env.gate);
 	gmem_destroy(&vm->mem);

@@ -30,6 +30,11 @@ struct device_ops {
 	void (*attach)(void *dev, struct virtio_mmio *t, struct virtio_device *out);
 	/* DEVICE_THREAD_IO kinds: has the I/O thread watch the device's descriptors. */
 	int (*watch)(void *dev, struct iothread *io);
+	/*
+	 * While the VM runs (the VMM thread): takes the host side from a new config of the
+	 * kind (a drive's new medium), telling the driver; NULL: the kind cannot change.
+	 */
+	int (*update)(void *dev, const void *config, struct diag *d);
 	/* Closes what open opened; NULL: nothing to close. */
 	void (*close)(void *dev);
 };

@@ -2,8 +2,8 @@
  * The legacy devices every VM has, on the port bus in address order: the i8042 (0x60,
  * 0x64), the speaker (0x61) and POST code (0x80) ports, present but inert, the boot
  * timer (0x3f0), COM1 (0x3f8) and the ACPI power-management registers (0x600). The VM
- * hands in what they need of it: where the UART's bytes and interrupt go, and what the
- * guest's reset and power-off requests do.
+ * hands in what they need of it: where the UART's bytes and interrupt go, how the i8042
+ * raises the keyboard's interrupt, and what the guest's reset and power-off requests do.
  */
 #ifndef MICROVM_LEGACY_H
 #define MICROVM_LEGACY_H
@@ -20,9 +20,10 @@
 #define LEGACY_POST_PORT 0x80
 #define LEGACY_SPEAKER_PORT 0x61
 
-/* What the guest's requests do; called on the vCPU thread that made them. */
+/* What the guest's requests do, called on the vCPU thread that made them; kbd_irq on any. */
 struct legacy_power {
 	void (*i8042_reset)(void *ctx);
+	void (*kbd_irq)(void *ctx);
 	void (*acpi)(void *ctx, enum acpi_pm_request req);
 	void *ctx;
 };

@@ -36,6 +36,7 @@ struct registry_slot {
 	const struct device_spec *spec;
 	const struct device_ops *ops;
 	void *dev;                 /* the device model (struct virtio_blk ...) */
+	const void *config;        /* what it was opened from (in the resources) */
 	uint64_t base;
 	unsigned int irq;
 	struct virtio_mmio mmio;
@@ -43,7 +44,12 @@ struct registry_slot {
 };
 
 struct registry {
-	struct registry_slot slots[REGISTRY_MAX_DEVICES];
+	/*
+	 * One per device, allocated by registry_open: a slot carries its transport's chain
+	 * scratch (4 KiB), which a fixed array of every possible device made resident in
+	 * each VMM for nothing.
+	 */
+	struct registry_slot *slots;
 	unsigned int nr;
 	struct iothread io;
 	bool io_ready;
@@ -61,6 +67,12 @@ MUST_CHECK int registry_attach(struct registry *r, struct bus *mmio, const struc
 /* Starts the I/O thread when a device needs one; failed is called on it if it cannot run. */
 MUST_CHECK int registry_start(struct registry *r, const struct sandbox *sb,
 			      void (*failed)(void *ctx), void *ctx);
+/*
+ * The device opened from config takes its host side from next (ops->update); -ENOENT
+ * when no device was opened from config, -EOPNOTSUPP when its kind cannot change.
+ */
+MUST_CHECK int registry_update(struct registry *r, const void *config, const void *next,
+			       struct diag *d);
 /* Stops the I/O thread: no device is served after it returns. */
 void registry_stop(struct registry *r);
 /* Stops, detaches and closes everything registry_open opened. */

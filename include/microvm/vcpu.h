@@ -34,6 +34,18 @@ struct vcpu_env {
 	const struct sandbox *sandbox;
 };
 
+/* The exits a vCPU counts, for the metrics. */
+enum vcpu_exit_kind {
+	VCPU_EXIT_IO_IN,
+	VCPU_EXIT_IO_OUT,
+	VCPU_EXIT_MMIO_READ,
+	VCPU_EXIT_MMIO_WRITE,
+	VCPU_EXIT_HLT,
+	VCPU_EXIT_SIGNAL,   /* kicked out of KVM_RUN */
+	VCPU_EXIT_OTHER,
+	VCPU_EXIT_KINDS,
+};
+
 struct vcpu {
 	unsigned int index;
 	int fd;
@@ -44,6 +56,7 @@ struct vcpu {
 	struct vcpu_env *env;
 	unsigned int unclaimed_logged;
 	unsigned long finished[INSN_NR_KINDS]; /* finished for a PVM host, by enum insn_kind */
+	atomic_ullong exits[VCPU_EXIT_KINDS];  /* read by the metrics from the VMM thread */
 };
 
 /* Creates vCPU index on vm_fd and maps its run area; vcpu_destroy undoes it. */

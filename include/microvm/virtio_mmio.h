@@ -10,6 +10,7 @@
 #define MICROVM_VIRTIO_MMIO_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -52,6 +53,15 @@ struct virtio_irq {
 	unsigned int gsi;
 };
 
+/* What the transport did, for the metrics (read from another thread). */
+struct virtio_mmio_stats {
+	atomic_ullong notifications;  /* queue notifications from the driver */
+	atomic_ullong used;           /* chains the device completed */
+	atomic_ullong used_bytes;     /* bytes it wrote into the driver's buffers */
+	atomic_ullong interrupts;
+	atomic_ullong guest_errors;   /* requests refused as malformed, or queues reset */
+};
+
 struct virtio_mmio {
 	pthread_mutex_t lock;
 	struct virtio_device dev;
@@ -62,6 +72,8 @@ struct virtio_mmio {
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
 	uint64_t driver_features;
 	uint32_t isr;
+	uint32_t config_generation;  /* bumped when the host changes the device's config */
+	struct virtio_mmio_stats stats;
 	unsigned int errors_logged;
 	struct virtq queues[VIRTIO_MMIO_MAX_QUEUES];
 	struct virtq_chain chain;  /* the chain being served (under the lock) */
@@ -96,5 +108,7 @@ void virtio_mmio_drain(struct virtio_mmio *t, unsigned int queue,
 void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* The driver broke the protocol: sets DEVICE_NEEDS_RESET and tells it. */
 void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why);
+/* Under the lock: the device's config space changed (a new generation); the driver is told. */
+void virtio_mmio_config_changed(struct virtio_mmio *t);
 
 #endif

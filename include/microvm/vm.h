@@ -10,11 +10,13 @@
  *               thread's filter, then its event loop until the VM ends.
  *   vm_destroy  closes and frees everything.
  * While vm_run runs, a command from another thread pauses the vCPUs (each out of
- * KVM_RUN, parked, its registers readable through vm_vcpu_regs) or resumes them.
- * The devices served by the I/O thread go on serving the host side while paused.
- * A graceful stop (vm_request_shutdown, or SIGPWR) presses the guest's ACPI power
- * button: a guest that powers off ends the VM with status 0; one that has not within
- * the machine's shutdown timeout is stopped as SIGTERM stops it.
+ * KVM_RUN, parked, its registers readable through vm_vcpu_regs), resumes them, or asks
+ * the guest to shut down. The devices served by the I/O thread go on serving the host
+ * side while paused. A graceful stop (VM_COMMAND_SHUTDOWN, or SIGPWR) presses the
+ * guest's ACPI power button: a guest that powers off ends the VM with status 0; one that
+ * has not within the machine's shutdown timeout is stopped as SIGTERM stops it. The
+ * owner of the VM may give the loop descriptors of its own to watch (its mailbox, a
+ * timer) and run commands itself on the VMM thread (vm_do).
  */
 #ifndef MICROVM_VM_H
 #define MICROVM_VM_H
@@ -26,6 +28,8 @@
 #include "microvm/diag.h"
 #include "microvm/evloop.h"
 #include "microvm/loader.h"
+#include "microvm/registry.h"
+#include "microvm/vcpu.h"
 #include "config/resources.h"
 #include "microvm/sandbox.h"
 
@@ -33,12 +37,29 @@
 
 struct vm;
 
+/* A device's transport counters (struct virtio_mmio_stats), for the metrics. */
+struct vm_device_stats {
+	const char *kind;      /* "virtio-blk" */
+	uint64_t base;
+	uint64_t notifications, used, used_bytes, interrupts, guest_errors;
+};
+
+/* What the metrics report of a VM: every vCPU's exits summed, and each device. */
+struct vm_stats {
+	uint64_t exits[VCPU_EXIT_KINDS];
+	unsigned int nr_devices;
+	struct vm_device_stats devices[REGISTRY_MAX_DEVICES];
+};
+
 struct vm_params {
 	const struct vm_resources *res;  /* read until vm_destroy */
 	const struct sandbox *sandbox;   /* prepared; each thread enters it */
 	int console_in, console_out;     /* the guest's serial console: stdin and stdout */
 	/* --check: log what a boot would change at debug level only (the output is a summary). */
 	bool dry_run;
+	/* More for the VMM thread's loop to watch, served on that thread (may be none). */
+	const struct evloop_watch *watches;
+	unsigned int nr_watches;
 };
 
 MUST_CHECK int vm_create(struct vm **out, const struct vm_params *p, struct diag *d);
@@ -55,12 +76,25 @@ MUST_CHECK int vm_boot(struct vm *vm);
 MUST_CHECK int vm_run(struct vm *vm);
 /* Another thread, after vm_boot: runs cmd on the VMM thread; -ESHUTDOWN once the VM has ended. */
 MUST_CHECK int vm_command(struct vm *vm, enum vm_command cmd);
+/* The VMM thread, while vm_run runs: cmd at once. */
+MUST_CHECK int vm_do(struct vm *vm, enum vm_command cmd);
 /*
- * Another thread (the API's SendCtrlAltDel): asks the guest to power off, as
- * VM_COMMAND_SHUTDOWN; returns once the button is pressed, not when the VM has ended.
+ * The VMM thread: asks the guest to shut down (the API's SendCtrlAltDel): the i8042's
+ * Ctrl+Alt+Del, as Firecracker sends on x86, and the ACPI power button, so that a guest
+ * reacts to whichever it handles (an init to the keys, systemd-logind or acpid to the
+ * button). No deadline: the orchestrator decides how long to wait.
  */
-MUST_CHECK int vm_request_shutdown(struct vm *vm);
+void vm_request_shutdown(struct vm *vm);
+/*
+ * The VMM thread, while vm_run runs: the device opened from config (a pointer into the
+ * resources) gets its host side from next instead (PATCH /drives: a new medium); the
+ * device keeps next from then on. -EOPNOTSUPP when its kind cannot change.
+ */
+MUST_CHECK int vm_update_device(struct vm *vm, const void *config, const void *next,
+				struct diag *d);
 unsigned int vm_vcpu_count(const struct vm *vm);
+/* Any thread, after vm_boot: the counters as they stand (each read atomically, not all at once). */
+void vm_stats(struct vm *vm, struct vm_stats *out);
 /* vCPU index's registers, while the VM is paused (-EBUSY otherwise). */
 MUST_CHECK int vm_vcpu_regs(struct vm *vm, unsigned int index, struct kvm_regs *regs,
 			    struct kvm_sregs *sregs);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config/vmconfig.h"
+
 /* getopt_long's value for config_options[i]: above every short option's. */
 #define CLI_LONG_BASE 0x100
 
@@ -94,8 +96,13 @@ static enum config_result cli_parse(struct microvm_config *cfg, int argc, char *
 	}
 	if (optind < argc)
 		return cli_usage_error("unexpected argument '%s'", argv[optind]);
-	if (!cfg->res.boot.kernel_path && !cfg->print_seccomp)
-		return cli_usage_error("--kernel FILE is required");
+	if (cfg->no_api && cfg->api_sock)
+		return cli_usage_error("--no-api and --api-sock exclude each other");
+	if (cfg->config_file && vmconfig_load(&cfg->res, cfg->config_file, &d))
+		return cli_usage_error("--config-file %s: %s", cfg->config_file, d.msg);
+	if (!cfg->res.boot.kernel_path && !cfg->print_seccomp && !cfg->api_sock)
+		return cli_usage_error("--kernel FILE is required (or a config file's boot-source, "
+				       "or --api-sock PATH to configure the VM through the API)");
 	if (resources_check(&cfg->res, &failed, &d))
 		return cli_usage_error("--%s: %s", failed->option, d.msg);
 	return CONFIG_OK;
@@ -107,6 +114,7 @@ enum config_result config_parse(struct microvm_config *cfg, int argc, char **arg
 
 	memset(cfg, 0, sizeof(*cfg));
 	resources_init(&cfg->res);
+	memcpy(cfg->id, CONFIG_DEFAULT_ID, sizeof(CONFIG_DEFAULT_ID));
 	res = cli_parse(cfg, argc, argv);
 	if (res != CONFIG_OK)
 		config_free(cfg);

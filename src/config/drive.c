@@ -21,7 +21,7 @@ static void drive_defaults(void *config, unsigned int index)
 		snprintf(c->id, sizeof(c->id), "drive%u", index);
 }
 
-/* Drive ids answer GET_ID, so each names one drive. */
+/* Drive ids answer GET_ID, so each names one drive; one root at most. */
 static int drive_check(void *const *configs, unsigned int n, struct diag *d)
 {
 	for (unsigned int i = 0; i < n; i++) {
@@ -32,6 +32,8 @@ static int drive_check(void *const *configs, unsigned int n, struct diag *d)
 
 			if (!strcmp(a->id, b->id))
 				return diag_fail(d, "id '%s' used twice", a->id);
+			if (a->root && b->root)
+				return diag_fail(d, "'%s' and '%s' are both the root device", b->id, a->id);
 		}
 	}
 	return 0;
@@ -42,6 +44,7 @@ static const struct devspec_field drive_fields[] = {
 	  .required = true, .place = DEVSPEC_PLACE_BIND, .rule = "path must not be empty" },
 	{ .key = "ro", .type = DEVSPEC_FLAG, .offset = offsetof(struct drive_config, read_only),
 	  .read_only = true },
+	{ .key = "root", .type = DEVSPEC_FLAG, .offset = offsetof(struct drive_config, root) },
 	{ .key = "id", .type = DEVSPEC_NAME, .offset = offsetof(struct drive_config, id),
 	  .max = DRIVE_ID_MAX, .valid = drive_id_valid,
 	  .rule = "id must be 1-" STRINGIFY(DRIVE_ID_MAX) " of A-Z a-z 0-9 . _ -" },
@@ -50,11 +53,12 @@ static const struct devspec_field drive_fields[] = {
 const struct device_spec drive_spec = {
 	.name = "virtio-blk",
 	.option = "drive",
-	.usage = "  --drive path=FILE[,ro][,id=NAME]\n"
+	.usage = "  --drive path=FILE[,ro][,root][,id=NAME]\n"
 		 "                    a virtio-blk disk over the raw image FILE (repeatable, at\n"
-		 "                    most " STRINGIFY(DRIVES_MAX) "); ro makes it read-only; NAME (at most " STRINGIFY(DRIVE_ID_MAX) " of\n"
-		 "                    A-Z a-z 0-9 . _ -, default driveN) is its serial number\n",
-	.grammar = "path=FILE[,ro][,id=NAME]",
+		 "                    most " STRINGIFY(DRIVES_MAX) "); ro makes it read-only; root makes it the guest's\n"
+		 "                    root (root=/dev/vdX on its command line); NAME (at most " STRINGIFY(DRIVE_ID_MAX) "\n"
+		 "                    of A-Z a-z 0-9 . _ -, default driveN) is its serial number\n",
+	.grammar = "path=FILE[,ro][,root][,id=NAME]",
 	.max = DRIVES_MAX,
 	.too_many = "at most " STRINGIFY(DRIVES_MAX) " drives",
 	.config_size = sizeof(struct drive_config),

@@ -10,6 +10,7 @@
 struct drive_config {
 	char *path;
 	bool read_only;
+	bool root;          /* the guest's root file system: root=/dev/vdX on its command line */
 	char id[DRIVE_ID_MAX + 1];  /* default "driveN", N its place among the drives */
 };
 

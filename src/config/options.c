@@ -111,6 +111,45 @@ static int opt_quiet(struct microvm_config *c, const char *value, struct diag *d
 	return 0;
 }
 
+static int opt_api_sock(struct microvm_config *c, const char *value, struct diag *d)
+{
+	if (!value[0])
+		return diag_fail(d, "expected the path of a Unix socket to create");
+	c->api_sock = value;
+	return 0;
+}
+
+static int opt_config_file(struct microvm_config *c, const char *value, struct diag *d)
+{
+	(void)d;
+	c->config_file = value;
+	return 0;
+}
+
+static int opt_no_api(struct microvm_config *c, const char *value, struct diag *d)
+{
+	(void)value;
+	(void)d;
+	c->no_api = true;
+	return 0;
+}
+
+bool config_id_valid(const char *id)
+{
+	size_t len = strlen(id);
+
+	return len >= 1 && len <= CONFIG_ID_MAX &&
+	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == len;
+}
+
+static int opt_id(struct microvm_config *c, const char *value, struct diag *d)
+{
+	if (!config_id_valid(value))
+		return diag_fail(d, "expected 1-" STRINGIFY(CONFIG_ID_MAX) " of A-Z a-z 0-9 -");
+	memcpy(c->id, value, strlen(value) + 1);
+	return 0;
+}
+
 static int opt_help(struct microvm_config *c, const char *value, struct diag *d)
 {
 	(void)c;
@@ -153,6 +192,18 @@ const struct config_option config_options[] = {
 		   "                    stop the VM as SIGTERM does if the guest has not powered\n"
 		   "                    off within SECONDS (default "
 		   STRINGIFY(RESOURCES_DEFAULT_SHUTDOWN_TIMEOUT_S) ")\n" },
+	{ .name = "api-sock", .arg = CONFIG_ARG_SOCKET, .apply = opt_api_sock,
+	  .usage = "  --api-sock PATH   serve Firecracker's API on the Unix socket PATH; without a\n"
+		   "                    kernel or config file, wait there for InstanceStart\n" },
+	{ .name = "config-file", .arg = CONFIG_ARG_CONFIG, .apply = opt_config_file,
+	  .usage = "  --config-file FILE  the VM in Firecracker's JSON (boot-source, drives,\n"
+		   "                    machine-config, network-interfaces, vsock, entropy, logger,\n"
+		   "                    metrics), on top of the options; boot at once\n" },
+	{ .name = "no-api", .arg = CONFIG_ARG_NONE, .apply = opt_no_api,
+	  .usage = "  --no-api          serve no API (the default without --api-sock)\n" },
+	{ .name = "id", .arg = CONFIG_ARG_VALUE, .apply = opt_id,
+	  .usage = "  --id ID           the instance's name (1-64 of A-Z a-z 0-9 -; default\n"
+		   "                    " CONFIG_DEFAULT_ID ")\n" },
 	{ .name = "check", .arg = CONFIG_ARG_NONE, .apply = opt_check,
 	  .usage = "  --check           load and validate everything into guest memory as a boot\n"
 		   "                    would, print a summary and exit without running the guest\n" },
@@ -228,6 +279,8 @@ int config_option_apply(struct microvm_config *c, const struct config_option *o,
 void config_print_usage(FILE *out)
 {
 	fputs("Usage: microvm --kernel FILE [OPTIONS]\n"
+	      "       microvm --config-file FILE [OPTIONS]\n"
+	      "       microvm --api-sock PATH [OPTIONS]\n"
 	      "Boot one Linux guest (ELF vmlinux or bzImage) in a KVM microVM.\n"
 	      "\n", out);
 	for (size_t i = 0; i < config_option_count; i++)

@@ -19,6 +19,9 @@
 #include "config/resources.h"
 #include "microvm/sandbox.h"
 
+#define CONFIG_ID_MAX 64
+#define CONFIG_DEFAULT_ID "anonymous-instance"
+
 /* Everything the command line asks for: the VM, and how this process runs it. */
 struct microvm_config {
 	struct vm_resources res;
@@ -27,6 +30,10 @@ struct microvm_config {
 	const char *seccomp_policy;   /* --seccomp-policy FILE */
 	bool print_seccomp;
 	int verbosity;                /* -v raises, -q lowers */
+	const char *api_sock;         /* --api-sock PATH: serve the API there */
+	const char *config_file;      /* --config-file FILE: read into res after the options */
+	bool no_api;                  /* --no-api: no API (Firecracker's flag; the default here) */
+	char id[CONFIG_ID_MAX + 1];   /* --id: the instance's name in GET / and the metrics */
 };
 
 enum config_arg {
@@ -34,6 +41,8 @@ enum config_arg {
 	CONFIG_ARG_VALUE,   /* a value that names no file */
 	CONFIG_ARG_FILE,    /* a host file the VMM reads at start */
 	CONFIG_ARG_DEVICE,  /* a device kind's: its text (if the kind has fields) per its spec */
+	CONFIG_ARG_SOCKET,  /* a Unix socket the VMM creates and listens on */
+	CONFIG_ARG_CONFIG,  /* a JSON config file (src/config/vmconfig.h), whose fields name files */
 };
 
 /* At least as many as config_options holds (options.c asserts it). */
@@ -56,6 +65,8 @@ extern const struct config_option config_options[];
 extern const size_t config_option_count;
 
 const char *config_option_name(const struct config_option *o);
+/* An instance id as Firecracker's jailer takes it: 1-64 of A-Z a-z 0-9 -. */
+bool config_id_valid(const char *id);
 /* True when the option needs a value (--kernel FILE, --drive SPEC; not --rng). */
 bool config_option_takes_value(const struct config_option *o);
 /*

@@ -1,10 +1,13 @@
 #include "config/resources.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "config/devspec.h"
+#include "config/devices.h"
+#include "config/drive.h"
 
 void resources_init(struct vm_resources *r)
 {
@@ -20,17 +23,19 @@ void resources_free(struct vm_resources *r)
 	free(r->boot.kernel_path);
 	free(r->boot.initrd_path);
 	free(r->boot.cmdline);
+	free(r->logger.path);
+	free(r->metrics.path);
 	for (unsigned int i = 0; i < r->nr_devices; i++)
 		devspec_free(r->devices[i].spec, r->devices[i].config);
 	resources_init(r);
 }
 
-/* Replaces an owned string with a copy of value. */
+/* Replaces an owned string with a copy of value (NULL: none). */
 static int resources_set_string(char **field, const char *value, struct diag *d)
 {
-	char *copy = strdup(value);
+	char *copy = value ? strdup(value) : NULL;
 
-	if (!copy)
+	if (value && !copy)
 		return diag_fail_errno(d, -ENOMEM, "out of memory");
 	free(*field);
 	*field = copy;
@@ -50,6 +55,16 @@ int resources_set_initrd(struct vm_resources *r, const char *path, struct diag *
 int resources_set_cmdline(struct vm_resources *r, const char *cmdline, struct diag *d)
 {
 	return resources_set_string(&r->boot.cmdline, cmdline, d);
+}
+
+int resources_set_logger_path(struct vm_resources *r, const char *path, struct diag *d)
+{
+	return resources_set_string(&r->logger.path, path, d);
+}
+
+int resources_set_metrics_path(struct vm_resources *r, const char *path, struct diag *d)
+{
+	return resources_set_string(&r->metrics.path, path, d);
 }
 
 const char *resources_cmdline(const struct vm_resources *r)
@@ -78,6 +93,18 @@ int resources_set_shutdown_timeout(struct vm_resources *r, uint64_t seconds, str
 	if (seconds < 1 || seconds > RESOURCES_MAX_SHUTDOWN_TIMEOUT_S)
 		return diag_fail(d, "expected " RESOURCES_SHUTDOWN_TIMEOUT_RULE);
 	r->machine.shutdown_timeout_s = (unsigned int)seconds;
+	return 0;
+}
+
+int resources_check_host(const struct vm_resources *r, struct diag *d)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+	uint64_t host_mib = (uint64_t)(pages > 0 ? pages : 0) * (uint64_t)(page_size > 0 ? page_size : 0) >> 20;
+
+	if (host_mib && r->machine.mem_mib > host_mib)
+		return diag_fail(d, "guest memory (--mem, mem_size_mib) %llu MiB: more than the host's "
+				 "%llu MiB of RAM",
+				 (unsigned long long)r->machine.mem_mib, (unsigned long long)host_mib);
 	return 0;
 }
 
@@ -152,4 +179,90 @@ int resources_check(const struct vm_resources *r, const struct device_spec **fai
 		}
 	}
 	return 0;
+}
+
+/* The "id" field of a kind's config, or NULL when the kind has none. */
+static const char *resources_device_id(const struct device_spec *spec, const void *config)
+{
+	const struct devspec_field *f = devspec_field(spec, "id", 2);
+
+	return f && config ? (const char *)config + f->offset : NULL;
+}
+
+/* The index of the device resources_find_device names, or r->nr_devices when none. */
+static unsigned int resources_find_index(const struct vm_resources *r,
+					 const struct device_spec *spec, const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_devices; i++) {
+		const char *have = resources_device_id(spec, r->devices[i].config);
+
+		if (r->devices[i].spec == spec && (!have || !id || !strcmp(have, id)))
+			break;
+	}
+	return i;
+}
+
+const struct device_config *resources_find_device(const struct vm_resources *r,
+						  const struct device_spec *spec, const char *id)
+{
+	unsigned int i = resources_find_index(r, spec, id);
+
+	return i < r->nr_devices ? &r->devices[i] : NULL;
+}
+
+int resources_put_device(struct vm_resources *r, const struct device_spec *spec, void *config,
+			 struct diag *d)
+{
+	unsigned int at = resources_find_index(r, spec, resources_device_id(spec, config));
+	struct device_config *old = at < r->nr_devices ? &r->devices[at] : NULL;
+	const struct device_spec *failed = NULL;
+	void *previous;
+	int ret;
+
+	if (!old) {
+		unsigned int index = resources_count(r, spec);
+
+		if (index >= spec->max || r->nr_devices == RESOURCES_MAX_DEVICES) {
+			devspec_free(spec, config);
+			return diag_fail(d, "%s", spec->too_many);
+		}
+		if (spec->defaults)
+			spec->defaults(config, index);
+		r->devices[r->nr_devices] = (struct device_config){ .spec = spec, .config = config };
+		r->nr_devices++;
+		ret = resources_check(r, &failed, d);
+		if (ret) {
+			r->nr_devices--;
+			devspec_free(spec, config);
+		}
+		return ret;
+	}
+	previous = old->config;
+	old->config = config;
+	ret = resources_check(r, &failed, d);
+	devspec_free(spec, ret ? config : previous);
+	if (ret)
+		old->config = previous;
+	return ret;
+}
+
+bool resources_root_param(const struct vm_resources *r, char *buf, size_t size)
+{
+	unsigned int index = 0;
+
+	for (unsigned int i = 0; i < r->nr_devices; i++) {
+		const struct drive_config *c = r->devices[i].config;
+
+		if (r->devices[i].spec != &drive_spec)
+			continue;
+		/* Drives take vda, vdb ... in the order the resources list them (the registry's). */
+		if (c->root) {
+			snprintf(buf, size, "root=/dev/vd%c %s", 'a' + index, c->read_only ? "ro" : "rw");
+			return true;
+		}
+		index++;
+	}
+	return false;
 }

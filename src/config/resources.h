@@ -10,6 +10,7 @@
 #define MICROVM_CONFIG_RESOURCES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "microvm/compiler.h"
@@ -59,6 +60,21 @@ struct boot_source {
 
 struct device_spec;
 
+/* Where the VMM's log lines go (PUT /logger); NULL path: stderr. */
+struct logger_config {
+	char *path;         /* a file or FIFO the VMM opens for appending */
+	int level;          /* enum log_level */
+	bool level_set;     /* else the command line's -v/-q decide */
+	bool show_level;
+	bool show_origin;   /* each line names the source file and line that logged it */
+};
+
+/* Where the metrics' JSON lines go (PUT /metrics); NULL path: no metrics. */
+struct metrics_config {
+	char *path;
+	bool emit_id;       /* each line names the instance (--id) */
+};
+
 /* One configured device: its kind and that kind's configuration (owned). */
 struct device_config {
 	const struct device_spec *spec;
@@ -70,12 +86,15 @@ struct vm_resources {
 	struct boot_source boot;
 	struct device_config devices[RESOURCES_MAX_DEVICES];
 	unsigned int nr_devices;
+	struct logger_config logger;
+	struct metrics_config metrics;
 };
 
 /* The defaults: 1 vCPU, 128 MiB, PVM detection, 30 s to shut down, no boot source, no devices. */
 void resources_init(struct vm_resources *r);
 void resources_free(struct vm_resources *r);
 
+/* Each replaces an owned copy; initrd, cmdline and the output paths may be NULL: none (the default). */
 MUST_CHECK int resources_set_kernel(struct vm_resources *r, const char *path, struct diag *d);
 MUST_CHECK int resources_set_initrd(struct vm_resources *r, const char *path, struct diag *d);
 MUST_CHECK int resources_set_cmdline(struct vm_resources *r, const char *cmdline, struct diag *d);
@@ -83,6 +102,10 @@ MUST_CHECK int resources_set_mem_mib(struct vm_resources *r, uint64_t mib, struc
 MUST_CHECK int resources_set_vcpus(struct vm_resources *r, uint64_t vcpus, struct diag *d);
 MUST_CHECK int resources_set_shutdown_timeout(struct vm_resources *r, uint64_t seconds,
 					      struct diag *d);
+MUST_CHECK int resources_set_logger_path(struct vm_resources *r, const char *path, struct diag *d);
+MUST_CHECK int resources_set_metrics_path(struct vm_resources *r, const char *path, struct diag *d);
+/* The guest fits the host's RAM: an overcommitted guest dies later, with less to say. */
+MUST_CHECK int resources_check_host(const struct vm_resources *r, struct diag *d);
 /* The user's command line, or the default. */
 const char *resources_cmdline(const struct vm_resources *r);
 
@@ -94,6 +117,23 @@ unsigned int resources_count(const struct vm_resources *r, const struct device_s
  */
 MUST_CHECK int resources_add_device(struct vm_resources *r, const struct device_spec *spec,
 				    const char *text, struct diag *d);
+/*
+ * Adds config (a zeroed spec->config_size allocation filled field by field, taken over
+ * even on failure) as a device of this kind, or replaces the one with the same "id"
+ * field; a kind without an id has one device at most, which it replaces. The kind's
+ * defaults and its checks across devices (unique ids) are applied; on failure r is
+ * unchanged.
+ */
+MUST_CHECK int resources_put_device(struct vm_resources *r, const struct device_spec *spec,
+				    void *config, struct diag *d);
+/* The device of this kind whose "id" field is id (any one of the kind when it has no id), or NULL. */
+const struct device_config *resources_find_device(const struct vm_resources *r,
+						  const struct device_spec *spec, const char *id);
+/*
+ * The root= switch for a drive marked root ("root=/dev/vdb rw"), into buf; false when
+ * no drive is the root.
+ */
+bool resources_root_param(const struct vm_resources *r, char *buf, size_t size);
 /* Checks that span the devices of a kind (unique drive ids); *failed names the kind. */
 MUST_CHECK int resources_check(const struct vm_resources *r, const struct device_spec **failed,
 			       struct diag *d);

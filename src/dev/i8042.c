@@ -1,5 +1,6 @@
 #include "microvm/i8042.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -8,8 +9,10 @@
 #define STATUS_CMD 0x08
 #define STATUS_UNLOCKED 0x10
 
+#define CTR_KBD_INT 0x01
 #define CTR_KBD_DISABLED 0x10
 #define CTR_AUX_DISABLED 0x20
+#define CTR_XLATE 0x40
 #define OUTP_RESET_LINE 0x01 /* active low: clearing it resets the CPU */
 
 #define CMD_READ_CTR 0x20
@@ -27,7 +30,7 @@
 #define REPLY_SELF_TEST_OK 0x55
 #define REPLY_KBD_TEST_OK 0x00
 
-int i8042_init(struct i8042 *k, void (*reset)(void *ctx), void *ctx)
+int i8042_init(struct i8042 *k, void (*reset)(void *ctx), void (*kbd_irq)(void *ctx), void *ctx)
 {
 	int ret;
 
@@ -36,6 +39,7 @@ int i8042_init(struct i8042 *k, void (*reset)(void *ctx), void *ctx)
 	if (ret)
 		return -ret;
 	k->reset = reset;
+	k->kbd_irq = kbd_irq;
 	k->ctx = ctx;
 	/* As firmware leaves it: self-test passed, keyboard unlocked, translation on. */
 	k->status = STATUS_SYS | STATUS_UNLOCKED;
@@ -61,6 +65,7 @@ static void i8042_push(struct i8042 *k, uint8_t byte)
 
 uint8_t i8042_read_data(struct i8042 *k)
 {
+	bool more_keys;
 	uint8_t val = 0;
 
 	pthread_mutex_lock(&k->lock);
@@ -68,11 +73,39 @@ uint8_t i8042_read_data(struct i8042 *k)
 		val = k->out[k->out_head];
 		k->out_head = (k->out_head + 1) % I8042_OUTBUF_SIZE;
 		k->out_count--;
+		if (k->irq_bytes)
+			k->irq_bytes--;
 	}
 	if (!k->out_count)
 		k->status &= (uint8_t)~STATUS_OBF;
+	/* Linux reads one byte per interrupt: the next key byte gets its own. */
+	more_keys = k->irq_bytes && (k->ctr & CTR_KBD_INT);
 	pthread_mutex_unlock(&k->lock);
+	if (more_keys && k->kbd_irq)
+		k->kbd_irq(k->ctx);
 	return val;
+}
+
+int i8042_ctrl_alt_del(struct i8042 *k)
+{
+	/* Make codes only, as Firecracker sends: Ctrl, Alt, then the extended Del. */
+	static const uint8_t set1[] = { 0x1d, 0x38, 0xe0, 0x53 };
+	static const uint8_t set2[] = { 0x14, 0x11, 0xe0, 0x71 };
+	const uint8_t *keys;
+
+	pthread_mutex_lock(&k->lock);
+	if (!(k->ctr & CTR_KBD_INT) || !k->kbd_irq || k->out_count + sizeof(set1) > I8042_OUTBUF_SIZE) {
+		pthread_mutex_unlock(&k->lock);
+		return -EAGAIN;
+	}
+	keys = k->ctr & CTR_XLATE ? set1 : set2;
+	/* Replies queued before stay first; the keys follow them, every byte announced. */
+	for (size_t i = 0; i < sizeof(set1); i++)
+		i8042_push(k, keys[i]);
+	k->irq_bytes = (uint8_t)k->out_count;
+	pthread_mutex_unlock(&k->lock);
+	k->kbd_irq(k->ctx);
+	return 0;
 }
 
 uint8_t i8042_read_status(struct i8042 *k)

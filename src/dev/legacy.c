@@ -28,7 +28,7 @@ int legacy_init(struct legacy *l, struct bus *pio, const struct serial_sink *com
 	if (ret)
 		return ret;
 	l->serial_ready = true;
-	ret = i8042_init(&l->i8042, power->i8042_reset, power->ctx);
+	ret = i8042_init(&l->i8042, power->i8042_reset, power->kbd_irq, power->ctx);
 	if (ret)
 		return ret;
 	l->i8042_ready = true;

@@ -37,6 +37,7 @@ static int registry_open_one(struct registry *r, const struct registry_kind *k,
 		.spec = k->spec,
 		.ops = k->ops,
 		.dev = dev,
+		.config = config,
 		.base = LAYOUT_VIRTIO_MMIO_START + r->nr * LAYOUT_VIRTIO_MMIO_SIZE,
 		.irq = LAYOUT_VIRTIO_IRQ_FIRST + r->nr,
 	};
@@ -50,6 +51,9 @@ int registry_open(struct registry *r, const struct vm_resources *res, struct dia
 	if (res->nr_devices > REGISTRY_MAX_DEVICES)
 		return diag_fail(d, "%u devices: at most %d fit the interrupt lines", res->nr_devices,
 				 REGISTRY_MAX_DEVICES);
+	r->slots = calloc(res->nr_devices ? res->nr_devices : 1, sizeof(*r->slots));
+	if (!r->slots)
+		return diag_fail_errno(d, -ENOMEM, "out of memory");
 	for (size_t k = 0; k < ARRAY_SIZE(registry_kinds); k++) {
 		for (unsigned int i = 0; i < res->nr_devices; i++) {
 			int ret;
@@ -134,6 +138,25 @@ int registry_start(struct registry *r, const struct sandbox *sb, void (*failed)(
 	return r->io_ready ? iothread_start(&r->io, sb, failed, ctx) : 0;
 }
 
+int registry_update(struct registry *r, const void *config, const void *next, struct diag *d)
+{
+	for (unsigned int i = 0; i < r->nr; i++) {
+		struct registry_slot *s = &r->slots[i];
+		int ret;
+
+		if (s->config != config)
+			continue;
+		if (!s->ops->update)
+			return diag_fail_errno(d, -EOPNOTSUPP, "a %s cannot change while the VM runs",
+					       s->spec->name);
+		ret = s->ops->update(s->dev, next, d);
+		if (!ret)
+			s->config = next;
+		return ret;
+	}
+	return diag_fail_errno(d, -ENOENT, "no such device");
+}
+
 void registry_stop(struct registry *r)
 {
 	if (r->io_ready)
@@ -154,4 +177,6 @@ void registry_close(struct registry *r)
 		free(s->dev);
 	}
 	r->nr = 0;
+	free(r->slots);
+	r->slots = NULL;
 }

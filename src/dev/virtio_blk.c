@@ -18,17 +18,14 @@
 
 _Static_assert(DRIVE_ID_MAX <= VIRTIO_BLK_ID_BYTES, "a drive id fits GET_ID's answer");
 
-int virtio_blk_open(void *dev, const void *config, struct diag *d)
+/* Opens a drive's image: a regular file; *sectors its size. */
+static int virtio_blk_open_image(const struct drive_config *c, int *out, uint64_t *sectors,
+				 struct diag *d)
 {
-	struct virtio_blk *b = dev;
-	const struct drive_config *c = config;
-	const char *path = c->path, *id = c->id;
-	bool read_only = c->read_only;
-	cleanup_fd int fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	const char *path = c->path;
+	cleanup_fd int fd = open(path, (c->read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	struct stat st;
 
-	memset(b, 0, sizeof(*b));
-	b->fd = -1;
 	if (fd < 0)
 		return diag_fail_errno(d, -errno, "--drive %s: cannot open: %s", path, strerror(errno));
 	if (fstat(fd, &st) < 0)
@@ -39,12 +36,55 @@ int virtio_blk_open(void *dev, const void *config, struct diag *d)
 		log_warn("--drive %s: size %lld is not a multiple of %d bytes; the last %lld bytes are not used",
 			 path, (long long)st.st_size, VIRTIO_BLK_SECTOR_SIZE,
 			 (long long)(st.st_size % VIRTIO_BLK_SECTOR_SIZE));
-	b->read_only = read_only;
-	b->sectors = (uint64_t)st.st_size / VIRTIO_BLK_SECTOR_SIZE;
-	memcpy(b->id, id, strlen(id)); /* NUL-padded by the memset */
+	*sectors = (uint64_t)st.st_size / VIRTIO_BLK_SECTOR_SIZE;
+	*out = steal_fd(&fd);
+	return 0;
+}
+
+int virtio_blk_open(void *dev, const void *config, struct diag *d)
+{
+	struct virtio_blk *b = dev;
+	const struct drive_config *c = config;
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	b->fd = -1;
+	ret = virtio_blk_open_image(c, &b->fd, &b->sectors, d);
+	if (ret)
+		return ret;
+	b->read_only = c->read_only;
+	memcpy(b->id, c->id, strlen(c->id)); /* NUL-padded by the memset */
 	b->config.capacity = htole64(b->sectors);
 	b->config.seg_max = htole32(VIRTIO_BLK_SEG_MAX);
-	b->fd = steal_fd(&fd);
+	return 0;
+}
+
+/*
+ * A new medium in the drive (Kata's hot-plug through placeholder drives): requests are
+ * served under the transport's lock, so none sees half a swap; the driver learns the
+ * new capacity through a config change. Read-only stays as the drive was made, since
+ * the driver read that feature once.
+ */
+static int virtio_blk_update(void *dev, const void *config, struct diag *d)
+{
+	struct virtio_blk *b = dev;
+	struct drive_config c = *(const struct drive_config *)config;
+	uint64_t sectors;
+	int fd, ret;
+
+	c.read_only = b->read_only;
+	ret = virtio_blk_open_image(&c, &fd, &sectors, d);
+	if (ret)
+		return ret;
+	virtio_mmio_lock(b->t);
+	close(b->fd);
+	b->fd = fd;
+	b->sectors = sectors;
+	b->config.capacity = htole64(sectors);
+	virtio_mmio_config_changed(b->t);
+	virtio_mmio_unlock(b->t);
+	log_info("virtio-blk at 0x%llx: new medium %s, %llu sectors", (unsigned long long)b->t->base,
+		 c.path, (unsigned long long)sectors);
 	return 0;
 }
 
@@ -208,5 +248,6 @@ const struct device_ops virtio_blk_device_ops = {
 	.size = sizeof(struct virtio_blk),
 	.open = virtio_blk_open,
 	.attach = virtio_blk_device,
+	.update = virtio_blk_update,
 	.close = virtio_blk_close,
 };

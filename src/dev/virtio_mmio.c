@@ -60,6 +60,7 @@ void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...)
 	char msg[256];
 	va_list ap;
 
+	atomic_fetch_add_explicit(&t->stats.guest_errors, 1, memory_order_relaxed);
 	if (t->errors_logged >= VIRTIO_MMIO_ERRORS_LOGGED)
 		return;
 	t->errors_logged++;
@@ -72,6 +73,7 @@ void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...)
 
 static void virtio_mmio_interrupt(struct virtio_mmio *t, uint32_t why)
 {
+	atomic_fetch_add_explicit(&t->stats.interrupts, 1, memory_order_relaxed);
 	t->isr |= why;
 	t->irq.pulse(t->irq.ctx, t->irq.gsi);
 }
@@ -82,6 +84,13 @@ void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why)
 	if (t->status & VIRTIO_CONFIG_S_NEEDS_RESET)
 		return;
 	t->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (t->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		virtio_mmio_interrupt(t, VIRTIO_MMIO_INT_CONFIG);
+}
+
+void virtio_mmio_config_changed(struct virtio_mmio *t)
+{
+	t->config_generation++;
 	if (t->status & VIRTIO_CONFIG_S_DRIVER_OK)
 		virtio_mmio_interrupt(t, VIRTIO_MMIO_INT_CONFIG);
 }
@@ -129,8 +138,12 @@ const struct virtq_chain *virtio_mmio_pop(struct virtio_mmio *t, unsigned int qu
 
 void virtio_mmio_push(struct virtio_mmio *t, unsigned int queue, uint16_t head, uint32_t len)
 {
-	if (virtq_push(&t->queues[queue], t->mem, head, len))
+	if (virtq_push(&t->queues[queue], t->mem, head, len)) {
 		virtio_mmio_needs_reset(t, "used ring outside guest RAM");
+		return;
+	}
+	atomic_fetch_add_explicit(&t->stats.used, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->stats.used_bytes, len, memory_order_relaxed);
 }
 
 void virtio_mmio_signal(struct virtio_mmio *t, unsigned int queue)
@@ -309,6 +322,7 @@ static uint32_t virtio_mmio_read_reg(struct virtio_mmio *t, uint64_t offset)
 	case VIRTIO_MMIO_SHM_LEN_HIGH:
 		return 0xffffffffu; /* no shared memory regions */
 	case VIRTIO_MMIO_CONFIG_GENERATION:
+		return t->config_generation;
 	default:
 		return 0;
 	}
@@ -352,6 +366,7 @@ static void virtio_mmio_write_reg(struct virtio_mmio *t, uint64_t offset, uint32
 			virtio_mmio_set_ready(t, q, val);
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
+		atomic_fetch_add_explicit(&t->stats.notifications, 1, memory_order_relaxed);
 		virtio_mmio_notify(t, val);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:

@@ -99,7 +99,9 @@ static void check_accepted(const struct microvm_config *c, char **argv, int argc
 
 	FUZZ_CHECK(r->boot.kernel_path ? copied_from_argv(r->boot.kernel_path, argv, argc) ||
 						 !r->boot.kernel_path[0]
-				       : c->print_seccomp);
+				       : c->print_seccomp || c->api_sock);
+	FUZZ_CHECK(!c->api_sock || fuzz_in_argv(c->api_sock, argv, argc, NULL));
+	FUZZ_CHECK(config_id_valid(c->id));
 	FUZZ_CHECK(!r->boot.initrd_path || !r->boot.initrd_path[0] ||
 		   copied_from_argv(r->boot.initrd_path, argv, argc));
 	FUZZ_CHECK(!r->boot.cmdline || !r->boot.cmdline[0] ||

@@ -39,9 +39,9 @@ check "pivot_root cannot leave an initramfs, yet the VMM runs in its jail" sh -c
 [ "$vpid" -gt 0 ] || sed 's/^/# /' "$tap_tmp/perr"
 python3 "$here/mounts-of.py" "$vpid" >"$tap_tmp/mounts" 2>&1 || true
 sed 's/^/# the VMM'"'"'s namespace: /' "$tap_tmp/mounts"
-check "its mount namespace holds 3 mounts, the initramfs under the jail, the jail, its disk: none of the host's $host_mounts" sh -c "
-    [ \"\$(grep ^visible '$tap_tmp/mounts' | sort | tr '\n' ' ')\" = 'visible rootfs / visible rootfs /disk.img ' ] &&
-    grep -qx 'count 3' '$tap_tmp/mounts'"
+check "its mount namespace holds 4 mounts, the initramfs under the jail, the jail, its disk, its /run: none of the host's $host_mounts" sh -c "
+    [ \"\$(grep ^visible '$tap_tmp/mounts' | sort | tr '\n' ' ')\" = 'visible rootfs / visible rootfs /disk.img visible rootfs /run ' ] &&
+    grep -qx 'count 4' '$tap_tmp/mounts'"
 check "inside, the host's files are out of reach and the root is read-only" sh -c "
     grep -qxF 'open $tap_tmp/secret No such file or directory' '$tap_tmp/pout' &&
     grep -qx 'create / Read-only file system' '$tap_tmp/pout'"

@@ -234,13 +234,17 @@ static void vmm_args_follow_the_vmm_table(void **state)
 	struct vmm_file_ref refs[VMMARGS_REFS_MAX];
 	struct diag d;
 	const char *net_first[] = { "--net", "tap=t0", "--kernel", "bzImage" };
+	const char *vsock_in_run[] = { "--vsock", "cid=3,uds=/run/v.sock", "--kernel", "k" };
 	/* Refused, each with the argument named: nothing the jailer cannot place slips past. */
 	struct {
 		const char *argv[4];
 		const char *reason;
 	} refused[] = {
-		{ { "--vsock", "cid=3,uds=/run/v.sock", "--kernel", "k" },
-		  "--vsock 'cid=3,uds=/run/v.sock': uds= names a socket the VMM creates" },
+		{ { "--vsock", "cid=3,uds=/v.sock", "--kernel", "k" },
+		  "--vsock 'cid=3,uds=/v.sock': uds= names a socket the VMM creates, which a jail "
+		  "holds only in /run/" },
+		{ { "--vsock", "cid=3,uds=/run/a/v.sock", "--kernel", "k" }, "uds= names a socket" },
+		{ { "--vsock", "cid=3,uds=/run/..", "--kernel", "k" }, "uds= names a socket" },
 		{ { "--check", "--future-flag", "--kernel", "k" },
 		  "VMM argument '--future-flag': not an option of microvm" },
 		{ { "-vx", "--kernel", "k" }, "VMM argument '-vx': unknown option '-x'" },
@@ -251,6 +255,12 @@ static void vmm_args_follow_the_vmm_table(void **state)
 
 	assert_int_equal(scan(4, net_first, refs, &d), 1);
 	assert_ref(net_first, &refs[0], 3, VMM_FILE_COPY, "bzImage");
+	/*
+	 * Regression: a socket in the jail's /run was not counted as given, so the required
+	 * uds= was then reported missing.
+	 */
+	assert_int_equal(scan(4, vsock_in_run, refs, &d), 1);
+	assert_ref(vsock_in_run, &refs[0], 3, VMM_FILE_COPY, "k");
 	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
 		int argc = 0;
 

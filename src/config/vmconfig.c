@@ -1,0 +1,596 @@
+#include "config/vmconfig.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/devices.h"
+#include "config/drive.h"
+#include "config/net.h"
+#include "config/vsock.h"
+#include "microvm/log.h"
+
+enum vmconfig_type { VT_STRING, VT_INT, VT_BOOL, VT_OBJECT, VT_ARRAY };
+
+/* One field a body may hold. */
+struct vmconfig_field {
+	const char *name;
+	enum vmconfig_type type;
+	bool required;
+	/* Set: a field of Firecracker's that microvm does not implement; any value but null fails. */
+	const char *unsupported;
+};
+
+#define VMCONFIG_VALUE_SHOWN 48
+
+/* jansson's iterators take no const object. */
+static json_t *vmconfig_mutable(const json_t *v)
+{
+	union {
+		const json_t *c;
+		json_t *m;
+	} u = { .c = v };
+
+	return u.m;
+}
+
+void vmconfig_init(void)
+{
+	json_object_seed(0);
+}
+
+/* A value as compact JSON for a message, cut to a readable length. */
+static void vmconfig_show(const json_t *v, char *buf, size_t size)
+{
+	/* ASCII: a cut never splits a character, and no control byte breaks the line. */
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_ENSURE_ASCII);
+
+	if (!s) {
+		snprintf(buf, size, "(value)");
+		return;
+	}
+	if (strlen(s) > VMCONFIG_VALUE_SHOWN)
+		snprintf(buf, size, "%.*s...", VMCONFIG_VALUE_SHOWN, s);
+	else
+		snprintf(buf, size, "%s", s);
+	free(s);
+}
+
+const char *vmconfig_name(const char *name, char *buf, size_t size)
+{
+	json_t *s = json_string(name);
+	char *text = s ? json_dumps(s, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+	size_t len = text ? strlen(text) : 0;
+
+	json_decref(s);
+	/* Inside the quotes json_dumps adds. */
+	if (len >= 2)
+		snprintf(buf, size, "%.*s%s", (int)(len - 2 > VMCONFIG_NAME_SHOWN ? VMCONFIG_NAME_SHOWN : len - 2),
+			 text + 1, len - 2 > VMCONFIG_NAME_SHOWN ? "..." : "");
+	else
+		snprintf(buf, size, "(a name)");
+	free(text);
+	return buf;
+}
+
+/* "NAME VALUE: reason". */
+static PRINTF_LIKE(4, 5) int vmconfig_fail(struct diag *d, const char *name, const json_t *v,
+					   const char *fmt, ...)
+{
+	char shown[VMCONFIG_VALUE_SHOWN + 8], reason[sizeof(d->msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	vmconfig_show(v, shown, sizeof(shown));
+	return diag_fail(d, "%s %s: %s", name, shown, reason);
+}
+
+static bool vmconfig_type_ok(const json_t *v, enum vmconfig_type t)
+{
+	switch (t) {
+	case VT_STRING:
+		return json_is_string(v);
+	case VT_INT:
+		return json_is_integer(v);
+	case VT_BOOL:
+		return json_is_boolean(v);
+	case VT_OBJECT:
+		return json_is_object(v);
+	case VT_ARRAY:
+		return json_is_array(v);
+	default:
+		return false;
+	}
+}
+
+static const char *const vmconfig_type_names[] = {
+	[VT_STRING] = "a string", [VT_INT] = "an integer", [VT_BOOL] = "true or false",
+	[VT_OBJECT] = "an object", [VT_ARRAY] = "an array",
+};
+
+/*
+ * body is an object whose every key is one of fields[0..n), of its type (null stands for
+ * an optional field left out), and holds each required one.
+ */
+static int vmconfig_check(const json_t *body, const struct vmconfig_field *fields, size_t n,
+			  struct diag *d)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(body))
+		return diag_fail(d, "expected a JSON object");
+	json_object_foreach(vmconfig_mutable(body), key, v) {
+		const struct vmconfig_field *f = NULL;
+		char expected[256] = "", shown[VMCONFIG_NAME_SHOWN + 8];
+		size_t len = 0;
+
+		for (size_t i = 0; i < n && !f; i++)
+			f = strcmp(fields[i].name, key) ? NULL : &fields[i];
+		if (!f) {
+			for (size_t i = 0; i < n && len < sizeof(expected); i++)
+				len += (size_t)snprintf(expected + len, sizeof(expected) - len, "%s%s",
+							i ? ", " : "", fields[i].name);
+			return diag_fail(d, "unknown field '%s' (expected one of: %s)",
+					 vmconfig_name(key, shown, sizeof(shown)), expected);
+		}
+		if (json_is_null(v) && !f->required)
+			continue;
+		if (f->unsupported)
+			return vmconfig_fail(d, key, v, "not supported by microvm: %s", f->unsupported);
+		if (!vmconfig_type_ok(v, f->type))
+			return vmconfig_fail(d, key, v, "expected %s", vmconfig_type_names[f->type]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const json_t *given = json_object_get(body, fields[i].name);
+
+		if (fields[i].required && (!given || json_is_null(given)))
+			return diag_fail(d, "missing field '%s'", fields[i].name);
+	}
+	return 0;
+}
+
+/* The field's value, or NULL when absent or null. */
+static const json_t *vmconfig_get(const json_t *body, const char *name)
+{
+	const json_t *v = json_object_get(body, name);
+
+	return v && !json_is_null(v) ? v : NULL;
+}
+
+/* A boolean field that microvm supports only as false (its default). */
+static int vmconfig_only_false(const json_t *body, const char *name, const char *why,
+			       struct diag *d)
+{
+	const json_t *v = vmconfig_get(body, name);
+
+	return v && json_is_true(v) ? vmconfig_fail(d, name, v, "not supported by microvm: %s", why) : 0;
+}
+
+/* A string field that microvm supports only with one of the values in ok (NULL-terminated). */
+static int vmconfig_only_values(const json_t *body, const char *name, const char *const *ok,
+				struct diag *d)
+{
+	const json_t *v = vmconfig_get(body, name);
+
+	for (size_t i = 0; v && ok[i]; i++)
+		if (!strcmp(json_string_value(v), ok[i]))
+			return 0;
+	return v ? vmconfig_fail(d, name, v, "microvm supports only \"%s\"%s", ok[0],
+				 ok[1] ? " and the other values Firecracker's default behaves as" : "")
+		 : 0;
+}
+
+/* An integer field into [0, UINT64_MAX]. */
+static int vmconfig_u64(const json_t *v, const char *name, uint64_t *out, struct diag *d)
+{
+	json_int_t i = json_integer_value(v);
+
+	if (i < 0)
+		return vmconfig_fail(d, name, v, "expected a number of at least 0");
+	*out = (uint64_t)i;
+	return 0;
+}
+
+/* A string with no NUL (jansson refuses them unless asked) of at most max bytes. */
+static int vmconfig_string(const json_t *v, const char *name, size_t max, struct diag *d)
+{
+	if (json_string_length(v) == 0 || (max && json_string_length(v) > max))
+		return vmconfig_fail(d, name, v, "expected 1 to %zu bytes", max ? max : (size_t)4096);
+	return 0;
+}
+
+int vmconfig_parse(const char *text, size_t len, json_t **out, struct diag *d)
+{
+	json_error_t err;
+	json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+
+	if (!v) {
+		/*
+		 * jansson quotes the input near the error: a control byte or a bad UTF-8 one
+		 * would break the one-line reason and the JSON fault_message that carries it.
+		 */
+		for (char *p = err.text; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				*p = '?';
+		return diag_fail(d, "invalid JSON at line %d column %d: %s", err.line, err.column,
+				 err.text);
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		return diag_fail(d, "expected a JSON object");
+	}
+	*out = v;
+	return 0;
+}
+
+/* ---- machine-config, boot-source ---- */
+
+static const struct vmconfig_field machine_fields[] = {
+	{ "vcpu_count", VT_INT, true, NULL },
+	{ "mem_size_mib", VT_INT, true, NULL },
+	{ "smt", VT_BOOL, false, NULL },
+	{ "track_dirty_pages", VT_BOOL, false, NULL },
+	{ "huge_pages", VT_STRING, false, NULL },
+	{ "cpu_template", VT_STRING, false, NULL },
+};
+
+int vmconfig_machine(struct vm_resources *r, const json_t *body, bool patch, struct diag *d)
+{
+	static const char *const none[] = { "None", NULL };
+	struct machine_config m = r->machine;
+	const json_t *vcpus, *mem;
+	uint64_t v = 0;
+	int ret;
+
+	if (patch) {
+		struct vmconfig_field optional[ARRAY_SIZE(machine_fields)];
+
+		memcpy(optional, machine_fields, sizeof(optional));
+		optional[0].required = optional[1].required = false;
+		ret = vmconfig_check(body, optional, ARRAY_SIZE(optional), d);
+	} else {
+		ret = vmconfig_check(body, machine_fields, ARRAY_SIZE(machine_fields), d);
+	}
+	if (!ret)
+		ret = vmconfig_only_false(body, "smt", "the vCPUs are not presented as SMT siblings", d);
+	if (!ret)
+		ret = vmconfig_only_false(body, "track_dirty_pages", "no diff snapshots", d);
+	if (!ret)
+		ret = vmconfig_only_values(body, "huge_pages", none, d);
+	if (!ret)
+		ret = vmconfig_only_values(body, "cpu_template", none, d);
+	if (ret)
+		return ret;
+	vcpus = vmconfig_get(body, "vcpu_count");
+	mem = vmconfig_get(body, "mem_size_mib");
+	/* The setters' reasons name no field: vmconfig_fail adds it and the value. */
+	if (vcpus) {
+		ret = vmconfig_u64(vcpus, "vcpu_count", &v, d);
+		if (!ret && resources_set_vcpus(r, v, d))
+			ret = vmconfig_fail(d, "vcpu_count", vcpus, "%s", d->msg);
+	}
+	if (!ret && mem) {
+		ret = vmconfig_u64(mem, "mem_size_mib", &v, d);
+		if (!ret && resources_set_mem_mib(r, v, d))
+			ret = vmconfig_fail(d, "mem_size_mib", mem, "%s", d->msg);
+	}
+	/* A refused field leaves the machine as it was. */
+	if (ret)
+		r->machine = m;
+	return ret;
+}
+
+json_t *vmconfig_export_machine(const struct vm_resources *r)
+{
+	return json_pack("{s:I, s:I, s:b, s:b, s:s}", "vcpu_count", (json_int_t)r->machine.vcpus,
+			 "mem_size_mib", (json_int_t)r->machine.mem_mib, "smt", 0,
+			 "track_dirty_pages", 0, "huge_pages", "None");
+}
+
+static const struct vmconfig_field boot_fields[] = {
+	{ "kernel_image_path", VT_STRING, true, NULL },
+	{ "initrd_path", VT_STRING, false, NULL },
+	{ "boot_args", VT_STRING, false, NULL },
+};
+
+int vmconfig_boot_source(struct vm_resources *r, const json_t *body, struct diag *d)
+{
+	const json_t *kernel = vmconfig_get(body, "kernel_image_path");
+	const json_t *initrd = vmconfig_get(body, "initrd_path");
+	const json_t *args = vmconfig_get(body, "boot_args");
+	int ret = vmconfig_check(body, boot_fields, ARRAY_SIZE(boot_fields), d);
+
+	if (!ret)
+		ret = vmconfig_string(json_object_get(body, "kernel_image_path"), "kernel_image_path", 4096, d);
+	if (!ret && initrd)
+		ret = vmconfig_string(initrd, "initrd_path", 4096, d);
+	if (!ret && args && json_string_length(args) != strlen(json_string_value(args)))
+		ret = vmconfig_fail(d, "boot_args", args, "holds a NUL byte");
+	if (ret)
+		return ret;
+	/* A PUT replaces the whole boot source: what it leaves out goes back to the default. */
+	ret = resources_set_kernel(r, json_string_value(kernel), d);
+	if (!ret)
+		ret = resources_set_initrd(r, initrd ? json_string_value(initrd) : NULL, d);
+	if (!ret)
+		ret = resources_set_cmdline(r, args ? json_string_value(args) : NULL, d);
+	return ret;
+}
+
+/* ---- devices: each body field set through its kind's spec, as the command line's text ---- */
+
+/* Sets spec's field key in config from a JSON string, integer or true. */
+static int vmconfig_devfield(const struct device_spec *spec, void *config, const char *key,
+			     const char *name, const json_t *v, struct diag *d)
+{
+	const struct devspec_field *f = devspec_field(spec, key, strlen(key));
+	char num[24];
+	const char *text = num;
+	size_t len;
+	int ret;
+
+	if (!f)
+		return diag_fail(d, "%s: no field %s in %s", name, key, spec->name);
+	if (json_is_string(v)) {
+		text = json_string_value(v);
+		len = json_string_length(v);
+	} else if (json_is_integer(v)) {
+		len = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+	} else if (json_is_true(v)) {
+		len = 0;
+	} else {
+		return 0; /* false: the flag's default */
+	}
+	ret = devspec_set(f, config, text, len, d);
+	return ret ? vmconfig_fail(d, name, v, "%s", d->msg) : 0;
+}
+
+/* A new zeroed config of spec's size; NULL when out of memory (d says so). */
+static void *vmconfig_devconfig(const struct device_spec *spec, struct diag *d)
+{
+	void *config = calloc(1, spec->config_size ? spec->config_size : 1);
+
+	if (!config)
+		diag_fail_errno(d, -ENOMEM, "out of memory");
+	return config;
+}
+
+/* The body's id field equals the one in the request's path. */
+static int vmconfig_path_id(const json_t *body, const char *field, const char *path_id,
+			    struct diag *d)
+{
+	const json_t *v = json_object_get(body, field);
+
+	if (path_id && strcmp(json_string_value(v), path_id))
+		return vmconfig_fail(d, field, v, "differs from the id in the path, '%.64s'", path_id);
+	return 0;
+}
+
+static const struct vmconfig_field drive_fields[] = {
+	{ "drive_id", VT_STRING, true, NULL },
+	{ "path_on_host", VT_STRING, true, NULL },
+	{ "is_root_device", VT_BOOL, true, NULL },
+	{ "is_read_only", VT_BOOL, false, NULL },
+	{ "cache_type", VT_STRING, false, NULL },
+	{ "io_engine", VT_STRING, false, NULL },
+	{ "partuuid", VT_STRING, false, "the root drive is named as /dev/vdX" },
+	{ "rate_limiter", VT_OBJECT, false, "rate limiters" },
+	{ "socket", VT_STRING, false, "vhost-user block devices" },
+};
+
+/* Fills config, a drive's, from a Drive body. */
+static int vmconfig_drive_fields(void *config, const json_t *body, struct diag *d)
+{
+	static const char *const cache[] = { "Unsafe", "Writeback", NULL };
+	static const char *const engine[] = { "Sync", NULL };
+	int ret = vmconfig_only_values(body, "cache_type", cache, d);
+
+	if (!ret)
+		ret = vmconfig_only_values(body, "io_engine", engine, d);
+	if (!ret)
+		ret = vmconfig_devfield(&drive_spec, config, "id", "drive_id", json_object_get(body, "drive_id"), d);
+	if (!ret)
+		ret = vmconfig_devfield(&drive_spec, config, "path", "path_on_host",
+					json_object_get(body, "path_on_host"), d);
+	if (!ret)
+		ret = vmconfig_devfield(&drive_spec, config, "root", "is_root_device",
+					json_object_get(body, "is_root_device"), d);
+	if (!ret && vmconfig_get(body, "is_read_only"))
+		ret = vmconfig_devfield(&drive_spec, config, "ro", "is_read_only",
+					json_object_get(body, "is_read_only"), d);
+	return ret;
+}
+
+int vmconfig_drive(struct vm_resources *r, const char *path_id, const json_t *body, struct diag *d)
+{
+	void *config;
+	int ret = vmconfig_check(body, drive_fields, ARRAY_SIZE(drive_fields), d);
+
+	if (!ret)
+		ret = vmconfig_path_id(body, "drive_id", path_id, d);
+	if (ret)
+		return ret;
+	config = vmconfig_devconfig(&drive_spec, d);
+	if (!config)
+		return -ENOMEM;
+	ret = vmconfig_drive_fields(config, body, d);
+	if (ret) {
+		devspec_free(&drive_spec, config);
+		return ret;
+	}
+	return resources_put_device(r, &drive_spec, config, d);
+}
+
+static const struct vmconfig_field drive_patch_fields[] = {
+	{ "drive_id", VT_STRING, true, NULL },
+	{ "path_on_host", VT_STRING, false, NULL },
+	{ "rate_limiter", VT_OBJECT, false, "rate limiters" },
+};
+
+int vmconfig_drive_patch(const struct vm_resources *r, const char *path_id, const json_t *body,
+			 const char **path, struct diag *d)
+{
+	const json_t *id, *p;
+	int ret = vmconfig_check(body, drive_patch_fields, ARRAY_SIZE(drive_patch_fields), d);
+
+	if (!ret)
+		ret = vmconfig_path_id(body, "drive_id", path_id, d);
+	if (ret)
+		return ret;
+	id = json_object_get(body, "drive_id");
+	if (!resources_find_device(r, &drive_spec, json_string_value(id)))
+		return vmconfig_fail(d, "drive_id", id, "no such drive");
+	p = vmconfig_get(body, "path_on_host");
+	if (p && json_string_length(p) == 0)
+		return vmconfig_fail(d, "path_on_host", p, "path must not be empty");
+	if (p && json_string_length(p) != strlen(json_string_value(p)))
+		return vmconfig_fail(d, "path_on_host", p, "holds a NUL byte");
+	*path = p ? json_string_value(p) : NULL;
+	return 0;
+}
+
+static const struct vmconfig_field net_fields[] = {
+	{ "iface_id", VT_STRING, true, NULL },
+	{ "host_dev_name", VT_STRING, true, NULL },
+	{ "guest_mac", VT_STRING, false, NULL },
+	{ "mtu", VT_INT, false, "VIRTIO_NET_F_MTU" },
+	{ "rx_rate_limiter", VT_OBJECT, false, "rate limiters" },
+	{ "tx_rate_limiter", VT_OBJECT, false, "rate limiters" },
+};
+
+int vmconfig_net(struct vm_resources *r, const char *path_id, const json_t *body, struct diag *d)
+{
+	void *config;
+	int ret = vmconfig_check(body, net_fields, ARRAY_SIZE(net_fields), d);
+
+	if (!ret)
+		ret = vmconfig_path_id(body, "iface_id", path_id, d);
+	if (ret)
+		return ret;
+	config = vmconfig_devconfig(&net_spec, d);
+	if (!config)
+		return -ENOMEM;
+	ret = vmconfig_devfield(&net_spec, config, "id", "iface_id", json_object_get(body, "iface_id"), d);
+	if (!ret)
+		ret = vmconfig_devfield(&net_spec, config, "tap", "host_dev_name",
+					json_object_get(body, "host_dev_name"), d);
+	if (!ret && vmconfig_get(body, "guest_mac"))
+		ret = vmconfig_devfield(&net_spec, config, "mac", "guest_mac",
+					json_object_get(body, "guest_mac"), d);
+	if (ret) {
+		devspec_free(&net_spec, config);
+		return ret;
+	}
+	return resources_put_device(r, &net_spec, config, d);
+}
+
+static const struct vmconfig_field vsock_fields[] = {
+	{ "guest_cid", VT_INT, true, NULL },
+	{ "uds_path", VT_STRING, true, NULL },
+	{ "vsock_id", VT_STRING, false, NULL }, /* deprecated by Firecracker; names nothing */
+};
+
+int vmconfig_vsock(struct vm_resources *r, const json_t *body, struct diag *d)
+{
+	void *config;
+	int ret = vmconfig_check(body, vsock_fields, ARRAY_SIZE(vsock_fields), d);
+
+	if (ret)
+		return ret;
+	config = vmconfig_devconfig(&vsock_spec, d);
+	if (!config)
+		return -ENOMEM;
+	ret = vmconfig_devfield(&vsock_spec, config, "cid", "guest_cid", json_object_get(body, "guest_cid"), d);
+	if (!ret)
+		ret = vmconfig_devfield(&vsock_spec, config, "uds", "uds_path",
+					json_object_get(body, "uds_path"), d);
+	if (ret) {
+		devspec_free(&vsock_spec, config);
+		return ret;
+	}
+	return resources_put_device(r, &vsock_spec, config, d);
+}
+
+static const struct vmconfig_field entropy_fields[] = {
+	{ "rate_limiter", VT_OBJECT, false, "rate limiters" },
+};
+
+int vmconfig_entropy(struct vm_resources *r, const json_t *body, struct diag *d)
+{
+	int ret = vmconfig_check(body, entropy_fields, ARRAY_SIZE(entropy_fields), d);
+
+	if (ret || resources_count(r, &rng_spec))
+		return ret;
+	return resources_add_device(r, &rng_spec, NULL, d);
+}
+
+static const struct vmconfig_field logger_fields[] = {
+	{ "log_path", VT_STRING, false, NULL },
+	{ "level", VT_STRING, false, NULL },
+	{ "show_level", VT_BOOL, false, NULL },
+	{ "show_log_origin", VT_BOOL, false, NULL },
+	{ "module", VT_STRING, false, "filtering by module" },
+};
+
+/* Firecracker's level names, case-insensitive, as microvm's levels. */
+static int vmconfig_level(const json_t *v, int *level, struct diag *d)
+{
+	static const struct { const char *name; int level; } levels[] = {
+		{ "Off", LOG_QUIET }, { "Error", LOG_ERROR }, { "Warning", LOG_WARN },
+		{ "Info", LOG_INFO }, { "Debug", LOG_DEBUG }, { "Trace", LOG_DEBUG },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(levels); i++) {
+		if (!strcasecmp(json_string_value(v), levels[i].name)) {
+			*level = levels[i].level;
+			return 0;
+		}
+	}
+	return vmconfig_fail(d, "level", v, "expected Error, Warning, Info, Debug, Trace or Off");
+}
+
+int vmconfig_logger(struct vm_resources *r, const json_t *body, struct diag *d)
+{
+	const json_t *path = vmconfig_get(body, "log_path"), *level = vmconfig_get(body, "level");
+	int ret = vmconfig_check(body, logger_fields, ARRAY_SIZE(logger_fields), d), lv = LOG_INFO;
+
+	if (!ret && path)
+		ret = vmconfig_string(path, "log_path", 4096, d);
+	if (!ret && level)
+		ret = vmconfig_level(level, &lv, d);
+	if (!ret)
+		ret = resources_set_logger_path(r, path ? json_string_value(path) : NULL, d);
+	if (ret)
+		return ret;
+	r->logger.level = lv;
+	r->logger.level_set = level != NULL;
+	r->logger.show_level = json_is_true(vmconfig_get(body, "show_level"));
+	r->logger.show_origin = json_is_true(vmconfig_get(body, "show_log_origin"));
+	return 0;
+}
+
+static const struct vmconfig_field metrics_fields[] = {
+	{ "metrics_path", VT_STRING, true, NULL },
+	{ "emit_id", VT_BOOL, false, NULL },
+	{ "properties", VT_OBJECT, false, "operator-defined properties" },
+};
+
+int vmconfig_metrics(struct vm_resources *r, const json_t *body, struct diag *d)
+{
+	const json_t *path = json_object_get(body, "metrics_path");
+	int ret = vmconfig_check(body, metrics_fields, ARRAY_SIZE(metrics_fields), d);
+
+	if (!ret)
+		ret = vmconfig_string(path, "metrics_path", 4096, d);
+	if (!ret)
+		ret = resources_set_metrics_path(r, json_string_value(path), d);
+	if (!ret)
+		r->metrics.emit_id = json_is_true(vmconfig_get(body, "emit_id"));
+	return ret;
+}
