@@ -523,13 +523,6 @@ void vm_request_shutdown(struct vm *vm)
 						  : "pressing (the guest takes no keys now)");
 	kvm_irq_pulse(&vm->kvm, LAYOUT_ACPI_GED_IRQ);
 }
-{
-	int ret = i8042_ctrl_alt_del(&vm->legacy.i8042);
-
-	if (!ret)
-		log_info("sent Ctrl+Alt+Del to the guest");
-	return ret;
-}
 
 int vm_do(struct vm *vm, enum vm_command cmd)
 {
