@@ -619,8 +619,7 @@ static void vio_write(const struct virtio_dev *d, uint32_t reg, uint32_t v)
 	phys_write32(d->base + reg, v);
 }
 
-/* True if the command line has the word `word` (bounded by max bytes). */
-static int cmdline_has(uint64_t cmdline, uint32_t max, const char *word)
+int cmdline_has(uint64_t cmdline, uint32_t max, const char *word)
 {
 	uint32_t i, j;
 
@@ -1004,14 +1003,17 @@ static void wait_for_input(uint64_t cmdline, uint32_t max)
 void tiny_finish(uint64_t cmdline, uint32_t cmdline_max)
 {
 	struct mp_info mp;
+	struct acpi_info acpi;
 
 	report_mptable(&mp);
 	start_aps(&mp);
+	acpi_report(cmdline, cmdline_max, &acpi);
 	if (cmdline != 0) {
 		wait_for_input(cmdline, cmdline_max);
 		report_virtio(cmdline, cmdline_max);
 	}
 	kprintf("tiny: done\n");
+	acpi_end(cmdline, cmdline_max, &acpi);
 	outb(I8042_COMMAND, I8042_CMD_RESET);
 	for (;;)
 		__asm__ volatile("cli; hlt");
