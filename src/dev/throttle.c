@@ -64,11 +64,16 @@ static void throttle_arm(struct throttle *th, uint64_t wait_ns)
 
 	if (wait_ns / 1000000000u > INT32_MAX)
 		when.it_value = (struct timespec){ .tv_sec = INT32_MAX };
+	/*
+	 * Marked before it is set: a short timer may fire in the I/O thread before this
+	 * thread goes on, and its handler clears the mark; marked after, the mark would
+	 * stay while no timer is pending, and the queue would never be resumed.
+	 */
+	atomic_store(&th->armed, true);
 	if (timerfd_settime(th->timer_fd, 0, &when, NULL) < 0) {
 		log_warn("rate limiter: timerfd_settime: %s", strerror(errno));
-		return;
+		atomic_store(&th->armed, false);
 	}
-	atomic_store(&th->armed, true);
 }
 
 bool throttle_admit(struct throttle *th, struct virtio_mmio *t, uint64_t ops, uint64_t bytes)
