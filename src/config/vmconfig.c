@@ -10,19 +10,9 @@
 #include "config/devices.h"
 #include "config/drive.h"
 #include "config/net.h"
+#include "config/vmconfig_fields.h"
 #include "config/vsock.h"
 #include "microvm/log.h"
-
-enum vmconfig_type { VT_STRING, VT_INT, VT_BOOL, VT_OBJECT, VT_ARRAY };
-
-/* One field a body may hold. */
-struct vmconfig_field {
-	const char *name;
-	enum vmconfig_type type;
-	bool required;
-	/* Set: a field of Firecracker's that microvm does not implement; any value but null fails. */
-	const char *unsupported;
-};
 
 #define VMCONFIG_VALUE_SHOWN 48
 
@@ -117,8 +107,8 @@ static const char *const vmconfig_type_names[] = {
  * body is an object whose every key is one of fields[0..n), of its type (null stands for
  * an optional field left out), and holds each required one.
  */
-static int vmconfig_check(const json_t *body, const struct vmconfig_field *fields, size_t n,
-			  struct diag *d)
+int vmconfig_check(const json_t *body, const struct vmconfig_field *fields, size_t n,
+		   struct diag *d)
 {
 	const char *key;
 	json_t *v;
