@@ -149,6 +149,19 @@ void kvm_irq_pulse(const struct kvm *k, unsigned int gsi)
 	kvm_irq_line(k, gsi, false);
 }
 
+int kvm_host_cpuid(struct kvm_cpuid2 *t)
+{
+	struct kvm k = { .vm_fd = -1 };
+	int ret;
+
+	k.kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
+	if (k.kvm_fd < 0)
+		return kvm_fail_errno("cannot open " KVM_DEVICE);
+	ret = kvm_supported_cpuid(&k, t);
+	kvm_close(&k);
+	return ret;
+}
+
 void kvm_close(struct kvm *k)
 {
 	if (k->vm_fd >= 0)

@@ -31,5 +31,7 @@ void kvm_irq_line(const struct kvm *k, unsigned int gsi, bool level);
 /* Any thread: an edge on gsi, as an irqfd would raise. */
 void kvm_irq_pulse(const struct kvm *k, unsigned int gsi);
 void kvm_close(struct kvm *k);
+/* What KVM on this host can give a vCPU (CPUID_MAX_ENTRIES entries), without a VM. */
+MUST_CHECK int kvm_host_cpuid(struct kvm_cpuid2 *t);
 
 #endif

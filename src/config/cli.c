@@ -100,7 +100,13 @@ static enum config_result cli_parse(struct microvm_config *cfg, int argc, char *
 		return cli_usage_error("--no-api and --api-sock exclude each other");
 	if (cfg->config_file && vmconfig_load(&cfg->res, cfg->config_file, &d))
 		return cli_usage_error("--config-file %s: %s", cfg->config_file, d.msg);
-	if (!cfg->res.boot.kernel_path && !cfg->print_seccomp && !cfg->api_sock)
+	if (!cfg->snapshot != !cfg->mem_file)
+		return cli_usage_error("--snapshot FILE and --mem-file FILE go together");
+	if (cfg->snapshot && (cfg->res.boot.kernel_path || cfg->res.nr_devices || cfg->check_only))
+		return cli_usage_error("--snapshot restores the VM it describes: no kernel, device or --check with it");
+	if (cfg->paused && (!cfg->snapshot || !cfg->api_sock))
+		return cli_usage_error("--paused is for --snapshot with --api-sock (PATCH /vm resumes it)");
+	if (!cfg->res.boot.kernel_path && !cfg->print_seccomp && !cfg->api_sock && !cfg->snapshot)
 		return cli_usage_error("--kernel FILE is required (or a config file's boot-source, "
 				       "or --api-sock PATH to configure the VM through the API)");
 	if (resources_check(&cfg->res, &failed, &d))

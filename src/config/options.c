@@ -62,6 +62,28 @@ static int opt_no_pvm(struct microvm_config *c, const char *value, struct diag *
 	return 0;
 }
 
+static int opt_snapshot(struct microvm_config *c, const char *value, struct diag *d)
+{
+	(void)d;
+	c->snapshot = value;
+	return 0;
+}
+
+static int opt_mem_file(struct microvm_config *c, const char *value, struct diag *d)
+{
+	(void)d;
+	c->mem_file = value;
+	return 0;
+}
+
+static int opt_paused(struct microvm_config *c, const char *value, struct diag *d)
+{
+	(void)value;
+	(void)d;
+	c->paused = true;
+	return 0;
+}
+
 static int opt_seccomp_policy(struct microvm_config *c, const char *value, struct diag *d)
 {
 	(void)d;
@@ -185,6 +207,13 @@ const struct config_option config_options[] = {
 	  .usage = "  --config-file FILE  the VM in Firecracker's JSON (boot-source, drives,\n"
 		   "                    machine-config, network-interfaces, vsock, entropy, logger,\n"
 		   "                    metrics), on top of the options; boot at once\n" },
+	{ .name = "snapshot", .arg = CONFIG_ARG_FILE, .apply = opt_snapshot,
+	  .usage = "  --snapshot FILE   restore the VM from this vmstate file (PUT /snapshot/create's\n"
+		   "                    snapshot_path) instead of booting; with --mem-file\n" },
+	{ .name = "mem-file", .arg = CONFIG_ARG_MAPPED, .apply = opt_mem_file,
+	  .usage = "  --mem-file FILE   the snapshot's memory file, mapped private (copy on write)\n" },
+	{ .name = "paused", .arg = CONFIG_ARG_NONE, .apply = opt_paused,
+	  .usage = "  --paused          a restored VM stays paused until PATCH /vm Resumed\n" },
 	{ .name = "no-api", .arg = CONFIG_ARG_NONE, .apply = opt_no_api,
 	  .usage = "  --no-api          serve no API (the default without --api-sock)\n" },
 	{ .name = "id", .arg = CONFIG_ARG_VALUE, .apply = opt_id,

@@ -17,6 +17,14 @@ void resources_init(struct vm_resources *r)
 	r->machine.pvm = PVM_AUTO;
 }
 
+void resources_drop_devices(struct vm_resources *r)
+{
+	for (unsigned int i = 0; i < r->nr_devices; i++)
+		devspec_free(r->devices[i].spec, r->devices[i].config);
+	memset(r->devices, 0, sizeof(r->devices));
+	r->nr_devices = 0;
+}
+
 void resources_free(struct vm_resources *r)
 {
 	free(r->boot.kernel_path);
