@@ -310,11 +310,7 @@ int vm_boot(struct vm *vm)
 	if (!ret && vm->restore)
 		ret = vm_restore_state(vm);
 	vm->restore = NULL;
-	if (ret)
-		return ret;
-	/* The MSRs a snapshot will save, found while /dev/kvm may still be asked. */
-	ret = vcpu_state_msr_list(vm->kvm.kvm_fd, vm->vcpus[0].fd, &vm->msr_list);
-	return ret ? vm_fail("cannot list the vCPUs' MSRs (KVM_GET_MSR_INDEX_LIST)", ret) : 0;
+	return ret;
 }
 
 /* ---- vm_run: the threads, the filters, the event loop; pause and resume ---- */

@@ -44,7 +44,8 @@ struct vm {
 	struct console console;
 	atomic_bool paused;
 	/* Snapshots: the MSRs saved (read at vm_boot), the memory file a restore maps. */
-	struct snap_msrs msr_list;
+	struct snap_msrs msr_list;         /* the MSRs a snapshot saves, once msr_listed */
+	bool msr_listed;
 	struct snap_cpuid *cpuid;          /* the table each vCPU was given (nr_vcpus of them) */
 	dev_t mem_dev;
 	ino_t mem_ino;

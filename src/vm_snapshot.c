@@ -124,6 +124,14 @@ static int vm_snapshot_state(struct vm *vm, struct snapshot *s, struct diag *d)
 	const char *what = "";
 	int ret = 0;
 
+	/* Found at the first snapshot, not at every boot: a probe per MSR KVM lists. */
+	if (!vm->msr_listed) {
+		ret = vcpu_state_msr_list(vm->kvm.kvm_fd, vm->vcpus[0].fd, &vm->msr_list);
+		if (ret)
+			return diag_fail_errno(d, ret, "cannot list the vCPUs' MSRs (KVM_GET_MSR_INDEX_LIST): %s",
+					       strerror(-ret));
+		vm->msr_listed = true;
+	}
 	s->machine = (struct snap_machine){
 		.nr_vcpus = vm->nr_vcpus,
 		.nr_devices = vm->devices.nr,

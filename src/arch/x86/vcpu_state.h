@@ -16,7 +16,7 @@
 
 /*
  * The MSRs a snapshot saves: those KVM lists (KVM_GET_MSR_INDEX_LIST on kvm_fd) that
- * vcpu_fd can read now. Before any filter. -E2BIG beyond SNAP_MAX_MSRS.
+ * vcpu_fd can read now. -E2BIG beyond SNAP_MAX_MSRS.
  */
 MUST_CHECK int vcpu_state_msr_list(int kvm_fd, int vcpu_fd, struct snap_msrs *list);
 MUST_CHECK int vcpu_state_save(int vcpu_fd, const struct snap_msrs *list, struct snap_vcpu *out,
