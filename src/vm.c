@@ -195,16 +195,13 @@ static int vm_setup_devices(struct vm *vm)
 static int vm_vcpu_cpuid(struct vm *vm, const struct kvm_cpuid2 *supported, unsigned int index,
 			 unsigned int count)
 {
-	struct kvm_cpuid2 *t = cpuid_dup(supported);
-	int ret;
+	struct kvm_cpuid2 *t = cpuid_for_vcpu(supported, index, count);
 
 	if (!t)
-		return -ENOMEM;
-	ret = cpuid_fixup(t, index, count);
-	if (!ret)
-		vcpu_state_cpuid(t, &vm->cpuid[index]);
+		return -EINVAL;
+	vcpu_state_cpuid(t, &vm->cpuid[index]);
 	free(t);
-	return ret;
+	return 0;
 }
 
 static int vm_create_vcpus(struct vm *vm)
