@@ -142,6 +142,27 @@ exec 3>&- 4>&-
 check "--snapshot made the snapshot's vsock socket" [ -S "$tap_tmp/a.vsock" ]
 rm -f "$tap_tmp/a.vsock"
 
+# ---- two vCPUs: the secondary's state (started by the guest, halted) comes back too ----
+sock=$tap_tmp/f.sock
+start f --api-sock "$sock" --kernel "$tiny_elf" --vcpus 2 --no-pvm --cmdline "console=ttyS0 tiny.wait=1"
+f=$pid
+exec 3>"$tap_tmp/f.in"
+check "2 vCPUs: the guest starts its secondary and waits" wait_for_line "$tap_tmp/f.out" "^wait: ready"
+api PATCH /vm '{"state": "Paused"}'
+api PUT /snapshot/create "{\"snapshot_path\": \"$tap_tmp/smp.snap\", \"mem_file_path\": \"$tap_tmp/smp.mem\"}"
+expect "2 vCPUs: snapshot created" 204
+kill -9 $f
+wait $f 2>/dev/null || true
+exec 3>&-
+start g --snapshot "$tap_tmp/smp.snap" --mem-file "$tap_tmp/smp.mem"
+g=$pid
+exec 3>"$tap_tmp/g.in"
+printf E >&3
+check "2 vCPUs: the restored guest goes on" wait_for_line "$tap_tmp/g.out" "^wait: got 0x45"
+set +e; wait_exit $g; rc=$?; set -e
+check "2 vCPUs: and resets, status 0" [ $rc -eq 0 ] || diag_files "$tap_tmp/g.out" "$tap_tmp/g.err"
+exec 3>&-
+
 # ---- refused snapshots: one line, nothing started ----
 # edit MODE OUT: a copy of the snapshot, broken as MODE says.
 edit() {
