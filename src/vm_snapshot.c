@@ -158,15 +158,17 @@ static int vm_snapshot_memory(struct vm *vm, const char *path, struct diag *d)
 {
 	uint64_t written;
 	struct stat st;
-	int fd = vm_snapshot_open(path, "mem_file_path", d), ret;
+	int fd, ret;
 
+	/*
+	 * Before the open, whose O_TRUNC would take the pages of the file this VM's memory
+	 * is mapped from (the guest then faults on them).
+	 */
+	if (vm->mem_ino && stat(path, &st) == 0 && st.st_dev == vm->mem_dev && st.st_ino == vm->mem_ino)
+		return diag_fail(d, "mem_file_path %s: the memory file this VM was restored from", path);
+	fd = vm_snapshot_open(path, "mem_file_path", d);
 	if (fd < 0)
 		return fd;
-	/* O_TRUNC has happened: if this was the file our memory is mapped from, pages are lost. */
-	if (vm->mem_ino && fstat(fd, &st) == 0 && st.st_dev == vm->mem_dev && st.st_ino == vm->mem_ino) {
-		close(fd);
-		return diag_fail(d, "mem_file_path %s: the memory file this VM was restored from", path);
-	}
 	ret = gmem_save(&vm->mem, fd, &written);
 	close(fd);
 	if (ret)

@@ -124,6 +124,10 @@ expect "a second VMM loads the same snapshot at once, resume_vm false, its own v
 check "... with its socket at the override" wait_for_socket "$tap_tmp/d.vsock"
 api GET /
 expect "GET /: Paused" 200 '"state":"Paused"'
+api PUT /snapshot/create "{\"snapshot_path\": \"$tap_tmp/d2.snap\", \"mem_file_path\": \"$mem\"}"
+expect "a restored VM will not truncate the memory file it is mapped from: 400" 400 "the memory file this VM was restored from"
+api PUT /snapshot/create "{\"snapshot_path\": \"$tap_tmp/d2.snap\", \"mem_file_path\": \"$tap_tmp/d2.mem\"}"
+expect "a restored VM is snapshotted again" 204
 printf B >&3
 check "--snapshot: the first goes on" wait_for_line "$tap_tmp/c.out" "^wait: got 0x42"
 check "--snapshot: its restored queue serves the read" wait_for_line "$tap_tmp/c.out" "^virtio-blk: again base=0xd0000000 status=0 written=yes"
@@ -138,6 +142,15 @@ check "then goes on, with its own byte" wait_for_line "$tap_tmp/d.out" "^wait: g
 set +e; wait_exit $d; rc=$?; set -e
 check "and exits 0" [ $rc -eq 0 ] || diag_files "$tap_tmp/d.out" "$tap_tmp/d.err"
 exec 3>&- 4>&-
+rm -f "$tap_tmp/d.vsock"
+start h --snapshot "$tap_tmp/d2.snap" --mem-file "$tap_tmp/d2.mem"
+h=$pid
+exec 3>"$tap_tmp/h.in"
+printf F >&3
+check "the snapshot of the restored VM restores too, at its wait" wait_for_line "$tap_tmp/h.out" "^wait: got 0x46"
+set +e; wait_exit $h; rc=$?; set -e
+check "... and resets, status 0" [ $rc -eq 0 ] || diag_files "$tap_tmp/h.out" "$tap_tmp/h.err"
+exec 3>&-
 # The first of them made the snapshot's own socket, which outlives its VMM.
 check "--snapshot made the snapshot's vsock socket" [ -S "$tap_tmp/a.vsock" ]
 rm -f "$tap_tmp/a.vsock"
