@@ -109,10 +109,18 @@ int vm_snapshot_check_host(const struct snapshot *s, struct diag *d)
 /* ---- snapshot ---- */
 
 /* The files a snapshot writes: created, or truncated, never through a symbolic link. */
-static int vm_snapshot_open(const char *path, const char *what, struct diag *d)
+static int vm_snapshot_open(const struct vm *vm, const char *path, const char *what, struct diag *d)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	struct stat st;
+	int fd;
 
+	/*
+	 * Before the open, whose O_TRUNC would take the pages of the file this VM's memory
+	 * is mapped from (the guest then faults on them).
+	 */
+	if (vm->mem_ino && stat(path, &st) == 0 && st.st_dev == vm->mem_dev && st.st_ino == vm->mem_ino)
+		return diag_fail(d, "%s %s: the memory file this VM was restored from", what, path);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return diag_fail_errno(d, -errno, "%s %s: %s", what, path, strerror(errno));
 	return fd;
@@ -157,16 +165,9 @@ static int vm_snapshot_state(struct vm *vm, struct snapshot *s, struct diag *d)
 static int vm_snapshot_memory(struct vm *vm, const char *path, struct diag *d)
 {
 	uint64_t written;
-	struct stat st;
 	int fd, ret;
 
-	/*
-	 * Before the open, whose O_TRUNC would take the pages of the file this VM's memory
-	 * is mapped from (the guest then faults on them).
-	 */
-	if (vm->mem_ino && stat(path, &st) == 0 && st.st_dev == vm->mem_dev && st.st_ino == vm->mem_ino)
-		return diag_fail(d, "mem_file_path %s: the memory file this VM was restored from", path);
-	fd = vm_snapshot_open(path, "mem_file_path", d);
+	fd = vm_snapshot_open(vm, path, "mem_file_path", d);
 	if (fd < 0)
 		return fd;
 	ret = gmem_save(&vm->mem, fd, &written);
@@ -178,7 +179,8 @@ static int vm_snapshot_memory(struct vm *vm, const char *path, struct diag *d)
 	return 0;
 }
 
-static int vm_snapshot_write(const char *path, const struct snapshot *s, struct diag *d)
+static int vm_snapshot_write(const struct vm *vm, const char *path, const struct snapshot *s,
+			     struct diag *d)
 {
 	struct snapfmt_writer w;
 	const uint8_t *buf;
@@ -193,7 +195,7 @@ static int vm_snapshot_write(const char *path, const struct snapshot *s, struct 
 		snapfmt_writer_free(&w);
 		return diag_fail_errno(d, ret, "cannot encode the vmstate: %s", strerror(-ret));
 	}
-	fd = vm_snapshot_open(path, "snapshot_path", d);
+	fd = vm_snapshot_open(vm, path, "snapshot_path", d);
 	while (fd >= 0 && done < len) {
 		ssize_t n = write(fd, buf + done, len - done);
 
@@ -234,7 +236,7 @@ int vm_snapshot(struct vm *vm, const struct vm_snapshot_params *p, struct diag *
 		ret = vm_snapshot_memory(vm, p->mem_path, d);
 	registry_release(&vm->devices);
 	if (!ret)
-		ret = vm_snapshot_write(p->vmstate_path, s, d);
+		ret = vm_snapshot_write(vm, p->vmstate_path, s, d);
 	if (!ret)
 		log_info("snapshot: vmstate written to %s (%u vCPUs, %u devices)", p->vmstate_path,
 			 s->machine.nr_vcpus, s->machine.nr_devices);

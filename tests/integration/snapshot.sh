@@ -126,6 +126,8 @@ api GET /
 expect "GET /: Paused" 200 '"state":"Paused"'
 api PUT /snapshot/create "{\"snapshot_path\": \"$tap_tmp/d2.snap\", \"mem_file_path\": \"$mem\"}"
 expect "a restored VM will not truncate the memory file it is mapped from: 400" 400 "the memory file this VM was restored from"
+api PUT /snapshot/create "{\"snapshot_path\": \"$mem\", \"mem_file_path\": \"$tap_tmp/d2.mem\"}"
+expect "... not as its vmstate either" 400 "snapshot_path $mem: the memory file this VM was restored from"
 api PUT /snapshot/create "{\"snapshot_path\": \"$tap_tmp/d2.snap\", \"mem_file_path\": \"$tap_tmp/d2.mem\"}"
 expect "a restored VM is snapshotted again" 204
 printf B >&3
