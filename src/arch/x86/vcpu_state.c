@@ -17,11 +17,18 @@ _Static_assert(SNAP_MAX_CPUID == CPUID_MAX_ENTRIES, "a snapshot holds a whole CP
 /* A message naming an MSR, for *what: restores run on one thread, before any other starts. */
 static char vcpu_state_what[64];
 
-/* struct kvm_msrs with room for SNAP_MAX_MSRS entries. */
-struct vcpu_state_msrs {
-	struct kvm_msrs head;
-	struct kvm_msr_entry entries[SNAP_MAX_MSRS];
-};
+_Static_assert(sizeof(struct kvm_xsave) == sizeof(((struct snap_vcpu *)0)->xsave),
+	       "a snapshot holds KVM_GET_XSAVE's whole area");
+
+/* struct kvm_msrs with room for n entries, or NULL. */
+static struct kvm_msrs *vcpu_state_msrs_alloc(uint32_t n)
+{
+	struct kvm_msrs *m = calloc(1, sizeof(*m) + (size_t)n * sizeof(m->entries[0]));
+
+	if (m)
+		m->nmsrs = n;
+	return m;
+}
 
 void vcpu_state_cpuid(const struct kvm_cpuid2 *t, struct snap_cpuid *out)
 {
@@ -31,36 +38,46 @@ void vcpu_state_cpuid(const struct kvm_cpuid2 *t, struct snap_cpuid *out)
 
 int vcpu_state_msr_list(int kvm_fd, int vcpu_fd, struct snap_msrs *list)
 {
-	struct {
-		struct kvm_msr_list head;
-		uint32_t indices[1024];
-	} all = { .head.nmsrs = 1024 };
-	struct vcpu_state_msrs one = { .head.nmsrs = 1 };
+	const uint32_t max = 1024;
+	struct kvm_msr_list *all = calloc(1, sizeof(*all) + max * sizeof(all->indices[0]));
+	struct kvm_msrs *one = vcpu_state_msrs_alloc(1);
+	int ret = 0;
 
-	if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, &all) < 0)
-		return -errno;
-	list->nr = 0;
-	for (uint32_t i = 0; i < all.head.nmsrs && i < 1024; i++) {
-		one.entries[0] = (struct kvm_msr_entry){ .index = all.indices[i] };
-		/* KVM lists MSRs this CPU may lack: keep those it can read back. */
-		if (ioctl(vcpu_fd, KVM_GET_MSRS, &one) != 1)
-			continue;
-		if (list->nr == SNAP_MAX_MSRS)
-			return -E2BIG;
-		list->entries[list->nr++] = (struct kvm_msr_entry){ .index = all.indices[i] };
+	if (!all || !one) {
+		ret = -ENOMEM;
+		goto out;
 	}
-	return 0;
+	all->nmsrs = max;
+	if (ioctl(kvm_fd, KVM_GET_MSR_INDEX_LIST, all) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	list->nr = 0;
+	for (uint32_t i = 0; i < all->nmsrs && i < max; i++) {
+		one->entries[0] = (struct kvm_msr_entry){ .index = all->indices[i] };
+		/* KVM lists MSRs this CPU may lack: keep those it can read back. */
+		if (ioctl(vcpu_fd, KVM_GET_MSRS, one) != 1)
+			continue;
+		if (list->nr == SNAP_MAX_MSRS) {
+			ret = -E2BIG;
+			break;
+		}
+		list->entries[list->nr++] = (struct kvm_msr_entry){ .index = all->indices[i] };
+	}
+out:
+	free(all);
+	free(one);
+	return ret;
 }
 
 static int vcpu_state_get_msrs(int fd, const struct snap_msrs *list, struct snap_msrs *out,
 			       const char **what)
 {
-	struct vcpu_state_msrs *m = calloc(1, sizeof(*m));
+	struct kvm_msrs *m = vcpu_state_msrs_alloc(list->nr);
 	int n;
 
 	if (!m)
 		return -ENOMEM;
-	m->head.nmsrs = list->nr;
 	memcpy(m->entries, list->entries, list->nr * sizeof(list->entries[0]));
 	n = ioctl(fd, KVM_GET_MSRS, m);
 	if (n < 0 || (uint32_t)n != list->nr) {
@@ -86,7 +103,7 @@ int vcpu_state_save(int fd, const struct snap_msrs *list, struct snap_vcpu *out,
 	if (!ret)
 		ret = VCPU_STATE_IOCTL(fd, KVM_GET_SREGS, &out->sregs, what);
 	if (!ret)
-		ret = VCPU_STATE_IOCTL(fd, KVM_GET_XSAVE, &out->xsave, what);
+		ret = VCPU_STATE_IOCTL(fd, KVM_GET_XSAVE, out->xsave, what);
 	if (!ret)
 		ret = VCPU_STATE_IOCTL(fd, KVM_GET_XCRS, &out->xcrs, what);
 	if (!ret)
@@ -102,12 +119,11 @@ int vcpu_state_save(int fd, const struct snap_msrs *list, struct snap_vcpu *out,
 
 static int vcpu_state_set_msrs(int fd, const struct snap_msrs *in, const char **what)
 {
-	struct vcpu_state_msrs *m = calloc(1, sizeof(*m));
+	struct kvm_msrs *m = vcpu_state_msrs_alloc(in->nr);
 	int n;
 
 	if (!m)
 		return -ENOMEM;
-	m->head.nmsrs = in->nr;
 	memcpy(m->entries, in->entries, in->nr * sizeof(in->entries[0]));
 	n = ioctl(fd, KVM_SET_MSRS, m);
 	free(m);
@@ -145,7 +161,7 @@ int vcpu_state_restore(int fd, const struct snap_vcpu *in, const struct snap_msr
 	if (!ret)
 		ret = VCPU_STATE_IOCTL(fd, KVM_SET_SREGS, &in->sregs, what);
 	if (!ret)
-		ret = VCPU_STATE_IOCTL(fd, KVM_SET_XSAVE, &in->xsave, what);
+		ret = VCPU_STATE_IOCTL(fd, KVM_SET_XSAVE, in->xsave, what);
 	if (!ret)
 		ret = VCPU_STATE_IOCTL(fd, KVM_SET_XCRS, &in->xcrs, what);
 	if (!ret)
