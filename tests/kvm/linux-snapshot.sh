@@ -1,7 +1,7 @@
 #!/bin/sh
 # Under real KVM, snapshot and restore of a Linux guest that counts, with 1 and then 2
 # vCPUs. The guest's /test.sh counts: each number goes to its own sector of a data
-# disk (written with O_SYNC), then to the console; every tenth it pings the host over
+# disk (written with fsync), then to the console; every tenth it pings the host over
 # virtio-net. Through Firecracker's API the VM is paused, snapshotted and its VMM
 # killed; then two VMMs restore that one snapshot at once, each with its own copy of
 # the disks (the drives' relative paths resolve where each runs):
@@ -66,7 +66,7 @@ ip link set eth0 up
 i=0
 while :; do
     i=\$((i + 1))
-    printf '%-511s\n' \$i | dd of=/dev/vdb bs=512 seek=\$i count=1 oflag=sync 2>/dev/null
+    printf '%-511s\n' \$i | dd of=/dev/vdb bs=512 seek=\$i count=1 conv=fsync 2>/dev/null
     echo \$i >/tmp/last
     echo \"count \$i\"
     if [ \$((i % 10)) -eq 0 ]; then
