@@ -217,6 +217,8 @@ for vcpus in 1 2; do
     check "$what: A's disk is as A left it (pause at $paused_at)" every_write "$a/data.img" "$paused_at"
     [ $crc -eq 0 ] || { tail -n 20 "$c/out" "$c/err" | sed 's/^/# c: /'; }
     [ $brc -eq 0 ] || { tail -n 20 "$tap_tmp/b.out" "$tap_tmp/b.err" | sed 's/^/# b: /'; }
+    # The nested host's /tmp is memory: the next round needs it.
+    rm -rf "$a" "$c" "$base"
 done
 
 tap_done
