@@ -302,6 +302,7 @@ static int controller_restore(struct controller *c, const struct snapconfig_load
 		ret = diag_fail_errno(d, -errno, "memory file %s: %s", req->mem_path, strerror(errno));
 	if (!ret)
 		ret = controller_build(c, &(struct vm_restore){ .snap = s, .mem_fd = mem_fd,
+								.mem_path = req->mem_path,
 								.paused = !req->resume_vm }, d);
 	if (mem_fd >= 0)
 		close(mem_fd);

@@ -37,8 +37,8 @@ int vm_restore_create(struct vm *vm, struct diag *d)
 	/* Memory first: a memory file that does not fit leaves no device socket behind. */
 	ret = gmem_create_from_file(&vm->mem, vm->restore->mem_fd, s->machine.ram_size);
 	if (ret)
-		return diag_fail_errno(d, ret, "memory file: cannot map %" PRIu64 " bytes of it (a regular file that large?): %s",
-				       s->machine.ram_size, strerror(-ret));
+		return diag_fail_errno(d, ret, "memory file %s: cannot map %" PRIu64 " bytes of it (a regular file that large?): %s",
+				       vm->restore->mem_path, s->machine.ram_size, strerror(-ret));
 	/* A later snapshot must not truncate the file this memory is mapped from. */
 	if (fstat(vm->restore->mem_fd, &st) == 0) {
 		vm->mem_dev = st.st_dev;

@@ -15,6 +15,7 @@
 struct vm_restore {
 	const struct snapshot *snap;  /* decoded and checked; read until vm_boot returns */
 	int mem_fd;                   /* the memory file: mapped MAP_PRIVATE, the caller closes it */
+	const char *mem_path;         /* its name, for messages */
 	bool paused;                  /* vm_run starts with every vCPU parked (resume_vm false) */
 };
 

@@ -243,7 +243,7 @@ load_bad "$tap_tmp/bad"
 expect "a snapshot needing CPU features this host lacks: 400, naming them" 400 "the snapshot needs CPU features this host lacks: CPUID leaf 0x7.0 ebx bits"
 head -c 4096 /dev/zero >"$tap_tmp/short.mem"
 load_bad "$snap" "$tap_tmp/short.mem"
-expect "a memory file shorter than the guest's RAM: 400" 400 "memory file"
+expect "a memory file shorter than the guest's RAM: 400, naming it" 400 "memory file $tap_tmp/short.mem: cannot map 67108864 bytes of it"
 load_bad "$tap_tmp/missing.snap"
 expect "a missing snapshot: 400, naming it" 400 "$tap_tmp/missing.snap"
 api GET /
