@@ -119,9 +119,11 @@ stop_vm() {
 for vcpus in 1 2; do
     what="$vcpus vCPU(s)"
     a=$tap_tmp/a$vcpus c=$tap_tmp/c$vcpus base=$tap_tmp/jails$vcpus
-    mkdir -p "$a" "$c" "$base"
-    guest_rootfs "$a/rootfs.ext4" 64 "$counter" "$tap_tmp/count-init"
-    truncate -s 4M "$a/data.img"
+    # The disks live in run/: in a jail only /run is writable, and the paths the
+    # snapshot keeps are relative to where each VMM runs.
+    mkdir -p "$a/run" "$c/run" "$base"
+    guest_rootfs "$a/run/rootfs.ext4" 64 "$counter" "$tap_tmp/count-init"
+    truncate -s 4M "$a/run/data.img"
 
     # ---- A: boots through the API from its directory, with relative paths ----
     sock=$a/api.sock
@@ -131,8 +133,8 @@ for vcpus in 1 2; do
     cd - >/dev/null
     wait_for_socket "$sock"
     api PUT /boot-source "{\"kernel_image_path\": \"$kernel\", \"boot_args\": \"$base_cmdline rootfstype=ext4 init=/bin/count-init\"}"
-    api PUT /drives/rootfs '{"drive_id": "rootfs", "path_on_host": "rootfs.ext4", "is_root_device": true, "is_read_only": false}'
-    api PUT /drives/data '{"drive_id": "data", "path_on_host": "data.img", "is_root_device": false, "is_read_only": false}'
+    api PUT /drives/rootfs '{"drive_id": "rootfs", "path_on_host": "run/rootfs.ext4", "is_root_device": true, "is_read_only": false}'
+    api PUT /drives/data '{"drive_id": "data", "path_on_host": "run/data.img", "is_root_device": false, "is_read_only": false}'
     api PUT /network-interfaces/eth0 "{\"iface_id\": \"eth0\", \"host_dev_name\": \"$tapa\"}"
     api PUT /vsock '{"guest_cid": 3, "uds_path": "v.sock"}'
     api PUT /machine-config "{\"vcpu_count\": $vcpus, \"mem_size_mib\": 256}"
@@ -165,8 +167,9 @@ for vcpus in 1 2; do
     bpid=$!
     sock=$root/run/api.sock
     wait_for_socket "$sock"
-    cp "$a/vm.snap" "$a/vm.mem" "$a/rootfs.ext4" "$a/data.img" "$root/"
-    chown 65534:65534 "$root/vm.snap" "$root/vm.mem" "$root/rootfs.ext4" "$root/data.img"
+    cp "$a/vm.snap" "$a/vm.mem" "$root/"
+    cp "$a/run/rootfs.ext4" "$a/run/data.img" "$root/run/"
+    chown 65534:65534 "$root/vm.snap" "$root/vm.mem" "$root/run/rootfs.ext4" "$root/run/data.img"
     start=$(date +%s%N)
     api PUT /snapshot/load '{"snapshot_path": "/vm.snap", "mem_backend": {"backend_type": "File", "backend_path": "/vm.mem"},
         "resume_vm": true, "network_overrides": [{"iface_id": "eth0", "host_dev_name": "tapb"}],
@@ -176,7 +179,7 @@ for vcpus in 1 2; do
     bsock=$sock
 
     # ---- C: unjailed, --snapshot, its own disks in its own directory ----
-    cp "$a/rootfs.ext4" "$a/data.img" "$c/"
+    cp "$a/run/rootfs.ext4" "$a/run/data.img" "$c/run/"
     cd "$c"
     "$microvm" --snapshot "$a/vm.snap" --mem-file "$a/vm.mem" --api-sock "$c/api.sock" \
         </dev/null >"$c/raw" 2>"$c/err" &
@@ -209,12 +212,12 @@ for vcpus in 1 2; do
     fi
     check "$what: C exits 0 at its guest's reset" [ $crc -eq 0 ]
     for vm in b c; do
-        [ $vm = b ] && { out=$tap_tmp/b.out; disk=$root/data.img; } || { out=$c/out; disk=$c/data.img; }
+        [ $vm = b ] && { out=$tap_tmp/b.out; disk=$root/run/data.img; } || { out=$c/out; disk=$c/run/data.img; }
         last=$(sed -n 's/^last=//p' "$out" | tail -n 1)
         echo "# $what: $vm counted to $last"
         check "$what: $vm's disk holds every number it counted, 1 to $last" every_write "$disk" "${last:-0}"
     done
-    check "$what: A's disk is as A left it (pause at $paused_at)" every_write "$a/data.img" "$paused_at"
+    check "$what: A's disk is as A left it (pause at $paused_at)" every_write "$a/run/data.img" "$paused_at"
     [ $crc -eq 0 ] || { tail -n 20 "$c/out" "$c/err" | sed 's/^/# c: /'; }
     [ $brc -eq 0 ] || { tail -n 20 "$tap_tmp/b.out" "$tap_tmp/b.err" | sed 's/^/# b: /'; }
     # The nested host's /tmp is memory: the next round needs it.
