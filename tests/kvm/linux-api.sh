@@ -126,7 +126,7 @@ if wait_for "$tap_tmp/api.raw" '^tick ' 240; then
     check "the file the guest wrote while shutting down is on the disk" \
         sh -c "case '$words' in 'shut down cleanly after '*) true ;; *) false ;; esac"
     check "the guest left its root clean: fsck needs no journal replay" \
-        e2fsck -f -n "$tap_tmp/rootfs.ext4"
+        sh -c 'e2fsck -f -n "$1" >&2' e2fsck "$tap_tmp/rootfs.ext4"
     check "metrics: JSON lines with the API's requests and both vCPUs' exits" python3 -c '
 import json, sys
 objs = [json.loads(l) for l in open(sys.argv[1]).read().splitlines()]

@@ -45,9 +45,11 @@ done" "$xfer"
 cp "$tap_tmp/vm/data.img" "$tap_tmp/data.orig"
 
 cd "$tap_tmp/vm"
+# --rng seeds the guest's CRNG at boot, as in linux-net.sh: its dd from /dev/urandom
+# otherwise waited on timer jitter, and the guest sent nothing for minutes.
 boot_bg jailed "$jailer" --id "$id" --chroot-base-dir "$base" --netns "/run/netns/$netns" -- \
     "$microvm" --kernel bzImage --initrd initrd --mem 256 --vcpus 2 \
-    --drive path=data.img --net tap=tap0
+    --drive path=data.img --net tap=tap0 --rng
 cd - >/dev/null
 pidfile=$base/microvm/$id/microvm.pid
 # The checks below run while the guest's disk writes and TCP stream are under way.

@@ -37,7 +37,11 @@ xfer send tcp:$host:5000 /tmp/g.bin
 xfer recv tcp-listen:5001 /tmp/h.bin
 echo \"received_sha=\$(sha256sum /tmp/h.bin | cut -d' ' -f1)\"" "$xfer"
 
-boot net "$microvm" --kernel "$MICROVM_TEST_BZIMAGE" --initrd "$tap_tmp/initrd" --mem 256 --net "tap=$tap"
+# --rng: the guest's first read of /dev/urandom waits until its kernel's CRNG is
+# seeded; with no entropy device a 6.1 kernel seeds it from timer jitter alone, and
+# under nested emulation on a loaded host that stalled this guest's dd for minutes
+# (after its ping, with no output). A virtio-rng seeds it at boot.
+boot net "$microvm" --kernel "$MICROVM_TEST_BZIMAGE" --initrd "$tap_tmp/initrd" --mem 256 --net "tap=$tap" --rng
 kill "$recv_pid" "$send_pid" 2>/dev/null || true
 wait "$recv_pid" "$send_pid" 2>/dev/null || true
 sed 's/^/# host xfer: /' "$tap_tmp/recv.log" "$tap_tmp/send.log"

@@ -81,7 +81,8 @@ static int net_put(struct vm_resources *r, const json_t *b, struct diag *dd)
 /* The failure's reason holds every one of the words. */
 static void refused(int ret, const char *what)
 {
-	print_message("%s\n", d.msg);
+	if (ret == 0 || !strstr(d.msg, what))
+		print_error("expected a refusal naming \"%s\", got %d: \"%s\"\n", what, ret, d.msg);
 	assert_int_not_equal(ret, 0);
 	assert_non_null(strstr(d.msg, what));
 }
@@ -120,18 +121,17 @@ static void deep_nesting(void **state)
 {
 	/* A backslash before a newline, and before the first byte of a two-byte "é". */
 	static const char *const bad_escapes[] = { "{\"a\": \"\\\n\"}", "{\"a\": \"\\\xc3\xa9\"}" };
-	size_t depth = 100000;
-	char *text = malloc(2 * depth + 32);
+	enum { depth = 100000 };
+	/* Static: gcc's -Warray-bounds under ASan did not see a checked malloc's size. */
+	static char text[2 * depth + 32];
 	json_t *v, *fault;
 
 	(void)state;
-	assert_non_null(text);
 	strcpy(text, "{\"a\":");
 	memset(text + 5, '[', depth);
 	memset(text + 5 + depth, ']', depth);
 	strcpy(text + 5 + 2 * depth, "}");
 	refused(vmconfig_parse(text, strlen(text), &v, &d), "invalid JSON");
-	free(text);
 	refused(vmconfig_parse("{\"a\": \"\\u0000\"}", 15, &v, &d), "invalid JSON");
 	/*
 	 * Regression: jansson quotes the bytes near the error, a newline or a bad UTF-8 byte
