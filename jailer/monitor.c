@@ -86,6 +86,7 @@ static void monitor_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGQUIT);
+	sigaddset(set, SIGPWR);
 }
 
 int monitor_fork(struct monitor *m, struct diag *d)

@@ -42,7 +42,7 @@ MUST_CHECK int monitor_fork(struct monitor *m, struct diag *d);
 /* In a monitor: passes the child's verdict on to its own waiter, if any. */
 void monitor_pass_on(struct monitor *m, bool ready);
 /*
- * In a monitor: forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the VMM until it exits,
+ * In a monitor: forwards SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPWR to the VMM until it exits,
  * and returns its exit status (128 + N when signal N killed it).
  */
 int monitor_wait(struct monitor *m);

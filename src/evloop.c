@@ -5,12 +5,13 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "microvm/log.h"
 
 /* What epoll reports, by event tag. */
-enum { EVLOOP_SIGNAL, EVLOOP_EXIT, EVLOOP_ROOM, EVLOOP_STDIN, EVLOOP_WATCH };
+enum { EVLOOP_SIGNAL, EVLOOP_EXIT, EVLOOP_ROOM, EVLOOP_STDIN, EVLOOP_DEADLINE, EVLOOP_WATCH };
 
 #define EVLOOP_EVENTS 8
 #define EVLOOP_INPUT_CHUNK 16 /* bytes per read: what the UART's FIFO holds */
@@ -21,16 +22,27 @@ void evloop_stop_signals(sigset_t *set)
 	sigaddset(set, SIGTERM);
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGPWR);
 }
 
 int evloop_init(struct evloop *l, struct vm_exit *exit)
 {
 	memset(l, 0, sizeof(*l));
-	l->epfd = l->sfd = l->room_efd = -1;
+	l->epfd = l->sfd = l->room_efd = l->deadline_fd = -1;
 	l->exit = exit;
 	l->stdin_pollable = true;
 	l->room_efd = eventfd(0, EFD_CLOEXEC);
-	return l->room_efd < 0 ? -errno : 0;
+	if (l->room_efd < 0)
+		return -errno;
+	/* Made now, before any filter: arming it later needs only timerfd_settime. */
+	l->deadline_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	return l->deadline_fd < 0 ? -errno : 0;
+}
+
+void evloop_on_power_signal(struct evloop *l, void (*fn)(void *ctx), void *ctx)
+{
+	l->power_signal = fn;
+	l->power_signal_ctx = ctx;
 }
 
 int evloop_watch(struct evloop *l, const struct evloop_watch *w)
@@ -67,6 +79,8 @@ int evloop_open(struct evloop *l, struct console *console, const struct evloop_i
 		ret = evloop_add(l, l->exit->efd, EPOLLIN, EVLOOP_EXIT);
 	if (!ret)
 		ret = evloop_add(l, l->room_efd, EPOLLIN, EVLOOP_ROOM);
+	if (!ret)
+		ret = evloop_add(l, l->deadline_fd, EPOLLIN, EVLOOP_DEADLINE);
 	for (unsigned int i = 0; !ret && i < l->nr_watches; i++)
 		ret = evloop_add(l, l->watches[i].fd, EPOLLIN, EVLOOP_WATCH + i);
 	return ret;
@@ -86,7 +100,30 @@ static void evloop_signal(struct evloop *l)
 
 	if (read(l->sfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
 		return;
+	if (si.ssi_signo == SIGPWR) {
+		log_info("received %s: asking the guest to power off", strsignal((int)si.ssi_signo));
+		if (l->power_signal)
+			l->power_signal(l->power_signal_ctx);
+		return;
+	}
 	log_info("received %s: stopping the VM", strsignal((int)si.ssi_signo));
+	vm_exit_request(l->exit, VM_STATUS_OK);
+}
+
+int evloop_stop_after(struct evloop *l, unsigned int seconds)
+{
+	struct itimerspec when = { .it_value = { .tv_sec = seconds } };
+
+	if (timerfd_settime(l->deadline_fd, 0, &when, NULL) < 0)
+		return -errno;
+	l->deadline_s = seconds;
+	return 0;
+}
+
+static void evloop_deadline(struct evloop *l)
+{
+	evloop_drain(l->deadline_fd);
+	log_info("the guest did not power off within %u s: stopping the VM", l->deadline_s);
 	vm_exit_request(l->exit, VM_STATUS_OK);
 }
 
@@ -152,6 +189,9 @@ static int evloop_round(struct evloop *l)
 		case EVLOOP_STDIN:
 			evloop_pump_input(l);
 			break;
+		case EVLOOP_DEADLINE:
+			evloop_deadline(l);
+			break;
 		default:
 			if (events[i].data.u64 - EVLOOP_WATCH < l->nr_watches) {
 				const struct evloop_watch *w = &l->watches[events[i].data.u64 - EVLOOP_WATCH];
@@ -190,7 +230,7 @@ void evloop_input_room(struct evloop *l)
 
 void evloop_destroy(struct evloop *l)
 {
-	int *fds[] = { &l->epfd, &l->sfd, &l->room_efd };
+	int *fds[] = { &l->epfd, &l->sfd, &l->room_efd, &l->deadline_fd };
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)

@@ -62,6 +62,7 @@ static int vm_load(struct vm *vm, const struct image *kernel, const struct image
 {
 	const struct vm_resources *res = vm->params.res;
 	struct cmdline_buf cmdline = { .len = 0 };
+	struct platform_config platform = { .vcpus = res->machine.vcpus };
 	int ret = vm_cmdline(vm, &cmdline, d);
 
 	if (ret)
@@ -74,7 +75,9 @@ static int vm_load(struct vm *vm, const struct image *kernel, const struct image
 			&(struct kernel_load_opts){ .entry64 = res->boot.entry64 }, &vm->boot, d);
 	if (ret)
 		return ret;
-	return platform_write(&vm->mem, res->machine.vcpus, d);
+	/* The tables describe the devices the command line announced, slot for slot. */
+	registry_describe(&vm->devices, &platform);
+	return platform_write(&vm->mem, &platform, d);
 }
 
 /* Opens the kernel and the initrd for vm_load, and closes them again. */
@@ -172,16 +175,30 @@ static void vm_guest_reset(void *ctx)
 	vm_exit_request(&vm->exit, VM_STATUS_OK);
 }
 
+static void vm_guest_acpi(void *ctx, enum acpi_pm_request req)
+{
+	struct vm *vm = ctx;
+
+	if (req == ACPI_PM_POWER_OFF)
+		log_info("guest powered off (ACPI S5)");
+	else
+		log_info("guest requested a reset through the ACPI reset register");
+	vm_exit_request(&vm->exit, VM_STATUS_OK);
+}
+
 static int vm_setup_devices(struct vm *vm)
 {
 	const struct serial_sink com1 = {
 		.tx = vm_serial_tx, .set_irq = vm_serial_irq, .rx_room = vm_serial_rx_room, .ctx = vm,
 	};
+	const struct legacy_power power = {
+		.i8042_reset = vm_guest_reset, .kbd_irq = vm_kbd_irq, .acpi = vm_guest_acpi, .ctx = vm,
+	};
 	int ret;
 
 	bus_init(&vm->pio, "port");
 	bus_init(&vm->mmio, "MMIO");
-	ret = legacy_init(&vm->legacy, &vm->pio, &com1, vm_guest_reset, vm_kbd_irq, vm);
+	ret = legacy_init(&vm->legacy, &vm->pio, &com1, &power);
 	if (!ret)
 		ret = registry_attach(&vm->devices, &vm->mmio, &vm->mem, vm_virtio_irq, vm);
 	if (ret)
@@ -263,12 +280,15 @@ static void vm_serve_commands(void *ctx)
 	mailbox_serve(&vm->commands);
 }
 
-/* The loop, vm_command's mailbox and what the owner watches too. */
+static void vm_power_signal(void *ctx);
+
+/* The loop (SIGPWR presses the power button), vm_command's mailbox and what the owner watches too. */
 static int vm_loop_init(struct vm *vm)
 {
 	int ret = evloop_init(&vm->loop, &vm->exit);
 
 	vm->loop_ready = true;
+	evloop_on_power_signal(&vm->loop, vm_power_signal, vm);
 	if (!ret)
 		ret = vm_exit_init(&vm->exit);
 	if (!ret)
@@ -477,13 +497,44 @@ static int vm_resume(struct vm *vm)
 	return 0;
 }
 
-int vm_request_shutdown(struct vm *vm)
+/*
+ * Presses the power button (an edge on the GED's line, whose _EVT notifies it), and the
+ * first time starts the deadline after which the VM is stopped anyway.
+ */
+static int vm_shutdown(struct vm *vm)
 {
-	int ret = i8042_ctrl_alt_del(&vm->legacy.i8042);
+	unsigned int timeout = vm->params.res->machine.shutdown_timeout_s;
 
-	if (!ret)
-		log_info("sent Ctrl+Alt+Del to the guest");
-	return ret;
+	if (!vm->shutdown_asked) {
+		int ret = evloop_stop_after(&vm->loop, timeout);
+
+		if (ret)
+			return ret;
+		vm->shutdown_asked = true;
+		log_info("pressing the ACPI power button: the guest has %u s to power off", timeout);
+	} else {
+		log_info("pressing the ACPI power button again");
+	}
+	kvm_irq_pulse(&vm->kvm, LAYOUT_ACPI_GED_IRQ);
+	return 0;
+}
+
+static void vm_power_signal(void *ctx)
+{
+	int ret = vm_shutdown(ctx);
+
+	if (ret)
+		log_warn("cannot ask the guest to power off: %s", strerror(-ret));
+}
+
+void vm_request_shutdown(struct vm *vm)
+{
+	/* -EAGAIN: the guest's keyboard interrupt is off or it has not read the last keys. */
+	bool keys = i8042_ctrl_alt_del(&vm->legacy.i8042) == 0;
+
+	log_info("%s the ACPI power button", keys ? "sent Ctrl+Alt+Del to the guest and pressed"
+						  : "pressing (the guest takes no keys now)");
+	kvm_irq_pulse(&vm->kvm, LAYOUT_ACPI_GED_IRQ);
 }
 
 int vm_do(struct vm *vm, enum vm_command cmd)
@@ -494,7 +545,7 @@ int vm_do(struct vm *vm, enum vm_command cmd)
 	case VM_COMMAND_RESUME:
 		return vm_resume(vm);
 	case VM_COMMAND_SHUTDOWN:
-		return vm_request_shutdown(vm);
+		return vm_shutdown(vm);
 	default:
 		return -EINVAL;
 	}

@@ -43,6 +43,7 @@ struct vm {
 	int kick_signal;
 	struct console console;
 	atomic_bool paused;
+	bool shutdown_asked;   /* the power button was pressed; the deadline runs */
 	/* Snapshots: the MSRs saved (read at vm_boot), the memory file a restore maps. */
 	struct snap_msrs msr_list;         /* the MSRs a snapshot saves, once msr_listed */
 	bool msr_listed;

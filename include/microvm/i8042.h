@@ -20,6 +20,7 @@
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT 0x64
 #define I8042_OUTBUF_SIZE 8
+/* The keyboard's ISA line, as the DSDT names it. */
 #define I8042_KBD_IRQ 1
 
 struct i8042 {

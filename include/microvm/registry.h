@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86/fwtable.h"
 #include "arch/x86/layout.h"
 #include "microvm/bus.h"
 #include "microvm/compiler.h"
@@ -29,7 +30,7 @@
 #include "microvm/sandbox.h"
 #include "microvm/virtio_mmio.h"
 
-#define REGISTRY_MAX_DEVICES (LAYOUT_VIRTIO_IRQ_LAST - LAYOUT_VIRTIO_IRQ_FIRST + 1)
+#define REGISTRY_MAX_DEVICES LAYOUT_VIRTIO_MAX_DEVICES
 
 struct registry_slot {
 	const struct device_spec *spec;
@@ -56,6 +57,8 @@ struct registry {
 
 /* Opens every device's host side (files, tap, sockets) and assigns the slots. */
 MUST_CHECK int registry_open(struct registry *r, const struct vm_resources *res, struct diag *d);
+/* Each device's window and line, for the platform tables (the MP table's routes, the DSDT). */
+void registry_describe(const struct registry *r, struct platform_config *cfg);
 /* Appends one virtio_mmio.device=4K@ADDR:IRQ per device. */
 MUST_CHECK int registry_cmdline(const struct registry *r, struct cmdline_buf *cl, struct diag *d);
 /* Puts every device on the MMIO bus behind its transport; pulse raises its line. */

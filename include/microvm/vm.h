@@ -13,9 +13,13 @@
  * KVM_RUN, parked, its registers readable through vm_vcpu_regs), resumes them, or asks
  * the guest to shut down. The devices served by the I/O thread go on serving the host
  * side while paused, but for the time a snapshot takes (vm_snapshot holds that thread).
- * A VM may also be created from a snapshot (vm_params.restore) in a fresh process: its
- * memory mapped from the memory file, every saved state put back at vm_boot. The owner of the VM may give the loop descriptors of its own to
- * watch (its mailbox, a timer) and run commands itself on the VMM thread (vm_do).
+ * A graceful stop (VM_COMMAND_SHUTDOWN, or SIGPWR) presses the guest's ACPI power
+ * button: a guest that powers off ends the VM with status 0; one that has not within the
+ * machine's shutdown timeout is stopped as SIGTERM stops it. A VM may also be created
+ * from a snapshot (vm_params.restore) in a fresh process: its memory mapped from the
+ * memory file, every saved state put back at vm_boot. The owner of the VM may give the
+ * loop descriptors of its own to watch (its mailbox, a timer) and run commands itself on
+ * the VMM thread (vm_do).
  */
 #ifndef MICROVM_VM_H
 #define MICROVM_VM_H
@@ -57,8 +61,8 @@ const struct boot_info *vm_boot_info(const struct vm *vm);
 /* Logs an error line and returns -errno when the VM cannot be built. */
 MUST_CHECK int vm_boot(struct vm *vm);
 /*
- * Runs until the guest resets or powers off (returns 0), SIGTERM/SIGINT/SIGHUP stop it
- * (returns 0), or a triple fault, KVM internal error or fatal VMM error ends it (one
+ * Runs until the guest resets or powers off (returns 0), SIGTERM/SIGINT/SIGHUP or the
+ * shutdown timeout stop it (returns 0), or a triple fault, KVM internal error or fatal VMM error ends it (one
  * error line printed, returns 1). The return value is the process exit status. The
  * terminal is restored before it returns.
  */
@@ -68,11 +72,12 @@ MUST_CHECK int vm_command(struct vm *vm, enum vm_command cmd);
 /* The VMM thread, while vm_run runs: cmd at once. */
 MUST_CHECK int vm_do(struct vm *vm, enum vm_command cmd);
 /*
- * The VMM thread: asks the guest to shut down (the API's SendCtrlAltDel): today the
- * i8042's Ctrl+Alt+Del, as Firecracker sends on x86. -EAGAIN when the guest cannot take
- * it now (its keyboard interrupt is off).
+ * The VMM thread: asks the guest to shut down (the API's SendCtrlAltDel): the i8042's
+ * Ctrl+Alt+Del, as Firecracker sends on x86, and the ACPI power button, so that a guest
+ * reacts to whichever it handles (an init to the keys, systemd-logind or acpid to the
+ * button). No deadline: the orchestrator decides how long to wait.
  */
-MUST_CHECK int vm_request_shutdown(struct vm *vm);
+void vm_request_shutdown(struct vm *vm);
 /*
  * The VMM thread, while vm_run runs: the device opened from config (a pointer into the
  * resources) gets its host side from next instead (PATCH /drives: a new medium); the

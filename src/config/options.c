@@ -38,6 +38,15 @@ static int opt_vcpus(struct microvm_config *c, const char *value, struct diag *d
 	return resources_set_vcpus(&c->res, v, d);
 }
 
+static int opt_shutdown_timeout(struct microvm_config *c, const char *value, struct diag *d)
+{
+	uint64_t v;
+
+	if (!parse_decimal_u64(value, 0, UINT64_MAX, &v))
+		return diag_fail(d, "expected " RESOURCES_SHUTDOWN_TIMEOUT_RULE);
+	return resources_set_shutdown_timeout(&c->res, v, d);
+}
+
 static int opt_check(struct microvm_config *c, const char *value, struct diag *d)
 {
 	(void)value;
@@ -200,6 +209,11 @@ const struct config_option config_options[] = {
 	  .usage = "  --entry64         enter an ELF kernel at its 64-bit entry even when it has a\n"
 		   "                    PVH entry (XEN_ELFNOTE_PHYS32_ENTRY), which is used otherwise\n" },
 	DEVICE_KINDS(DEVICE_OPTION)
+	{ .name = "shutdown-timeout", .arg = CONFIG_ARG_VALUE, .apply = opt_shutdown_timeout,
+	  .usage = "  --shutdown-timeout SECONDS  after SIGPWR presses the guest's ACPI power button,\n"
+		   "                    stop the VM as SIGTERM does if the guest has not powered\n"
+		   "                    off within SECONDS (default "
+		   STRINGIFY(RESOURCES_DEFAULT_SHUTDOWN_TIMEOUT_S) ")\n" },
 	{ .name = "api-sock", .arg = CONFIG_ARG_SOCKET, .apply = opt_api_sock,
 	  .usage = "  --api-sock PATH   serve Firecracker's API on the Unix socket PATH; without a\n"
 		   "                    kernel or config file, wait there for InstanceStart\n" },
@@ -301,6 +315,8 @@ void config_print_usage(FILE *out)
 	for (size_t i = 0; i < config_option_count; i++)
 		fputs(config_options[i].device ? config_options[i].device->usage : config_options[i].usage, out);
 	fputs("\n"
-	      "Exit status: 0 when the guest resets or powers off, 1 on an error,\n"
-	      "2 on a usage error.\n", out);
+	      "Signals: SIGTERM, SIGINT and SIGHUP stop the VM; SIGPWR asks the guest to power\n"
+	      "off (the ACPI power button), within --shutdown-timeout.\n"
+	      "Exit status: 0 when the guest resets or powers off, or a signal stops it,\n"
+	      "1 on an error, 2 on a usage error.\n", out);
 }

@@ -15,6 +15,7 @@ void resources_init(struct vm_resources *r)
 	r->machine.vcpus = RESOURCES_DEFAULT_VCPUS;
 	r->machine.mem_mib = RESOURCES_DEFAULT_MEM_MIB;
 	r->machine.pvm = PVM_AUTO;
+	r->machine.shutdown_timeout_s = RESOURCES_DEFAULT_SHUTDOWN_TIMEOUT_S;
 }
 
 void resources_drop_devices(struct vm_resources *r)
@@ -92,6 +93,14 @@ int resources_set_vcpus(struct vm_resources *r, uint64_t vcpus, struct diag *d)
 	if (vcpus < 1 || vcpus > RESOURCES_MAX_VCPUS)
 		return diag_fail(d, "expected " RESOURCES_VCPUS_RULE);
 	r->machine.vcpus = (unsigned int)vcpus;
+	return 0;
+}
+
+int resources_set_shutdown_timeout(struct vm_resources *r, uint64_t seconds, struct diag *d)
+{
+	if (seconds < 1 || seconds > RESOURCES_MAX_SHUTDOWN_TIMEOUT_S)
+		return diag_fail(d, "expected " RESOURCES_SHUTDOWN_TIMEOUT_RULE);
+	r->machine.shutdown_timeout_s = (unsigned int)seconds;
 	return 0;
 }
 

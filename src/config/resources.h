@@ -25,6 +25,13 @@
 #define RESOURCES_MAX_MEM_MIB 1048576
 #define RESOURCES_MEM_MIB_RULE "a size in MiB from 2 to 1048576"
 #define RESOURCES_VCPUS_RULE "a number from 1 to 64"
+/*
+ * How long a guest asked to power off (the ACPI power button) has before the VMM stops
+ * it as SIGTERM does: a distribution's shutdown takes a few seconds on hardware.
+ */
+#define RESOURCES_DEFAULT_SHUTDOWN_TIMEOUT_S 30
+#define RESOURCES_MAX_SHUTDOWN_TIMEOUT_S 3600
+#define RESOURCES_SHUTDOWN_TIMEOUT_RULE "a number of seconds from 1 to 3600"
 #define RESOURCES_DEFAULT_CMDLINE                                                            \
 	"console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1 i8042.noaux i8042.nomux " \
 	"i8042.dumbkbd"
@@ -41,6 +48,7 @@ struct machine_config {
 	unsigned int vcpus;
 	uint64_t mem_mib;
 	enum pvm_mode pvm;
+	unsigned int shutdown_timeout_s;
 };
 
 struct boot_source {
@@ -82,7 +90,7 @@ struct vm_resources {
 	struct metrics_config metrics;
 };
 
-/* The defaults: 1 vCPU, 128 MiB, PVM detection, no boot source, no devices. */
+/* The defaults: 1 vCPU, 128 MiB, PVM detection, 30 s to shut down, no boot source, no devices. */
 void resources_init(struct vm_resources *r);
 void resources_free(struct vm_resources *r);
 /* Every device gone (a snapshot load that failed after reading the snapshot's). */
@@ -94,6 +102,8 @@ MUST_CHECK int resources_set_initrd(struct vm_resources *r, const char *path, st
 MUST_CHECK int resources_set_cmdline(struct vm_resources *r, const char *cmdline, struct diag *d);
 MUST_CHECK int resources_set_mem_mib(struct vm_resources *r, uint64_t mib, struct diag *d);
 MUST_CHECK int resources_set_vcpus(struct vm_resources *r, uint64_t vcpus, struct diag *d);
+MUST_CHECK int resources_set_shutdown_timeout(struct vm_resources *r, uint64_t seconds,
+					      struct diag *d);
 MUST_CHECK int resources_set_logger_path(struct vm_resources *r, const char *path, struct diag *d);
 MUST_CHECK int resources_set_metrics_path(struct vm_resources *r, const char *path, struct diag *d);
 /* The guest fits the host's RAM: an overcommitted guest dies later, with less to say. */

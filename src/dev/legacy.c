@@ -21,18 +21,19 @@ static void legacy_write(void *dev, uint64_t offset, const uint8_t *data, uint32
 static const struct bus_ops legacy_inert_ops = { .read = legacy_read, .write = legacy_write };
 
 int legacy_init(struct legacy *l, struct bus *pio, const struct serial_sink *com1,
-		void (*reset)(void *ctx), void (*kbd_irq)(void *ctx), void *ctx)
+		const struct legacy_power *power)
 {
 	int ret = serial8250_init(&l->serial, com1);
 
 	if (ret)
 		return ret;
 	l->serial_ready = true;
-	ret = i8042_init(&l->i8042, reset, kbd_irq, ctx);
+	ret = i8042_init(&l->i8042, power->i8042_reset, power->kbd_irq, power->ctx);
 	if (ret)
 		return ret;
 	l->i8042_ready = true;
 	boottimer_init(&l->boottimer);
+	acpi_pm_init(&l->pm, power->acpi, power->ctx);
 
 	ret = bus_register(pio, "i8042-data", I8042_DATA_PORT, 1, &i8042_data_ops, &l->i8042);
 	if (!ret)
@@ -47,6 +48,9 @@ int legacy_init(struct legacy *l, struct bus *pio, const struct serial_sink *com
 	if (!ret)
 		ret = bus_register(pio, "com1", SERIAL_COM1_BASE, SERIAL_NR_REGS, &serial8250_bus_ops,
 				   &l->serial);
+	if (!ret)
+		ret = bus_register(pio, "acpi-pm", ACPI_PM_PORT, ACPI_PM_NR_PORTS, &acpi_pm_bus_ops,
+				   &l->pm);
 	return ret;
 }
 

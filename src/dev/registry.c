@@ -72,6 +72,13 @@ int registry_open(struct registry *r, const struct vm_resources *res, struct dia
 	return 0;
 }
 
+void registry_describe(const struct registry *r, struct platform_config *cfg)
+{
+	cfg->nr_virtio = r->nr;
+	for (unsigned int i = 0; i < r->nr; i++)
+		cfg->virtio[i] = (struct platform_virtio){ .base = r->slots[i].base, .irq = r->slots[i].irq };
+}
+
 int registry_cmdline(const struct registry *r, struct cmdline_buf *cl, struct diag *d)
 {
 	for (unsigned int i = 0; i < r->nr; i++) {

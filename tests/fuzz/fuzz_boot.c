@@ -99,7 +99,8 @@ static void check_zero_page(const struct gmem *mem, const struct boot_info *b)
 
 /*
  * The PVH entry's page: hvm_start_info version 1 naming the command line, the e820 table
- * as its memory map and the initrd as the one module, everything else zero.
+ * as its memory map, the RSDP of the ACPI tables and the initrd as the one module,
+ * everything else zero.
  */
 static void check_start_info(const struct gmem *mem, const struct boot_info *b)
 {
@@ -108,6 +109,7 @@ static void check_start_info(const struct gmem *mem, const struct boot_info *b)
 	struct hvm_start_info si = {
 		.magic = HVM_START_MAGIC, .version = 1, .cmdline_paddr = LAYOUT_CMDLINE_START,
 		.memmap_paddr = LAYOUT_PVH_MEMMAP_START, .memmap_entries = b->e820_entries,
+		.rsdp_paddr = 0xe0000,
 	};
 
 	FUZZ_CHECK(page != NULL && b->e820_entries <= LAYOUT_PVH_MEMMAP_MAX);

@@ -22,6 +22,7 @@
 #define MEMMAP_ENTRY_SIZE 24
 #define MODLIST_ENTRY_SIZE 32
 #define MEMMAP_MAX_ENTRIES 128
+#define RSDP_V1_LENGTH 20u
 #define PVH_CMDLINE_MAX 4096u   /* the start info gives no bound: the zero page's cap */
 
 #define CR0_PE 0x1u
@@ -129,6 +130,30 @@ static int report_entry_state(void)
 	return -1;
 }
 
+/*
+ * What the start info's rsdp_paddr points at: the RSDP's signature and its ACPI 1.0
+ * checksum (over its first 20 bytes), or "none" for 0.
+ */
+static void report_rsdp(uint64_t rsdp)
+{
+	uint8_t sum = 0;
+
+	if (rsdp == 0) {
+		kprintf("start-info: rsdp none\n");
+		return;
+	}
+	if (!phys_mapped(rsdp, RSDP_V1_LENGTH)) {
+		kprintf("start-info: rsdp=0x%lx unmapped\n", rsdp);
+		return;
+	}
+	kprintf("start-info: rsdp signature=");
+	for (unsigned int i = 0; i < 8; i++)
+		kprintf("%c", printable(phys_read8(rsdp + i)));
+	for (unsigned int i = 0; i < RSDP_V1_LENGTH; i++)
+		sum = (uint8_t)(sum + phys_read8(rsdp + i));
+	kprintf(" checksum=%s\n", sum == 0 ? "ok" : "bad");
+}
+
 /* The memory map, in the zero page report's e820 line format. */
 static void report_memmap(uint64_t si)
 {
@@ -176,6 +201,7 @@ void tiny_main_pvh(void)
 		tiny_finish(0, 0);
 	}
 	kprintf("start-info: ok\n");
+	report_rsdp(phys_read64(si + SI_RSDP));
 	report_memmap(si);
 	cmdline = phys_read64(si + SI_CMDLINE);
 	if (!phys_mapped(cmdline, PVH_CMDLINE_MAX))

@@ -619,8 +619,7 @@ static void vio_write(const struct virtio_dev *d, uint32_t reg, uint32_t v)
 	phys_write32(d->base + reg, v);
 }
 
-/* True if the command line has the word `word` (bounded by max bytes). */
-static int cmdline_has(uint64_t cmdline, uint32_t max, const char *word)
+int cmdline_has(uint64_t cmdline, uint32_t max, const char *word)
 {
 	uint32_t i, j;
 
@@ -1032,9 +1031,11 @@ static void virtio_again(void)
 void tiny_finish(uint64_t cmdline, uint32_t cmdline_max)
 {
 	struct mp_info mp;
+	struct acpi_info acpi;
 
 	report_mptable(&mp);
 	start_aps(&mp);
+	acpi_report(cmdline, cmdline_max, &acpi);
 	if (cmdline != 0 && cmdline_has(cmdline, cmdline_max, "tiny.snapshot=1")) {
 		report_virtio(cmdline, cmdline_max);
 		wait_for_input(cmdline, cmdline_max);
@@ -1044,6 +1045,7 @@ void tiny_finish(uint64_t cmdline, uint32_t cmdline_max)
 		report_virtio(cmdline, cmdline_max);
 	}
 	kprintf("tiny: done\n");
+	acpi_end(cmdline, cmdline_max, &acpi);
 	outb(I8042_COMMAND, I8042_CMD_RESET);
 	for (;;)
 		__asm__ volatile("cli; hlt");

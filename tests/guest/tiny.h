@@ -1,7 +1,7 @@
 /*
  * What the tiny guest's parts share: port and memory access on the identity map, COM1
  * output, and the reports that read the same facts from the zero page (tiny.c) or from
- * the PVH start info (pvh.c).
+ * the PVH start info (pvh.c), and the ACPI tables and power registers (acpi.c).
  */
 #ifndef TINY_H
 #define TINY_H
@@ -16,6 +16,16 @@
 static inline void outb(uint16_t port, uint8_t val)
 {
 	__asm__ volatile("outb %0, %1" : : "a"(val), "Nd"(port));
+}
+
+static inline void outw(uint16_t port, uint16_t val)
+{
+	__asm__ volatile("outw %0, %1" : : "a"(val), "Nd"(port));
+}
+
+static inline void outl(uint16_t port, uint32_t val)
+{
+	__asm__ volatile("outl %0, %1" : : "a"(val), "Nd"(port));
 }
 
 static inline uint8_t inb(uint16_t port)
@@ -110,6 +120,8 @@ void uart_putc(char c);
 /* %s %c %u %x %lu %lx, with an optional zero-pad width (%08x). */
 __attribute__((format(printf, 1, 2))) void kprintf(const char *fmt, ...);
 
+/* True if the command line at cmdline (0: none) has the word `word` (bounded by max bytes). */
+int cmdline_has(uint64_t cmdline, uint32_t max, const char *word);
 /* "cmdline: TEXT" from the NUL-terminated line at ptr (0: none), at most max bytes. */
 void report_cmdline(uint64_t ptr, uint32_t max);
 /* "initrd: ..." for [addr, addr+size), or "initrd: none". */
@@ -123,5 +135,28 @@ __attribute__((noreturn)) void tiny_finish(uint64_t cmdline, uint32_t cmdline_ma
 /* The entries' C halves: the 64-bit boot protocol's (tiny.c) and the PVH entry's (pvh.c). */
 void tiny_main(uint64_t zero_page);
 void tiny_main_pvh(void);
+
+/* acpi.c: the tables and the power registers they name. */
+struct acpi_info {
+	int found;                  /* a valid RSDP, XSDT and FADT */
+	uint16_t sleep_control, sleep_status, reset;
+	uint8_t reset_value;
+	uint32_t lapic;             /* the MADT's local APIC address */
+	uint32_t ioapic;            /* and its first IOAPIC's */
+	int ged_irq;                /* the GED's interrupt in the DSDT, or -1 */
+};
+
+/*
+ * Finds and checks the tables and prints what they say (with tiny.acpi-dump=1 on the
+ * command line at cmdline, 0 for none, their bytes).
+ */
+void acpi_report(uint64_t cmdline, uint32_t max, struct acpi_info *acpi);
+/*
+ * Ends the VM as tiny.end= on the command line says, through the registers the FADT
+ * names: poweroff (S5), acpi-reset, power-button (waits for the GED's interrupt, then
+ * S5), halt (never ends it); with tiny.pm-junk=1 it first writes every value that asks
+ * nothing to those registers. Returns when tiny.end= names none of these.
+ */
+void acpi_end(uint64_t cmdline, uint32_t max, const struct acpi_info *acpi);
 
 #endif

@@ -18,8 +18,6 @@ for b in open(sys.argv[1], "rb").read():
     h = ((h ^ b) * 0x01000193) & 0xffffffff
 print("0x%08x" % h)' "$tap_tmp/initrd")
 
-has_line() { grep -qxF -- "$1" "$tap_tmp/out"; }
-
 for fmt in elf bzimage; do
     [ $fmt = elf ] && image=$tiny_elf || image=$tiny_bz
     for cpus in 1 4; do

@@ -39,7 +39,8 @@ check "$format: e820 RAM below the EBDA" grep -q 'BIOS-e820: \[mem 0x00000000000
 check "$format: e820 EBDA and BIOS area reserved" grep -q 'BIOS-e820: \[mem 0x000000000009fc00-0x00000000000fffff\] reserved' "$tap_tmp/out"
 check "$format: e820 RAM from 1 MiB to 128 MiB" grep -q 'BIOS-e820: \[mem 0x0000000000100000-0x0000000007ffffff\] usable' "$tap_tmp/out"
 check "$format: the initramfs was unpacked" grep -q 'Freeing initrd memory' "$tap_tmp/out"
-check "$format: the MP table was used" grep -q 'Intel MultiProcessor Specification' "$tap_tmp/out"
+check "$format: the CPUs came from the ACPI MADT (the MP table is for acpi=off)" \
+    grep -q 'ACPI: Using ACPI (MADT) for SMP configuration information' "$tap_tmp/out"
 [ -n "$run_init" ] && [ "$rc" -eq 0 ] || { tail -n 30 "$tap_tmp/out" | sed 's/^/# /'; diag_output; }
 
 tap_done

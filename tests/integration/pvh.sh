@@ -9,8 +9,6 @@ set -eu
 microvm=$1 tiny_pvh=$2 tiny_elf=$3
 . "$(dirname "$0")/tap.sh"
 
-has_line() { grep -qxF -- "$1" "$tap_tmp/out"; }
-
 # --check first: it needs no KVM.
 run "$microvm" --check --kernel "$tiny_pvh"
 check "--check: a kernel with a PVH note boots through the PVH entry" sh -c "[ $rc -eq 0 ] &&
@@ -50,8 +48,11 @@ for cpus in 1 4; do
     check "$what: a 32-bit TSS of base 0 and limit 0x67" has_line "pvh: tr=0x30 tss32 base=0x0 limit=0x67"
     check "$what: the state is what the PVH ABI asks" has_line "pvh: abi ok"
     check "$what: start info: magic, version 1, the initrd module, command line, memory map" \
-        has_line "start-info: addr=0x6000 magic=0x336ec578 version=1 flags=0x0 modules=1 modlist=0x6200 cmdline=0x20000 rsdp=0x0 memmap=0x6100 entries=3"
+        has_line "start-info: addr=0x6000 magic=0x336ec578 version=1 flags=0x0 modules=1 modlist=0x6200 cmdline=0x20000 rsdp=0xe0000 memmap=0x6100 entries=3"
     check "$what: start info accepted" has_line "start-info: ok"
+    check "$what: the start info's RSDP is the ACPI tables' (the one the BIOS-area scan finds)" sh -c "
+        grep -qx 'start-info: rsdp signature=RSD PTR  checksum=ok' '$tap_tmp/out' &&
+        grep -qx 'acpi: rsdp=0xe0000 revision=2 xsdt=0x[0-9a-f]* extended-checksum=ok' '$tap_tmp/out'"
     check "$what: memory map around the EBDA" sh -c "grep -qx 'e820: entries=3' '$tap_tmp/out' &&
         grep -qx 'e820: addr=0x0 size=0x9fc00 type=1' '$tap_tmp/out' &&
         grep -qx 'e820: addr=0x9fc00 size=0x60400 type=2' '$tap_tmp/out' &&

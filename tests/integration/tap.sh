@@ -28,6 +28,9 @@ run() {
     set -e
 }
 
+# has_line LINE: the last run's stdout has exactly LINE.
+has_line() { grep -qxF -- "$1" "$tap_tmp/out"; }
+
 diag_output() {
     sed 's/^/# stdout: /' "$tap_tmp/out" | head -n 40
     sed 's/^/# stderr: /' "$tap_tmp/err" | head -n 40

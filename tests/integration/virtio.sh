@@ -12,8 +12,6 @@ here=$(dirname "$0")
 
 skip_all_unless_kvm "the guest cannot run"
 
-has_line() { grep -qxF -- "$1" "$tap_tmp/out"; }
-
 # sector_fnv FILE N: FNV-1a (32-bit) of 512-byte sector N, as the guest prints it.
 sector_fnv() {
     python3 -c '

@@ -7,7 +7,7 @@
 # User space runs, nproc equals --vcpus, the entry is the one asked for (the
 # zero page's type_of_loader 0xff is ours; Linux's PVH entry builds its own
 # boot_params with 0xb0), the VMM exits 0, and it took no PVM path (it logs one
-# line whenever it does).
+# line whenever it does). Through PVH, the kernel finds the ACPI tables.
 # Usage: linux-user.sh MICROVM
 set -eu
 microvm=$1
@@ -42,6 +42,8 @@ done
 # Six boots in all: each one more is one more chance for TCG to fail the nested host.
 for n in 1 4; do
     boot_user "vmlinux-pvh-$n" "$n" b0 "$MICROVM_TEST_VMLINUX"
+    # Entered through PVH, Linux takes the RSDP from the start info's rsdp_paddr.
+    check_acpi_log "vmlinux-pvh-$n" "$n"
 done
 boot_user "vmlinux-entry64-2" 2 ff "$MICROVM_TEST_VMLINUX" --entry64
 

@@ -79,6 +79,7 @@ static void defaults(void **state)
 	assert_non_null(strstr(resources_cmdline(&cfg.res), "panic=1"));
 	assert_false(cfg.check_only);
 	assert_int_equal(cfg.res.machine.pvm, PVM_AUTO);
+	assert_int_equal(cfg.res.machine.shutdown_timeout_s, 30);
 	assert_false(cfg.res.boot.entry64);
 	assert_int_equal(cfg.seccomp, SANDBOX_BUILTIN);
 	config_free(&cfg);
@@ -90,9 +91,10 @@ static void all_options(void **state)
 	struct microvm_config cfg;
 	const char *argv[] = { "microvm", "--kernel", "k", "--initrd", "i", "--cmdline", "x y",
 			       "--mem", "512", "--vcpus", "4", "--check", "--no-pvm", "-v",
-			       "--seccomp-policy", "f.bin", "--entry64" };
+			       "--seccomp-policy", "f.bin", "--shutdown-timeout", "7", "--entry64" };
 
-	assert_int_equal(parse(&cfg, 17, argv), CONFIG_OK);
+	assert_int_equal(parse(&cfg, 19, argv), CONFIG_OK);
+	assert_int_equal(cfg.res.machine.shutdown_timeout_s, 7);
 	assert_true(cfg.res.boot.entry64);
 	assert_string_equal(cfg.res.boot.initrd_path, "i");
 	assert_string_equal(resources_cmdline(&cfg.res), "x y");
@@ -113,6 +115,8 @@ static void bad_numbers(void **state)
 		{ "--mem", "0" }, { "--mem", "-1" }, { "--mem", "12x" }, { "--mem", "" },
 		{ "--mem", "99999999999999999999" }, { "--mem", "1048577" }, { "--vcpus", "0" },
 		{ "--vcpus", "10000" }, { "--vcpus", "+2" }, { "--vcpus", " 2" },
+		{ "--shutdown-timeout", "0" }, { "--shutdown-timeout", "3601" },
+		{ "--shutdown-timeout", "1s" },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -318,6 +322,10 @@ static void setters_one_field_at_a_time(void **state)
 	assert_string_equal(d.msg, "expected a number from 1 to 64");
 	assert_int_equal(resources_set_vcpus(&res, 2, &d), 0);
 	assert_int_equal(res.machine.vcpus, 2);
+	assert_int_equal(resources_set_shutdown_timeout(&res, 0, &d), -EINVAL);
+	assert_string_equal(d.msg, "expected a number of seconds from 1 to 3600");
+	assert_int_equal(resources_set_shutdown_timeout(&res, 3600, &d), 0);
+	assert_int_equal(res.machine.shutdown_timeout_s, 3600);
 	assert_int_equal(resources_set_kernel(&res, "/k", &d), 0);
 	assert_int_equal(resources_set_kernel(&res, "/k2", &d), 0);
 	assert_string_equal(res.boot.kernel_path, "/k2");

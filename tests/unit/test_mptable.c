@@ -11,6 +11,7 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/mptable.h"
 #include "microvm/gmem.h"
+#include "table_sum.h"
 
 #define RAM (4 * LAYOUT_MIB)
 
@@ -47,15 +48,6 @@ static const uint8_t *at(struct fixture *f, uint64_t gpa, uint64_t len)
 
 	assert_non_null(p);
 	return p;
-}
-
-static uint8_t sum(const uint8_t *p, size_t len)
-{
-	uint8_t s = 0;
-
-	for (size_t i = 0; i < len; i++)
-		s = (uint8_t)(s + p[i]);
-	return s;
 }
 
 static uint32_t le32(const uint8_t *p)

@@ -36,6 +36,14 @@
 #define LAYOUT_CMDLINE_MAX 4096ULL
 #define LAYOUT_EBDA_START 0x9fc00ULL
 /*
+ * The ACPI tables: the RSDP first, where the spec's scan of the BIOS area (0xe0000-
+ * 0xfffff, 16-byte steps) finds it, then the tables it leads to, below the MP table.
+ */
+#define LAYOUT_ACPI_START 0xe0000ULL
+#define LAYOUT_ACPI_MAX 0x10000ULL
+/* Where the RSDP is: the PVH start info names it (a PVH-entered kernel looks there first). */
+#define LAYOUT_ACPI_RSDP LAYOUT_ACPI_START
+/*
  * The MP table lives in the BIOS area, which the spec's scan covers (0xf0000-0xfffff)
  * and Linux always reserves: with 64 vCPUs it needs 1500 bytes, more than the 1 KiB
  * left between the EBDA and 640 KiB.
@@ -60,6 +68,12 @@
  */
 #define LAYOUT_VIRTIO_IRQ_FIRST 5
 #define LAYOUT_VIRTIO_IRQ_LAST 23
+#define LAYOUT_VIRTIO_MAX_DEVICES (LAYOUT_VIRTIO_IRQ_LAST - LAYOUT_VIRTIO_IRQ_FIRST + 1)
+/*
+ * The ACPI event line (the DSDT's GED, ACPI0013), through which the VMM presses the
+ * power button: the legacy COM2 line, free since the VM has one UART.
+ */
+#define LAYOUT_ACPI_GED_IRQ 3
 /* KVM needs three pages for the TSS and one for the identity map on Intel. */
 #define LAYOUT_KVM_TSS_ADDR 0xfffbd000ULL
 #define LAYOUT_KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL

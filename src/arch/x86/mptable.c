@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "arch/x86/fwtable.h"
 #include "arch/x86/layout.h"
 
 /*
@@ -108,22 +109,6 @@ uint64_t mptable_size(unsigned int ncpus)
 	       2 * sizeof(struct mpc_intsrc);
 }
 
-static uint8_t mptable_checksum(const uint8_t *p, size_t len)
-{
-	uint8_t sum = 0;
-
-	for (size_t i = 0; i < len; i++)
-		sum = (uint8_t)(sum + p[i]);
-	return (uint8_t)-sum;
-}
-
-/* Appends one entry to the configuration table being built in buf. */
-static void mptable_put(uint8_t *buf, size_t *off, const void *entry, size_t len)
-{
-	memcpy(buf + *off, entry, len);
-	*off += len;
-}
-
 int mptable_write(const struct gmem *mem, unsigned int ncpus)
 {
 	/* Built in a local buffer, checksummed, then copied into the guest in one checked write. */
@@ -152,10 +137,10 @@ int mptable_write(const struct gmem *mem, unsigned int ncpus)
 			.cpufeature = CPU_SIGNATURE,
 			.featureflag = CPU_FEATURES,
 		};
-		mptable_put(buf, &off, &cpu, sizeof(cpu));
+		fwtable_put(buf, &off, &cpu, sizeof(cpu));
 	}
 	struct mpc_bus bus = { .type = MP_BUS, .busid = ISA_BUS_ID, .bustype = { 'I', 'S', 'A', ' ', ' ', ' ' } };
-	mptable_put(buf, &off, &bus, sizeof(bus));
+	fwtable_put(buf, &off, &bus, sizeof(bus));
 	struct mpc_ioapic ioapic = {
 		.type = MP_IOAPIC,
 		.apicid = ioapic_id,
@@ -163,7 +148,7 @@ int mptable_write(const struct gmem *mem, unsigned int ncpus)
 		.flags = MPC_APIC_USABLE,
 		.apicaddr = (uint32_t)LAYOUT_IOAPIC_ADDR,
 	};
-	mptable_put(buf, &off, &ioapic, sizeof(ioapic));
+	fwtable_put(buf, &off, &ioapic, sizeof(ioapic));
 	/* IRQ n arrives on IOAPIC pin n: KVM's in-kernel IOAPIC routes GSI n to pin n. */
 	for (uint8_t irq = 0; irq < MPTABLE_IOAPIC_PINS; irq++) {
 		struct mpc_intsrc src = {
@@ -175,7 +160,7 @@ int mptable_write(const struct gmem *mem, unsigned int ncpus)
 			.dstapic = ioapic_id,
 			.dstirq = irq,
 		};
-		mptable_put(buf, &off, &src, sizeof(src));
+		fwtable_put(buf, &off, &src, sizeof(src));
 	}
 	/* LINT0 takes the PIC's ExtINT, LINT1 the NMI, on every local APIC. */
 	struct mpc_intsrc lint0 = {
@@ -186,8 +171,8 @@ int mptable_write(const struct gmem *mem, unsigned int ncpus)
 		.type = MP_LINTSRC, .irqtype = MP_IRQ_NMI, .irqflag = MP_IRQFLAG_DEFAULT,
 		.srcbus = ISA_BUS_ID, .srcbusirq = 0, .dstapic = MP_APIC_ALL, .dstirq = 1,
 	};
-	mptable_put(buf, &off, &lint0, sizeof(lint0));
-	mptable_put(buf, &off, &lint1, sizeof(lint1));
+	fwtable_put(buf, &off, &lint0, sizeof(lint0));
+	fwtable_put(buf, &off, &lint1, sizeof(lint1));
 
 	memcpy(table.signature, "PCMP", 4);
 	table.length = (uint16_t)(off - table_off);
@@ -198,14 +183,14 @@ int mptable_write(const struct gmem *mem, unsigned int ncpus)
 	table.lapic = (uint32_t)LAYOUT_LAPIC_ADDR;
 	memcpy(buf + table_off, &table, sizeof(table));
 	buf[table_off + offsetof(struct mpc_table, checksum)] =
-		mptable_checksum(buf + table_off, table.length);
+		fwtable_checksum(buf + table_off, table.length);
 
 	memcpy(mpf.signature, "_MP_", 4);
 	mpf.physptr = (uint32_t)(LAYOUT_MPTABLE_START + table_off);
 	mpf.length = 1;
 	mpf.specification = MP_SPEC_REV;
 	memcpy(buf, &mpf, sizeof(mpf));
-	buf[offsetof(struct mpf_intel, checksum)] = mptable_checksum(buf, sizeof(mpf));
+	buf[offsetof(struct mpf_intel, checksum)] = fwtable_checksum(buf, sizeof(mpf));
 
 	return gmem_write(mem, LAYOUT_MPTABLE_START, buf, off);
 }

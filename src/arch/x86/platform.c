@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arch/x86/acpi.h"
 #include "arch/x86/mptable.h"
 
 #define PTE_PRESENT_RW 0x3ULL
@@ -69,7 +70,7 @@ static int platform_descriptor_tables(const struct gmem *mem)
 	return gmem_fill(mem, LAYOUT_IDT_START, 0, LAYOUT_IDT_SIZE);
 }
 
-int platform_write(const struct gmem *mem, unsigned int vcpus, struct diag *d)
+int platform_write(const struct gmem *mem, const struct platform_config *cfg, struct diag *d)
 {
 	int ret = platform_page_tables(mem);
 
@@ -80,9 +81,13 @@ int platform_write(const struct gmem *mem, unsigned int vcpus, struct diag *d)
 	if (ret)
 		return diag_fail_errno(d, ret, "GDT and IDT at 0x%llx: %s", LAYOUT_GDT_START,
 				       strerror(-ret));
-	ret = mptable_write(mem, vcpus);
+	ret = mptable_write(mem, cfg->vcpus);
 	if (ret)
-		return diag_fail_errno(d, ret, "MP table for %u vCPUs at 0x%llx: %s", vcpus,
+		return diag_fail_errno(d, ret, "MP table for %u vCPUs at 0x%llx: %s", cfg->vcpus,
 				       LAYOUT_MPTABLE_START, strerror(-ret));
+	ret = acpi_write(mem, cfg);
+	if (ret)
+		return diag_fail_errno(d, ret, "ACPI tables for %u vCPUs and %u devices at 0x%llx: %s",
+				       cfg->vcpus, cfg->nr_virtio, LAYOUT_ACPI_START, strerror(-ret));
 	return 0;
 }

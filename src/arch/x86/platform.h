@@ -1,15 +1,16 @@
 /*
  * The platform tables a boot needs besides what the loader writes: identity page
- * tables for the first 4 GiB, a flat GDT, an empty IDT and the MP table (later the
- * ACPI tables). One pure step over guest memory (gmem and layout only), computed from
- * the machine's resources, so `--check` writes and validates them exactly as a boot
- * does, and unit tests run it on calloc'd memory.
+ * tables for the first 4 GiB, a flat GDT, an empty IDT, the MP table and the ACPI
+ * tables. One pure step over guest memory (gmem and layout only), computed from the
+ * machine's resources and its devices' slots, so `--check` writes and validates them
+ * exactly as a boot does, and unit tests run it on calloc'd memory.
  */
 #ifndef MICROVM_ARCH_X86_PLATFORM_H
 #define MICROVM_ARCH_X86_PLATFORM_H
 
 #include <stdint.h>
 
+#include "arch/x86/fwtable.h"
 #include "arch/x86/layout.h"
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
@@ -28,7 +29,8 @@ uint64_t platform_gdt_entry(uint16_t flags, uint32_t base, uint32_t limit);
 /* The GDT platform_write puts at LAYOUT_GDT_START (the boot CPU's segments come from it). */
 void platform_gdt(uint64_t gdt[LAYOUT_GDT_ENTRIES]);
 
-/* Writes the page tables, the GDT, the IDT and the MP table for vcpus CPUs. */
-MUST_CHECK int platform_write(const struct gmem *mem, unsigned int vcpus, struct diag *d);
+/* Writes the page tables, the GDT, the IDT, the MP table and the ACPI tables for cfg. */
+MUST_CHECK int platform_write(const struct gmem *mem, const struct platform_config *cfg,
+			      struct diag *d);
 
 #endif

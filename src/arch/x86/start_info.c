@@ -24,6 +24,8 @@ int start_info_write(const struct gmem *mem, const struct boot_info *boot, struc
 		.cmdline_paddr = boot->cmdline_addr,
 		.memmap_paddr = LAYOUT_PVH_MEMMAP_START,
 		.memmap_entries = boot->e820_entries,
+		/* The platform step always writes the ACPI tables (arch/x86/acpi.c). */
+		.rsdp_paddr = LAYOUT_ACPI_RSDP,
 	};
 	struct hvm_modlist_entry initrd = {
 		.paddr = boot->initrd_addr,
