@@ -497,24 +497,34 @@ static int vm_resume(struct vm *vm)
 	return 0;
 }
 
+int vm_shutdown_deadline(struct vm *vm)
+{
+	int ret;
+
+	if (vm->shutdown_asked)
+		return 0;
+	ret = evloop_stop_after(&vm->loop, vm->params.res->machine.shutdown_timeout_s);
+	if (!ret)
+		vm->shutdown_asked = true;
+	return ret;
+}
+
 /*
  * Presses the power button (an edge on the GED's line, whose _EVT notifies it), and the
  * first time starts the deadline after which the VM is stopped anyway.
  */
 static int vm_shutdown(struct vm *vm)
 {
-	unsigned int timeout = vm->params.res->machine.shutdown_timeout_s;
+	bool again = vm->shutdown_asked;
+	int ret = vm_shutdown_deadline(vm);
 
-	if (!vm->shutdown_asked) {
-		int ret = evloop_stop_after(&vm->loop, timeout);
-
-		if (ret)
-			return ret;
-		vm->shutdown_asked = true;
-		log_info("pressing the ACPI power button: the guest has %u s to power off", timeout);
-	} else {
+	if (ret)
+		return ret;
+	if (again)
 		log_info("pressing the ACPI power button again");
-	}
+	else
+		log_info("pressing the ACPI power button: the guest has %u s to power off",
+			 vm->params.res->machine.shutdown_timeout_s);
 	kvm_irq_pulse(&vm->kvm, LAYOUT_ACPI_GED_IRQ);
 	return 0;
 }

@@ -52,6 +52,9 @@ struct vm {
 	ino_t mem_ino;
 };
 
+/* vm.c, for vm_snapshot.c: the power button was pressed; the first time, the loop stops the VM after the shutdown timeout. */
+MUST_CHECK int vm_shutdown_deadline(struct vm *vm);
+
 /* vm_snapshot.c, for vm.c: */
 /* vm_create from a snapshot: the devices opened and guest memory mapped from its file. */
 MUST_CHECK int vm_restore_create(struct vm *vm, struct diag *d);

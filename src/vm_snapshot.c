@@ -23,10 +23,19 @@
 
 /* ---- restore ---- */
 
+/* The machine the firmware tables describe: what vm_load wrote them from. */
+static const struct platform_config *vm_platform(const struct vm *vm, struct platform_config *cfg)
+{
+	*cfg = (struct platform_config){ .vcpus = vm->params.res->machine.vcpus };
+	registry_describe(&vm->devices, cfg);
+	return cfg;
+}
+
 int vm_restore_create(struct vm *vm, struct diag *d)
 {
 	const struct snapshot *s = vm->restore->snap;
 	const struct vm_resources *res = vm->params.res;
+	struct platform_config platform;
 	struct stat st;
 	int ret;
 
@@ -51,7 +60,7 @@ int vm_restore_create(struct vm *vm, struct diag *d)
 	if (vm->devices.nr != s->machine.nr_devices)
 		return diag_fail(d, "%u devices saved, but its configuration makes %u", s->machine.nr_devices,
 				 vm->devices.nr);
-	return 0;
+	return snapstate_check_platform(&s->acpi, vm_platform(vm, &platform), d);
 }
 
 int vm_restore_state(struct vm *vm)
@@ -85,8 +94,19 @@ int vm_restore_state(struct vm *vm)
 	serial8250_restore(&vm->legacy.serial, &s->legacy.serial);
 	i8042_restore(&vm->legacy.i8042, &s->legacy.i8042);
 	ret = registry_restore(&vm->devices, s->devices, &d);
-	if (ret)
+	if (ret) {
 		log_error("snapshot: %s", d.msg);
+		return ret;
+	}
+	/* The guest is still asked to power off; this VMM's own timeout is its deadline. */
+	if (s->acpi.button_pressed) {
+		ret = vm_shutdown_deadline(vm);
+		if (ret)
+			log_error("snapshot: cannot arm the shutdown deadline: %s", strerror(-ret));
+		else
+			log_info("snapshot: the guest's power button was pressed before it: it has %u s to power off",
+				 vm->params.res->machine.shutdown_timeout_s);
+	}
 	return ret;
 }
 
@@ -129,6 +149,7 @@ static int vm_snapshot_open(const struct vm *vm, const char *path, const char *w
 /* Everything but memory, into s: the vCPUs parked and the I/O thread held. */
 static int vm_snapshot_state(struct vm *vm, struct snapshot *s, struct diag *d)
 {
+	struct platform_config platform;
 	const char *what = "";
 	int ret = 0;
 
@@ -159,6 +180,7 @@ static int vm_snapshot_state(struct vm *vm, struct snapshot *s, struct diag *d)
 	serial8250_save(&vm->legacy.serial, &s->legacy.serial);
 	i8042_save(&vm->legacy.i8042, &s->legacy.i8042);
 	registry_save(&vm->devices, s->devices);
+	snapstate_describe(&s->acpi, vm_platform(vm, &platform), vm->shutdown_asked);
 	return 0;
 }
 

@@ -17,7 +17,8 @@
 
 #define SNAPFMT_MAGIC "MVMSTATE"
 #define SNAPFMT_MAGIC_LEN 8
-#define SNAPFMT_VERSION 1
+/* 2: the ACPI section (state.h). A file of any other version is refused. */
+#define SNAPFMT_VERSION 2
 #define SNAPFMT_HEADER_LEN 24    /* magic, u32 version, u32 sections, u64 body length */
 #define SNAPFMT_SECTION_LEN 16   /* u32 tag, u32 index, u64 length */
 #define SNAPFMT_TRAILER_LEN 8    /* u32 CRC-32 of everything before, u32 zero */

@@ -9,8 +9,10 @@
 static const char *const snap_tag_names[] = {
 	[SNAP_MACHINE] = "machine", [SNAP_CONFIG] = "config", [SNAP_CPUID] = "cpuid",
 	[SNAP_VCPU] = "vcpu",       [SNAP_MSRS] = "msrs",     [SNAP_VM] = "vm",
-	[SNAP_LEGACY] = "legacy",   [SNAP_DEVICE] = "device",
+	[SNAP_LEGACY] = "legacy",   [SNAP_DEVICE] = "device", [SNAP_ACPI] = "acpi",
 };
+
+_Static_assert(SNAP_MAX_DEVICES == LAYOUT_VIRTIO_MAX_DEVICES, "a slot per virtio window");
 
 static const char *snap_tag_name(uint32_t tag)
 {
@@ -187,6 +189,81 @@ static int snap_decode_device(const struct snapfmt_view *v, struct snapshot *s, 
 	return 0;
 }
 
+static bool snap_zero(const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	for (size_t i = 0; i < len; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+/* A slot the tables could list: a virtio window in the MMIO gap, on a virtio line. */
+static bool snap_slot_valid(const struct snap_slot *sl)
+{
+	return sl->base >= LAYOUT_VIRTIO_MMIO_START &&
+	       sl->base <= LAYOUT_MMIO_GAP_END - LAYOUT_VIRTIO_MMIO_SIZE &&
+	       sl->base % LAYOUT_VIRTIO_MMIO_SIZE == 0 && sl->irq >= LAYOUT_VIRTIO_IRQ_FIRST &&
+	       sl->irq <= LAYOUT_VIRTIO_IRQ_LAST && !sl->reserved;
+}
+
+static int snap_decode_acpi(const struct snapfmt_view *v, struct snapshot *s, struct diag *d)
+{
+	const struct snapfmt_section *sec = snap_need(v, SNAP_ACPI, 0, d);
+	const struct snap_acpi *a = &s->acpi;
+	int ret;
+
+	if (!sec)
+		return -EINVAL;
+	ret = snap_exact(sec, sizeof(*a), &s->acpi, d);
+	if (ret)
+		return ret;
+	if (a->nr_vcpus != s->machine.nr_vcpus || a->nr_slots != s->machine.nr_devices)
+		return diag_fail(d, "section acpi at offset %llu: tables for %u vCPUs and %u devices, but the machine has %u and %u",
+				 (unsigned long long)sec->offset, a->nr_vcpus, a->nr_slots,
+				 s->machine.nr_vcpus, s->machine.nr_devices);
+	for (uint32_t i = 0; i < SNAP_MAX_DEVICES; i++) {
+		const struct snap_slot *sl = &a->slots[i];
+
+		if (i < a->nr_slots ? !snap_slot_valid(sl) : !snap_zero(sl, sizeof(*sl)))
+			return diag_fail(d, "section acpi at offset %llu: slot %u at 0x%llx IRQ %u: %s",
+					 (unsigned long long)sec->offset, i, (unsigned long long)sl->base,
+					 sl->irq, i < a->nr_slots ? "not a virtio-mmio window and line"
+								  : "beyond the devices, not zero");
+	}
+	if (a->button_pressed > 1 || !snap_zero(a->reserved, sizeof(a->reserved)))
+		return snap_bad(d, sec, "power button state or reserved bytes out of range");
+	return 0;
+}
+
+void snapstate_describe(struct snap_acpi *out, const struct platform_config *cfg, bool button_pressed)
+{
+	memset(out, 0, sizeof(*out));
+	out->nr_vcpus = cfg->vcpus;
+	out->nr_slots = cfg->nr_virtio;
+	for (unsigned int i = 0; i < cfg->nr_virtio && i < SNAP_MAX_DEVICES; i++)
+		out->slots[i] = (struct snap_slot){ .base = cfg->virtio[i].base, .irq = cfg->virtio[i].irq };
+	out->button_pressed = button_pressed;
+}
+
+int snapstate_check_platform(const struct snap_acpi *saved, const struct platform_config *now,
+			     struct diag *d)
+{
+	if (saved->nr_vcpus != now->vcpus || saved->nr_slots != now->nr_virtio)
+		return diag_fail(d, "the snapshot's ACPI tables describe %u vCPUs and %u devices, its configuration makes %u and %u",
+				 saved->nr_vcpus, saved->nr_slots, now->vcpus, now->nr_virtio);
+	for (unsigned int i = 0; i < now->nr_virtio; i++) {
+		const struct snap_slot *sl = &saved->slots[i];
+
+		if (sl->base != now->virtio[i].base || sl->irq != now->virtio[i].irq)
+			return diag_fail(d, "the snapshot's ACPI tables put device %u at 0x%llx IRQ %u, its configuration at 0x%llx IRQ %u",
+					 i, (unsigned long long)sl->base, sl->irq,
+					 (unsigned long long)now->virtio[i].base, now->virtio[i].irq);
+	}
+	return 0;
+}
+
 /* Every section must be one decode looked at: its index within the machine. */
 static int snap_check_indices(const struct snapfmt_view *v, const struct snapshot *s, struct diag *d)
 {
@@ -207,6 +284,7 @@ static int snap_check_indices(const struct snapfmt_view *v, const struct snapsho
 		case SNAP_CONFIG:
 		case SNAP_VM:
 		case SNAP_LEGACY:
+		case SNAP_ACPI:
 			limit = 1;
 			break;
 		default:
@@ -239,6 +317,8 @@ int snapstate_decode(const struct snapfmt_view *v, struct snapshot *s, struct di
 		ret = snap_decode_legacy(v, s, d);
 	for (uint32_t i = 0; !ret && i < s->machine.nr_devices; i++)
 		ret = snap_decode_device(v, s, i, d);
+	if (!ret)
+		ret = snap_decode_acpi(v, s, d);
 	if (ret)
 		snapstate_free(s);
 	return ret;
@@ -282,6 +362,7 @@ int snapstate_encode(const struct snapshot *s, struct snapfmt_writer *w)
 	snapfmt_add(w, SNAP_LEGACY, 0, &s->legacy, sizeof(s->legacy));
 	for (uint32_t i = 0; i < m->nr_devices; i++)
 		snapfmt_add(w, SNAP_DEVICE, i, &s->devices[i], sizeof(s->devices[i]));
+	snapfmt_add(w, SNAP_ACPI, 0, &s->acpi, sizeof(s->acpi));
 	return w->err;
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86/fwtable.h"
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
 #include "snapshot/format.h"
@@ -34,6 +35,7 @@ enum snap_tag {
 	SNAP_VM,            /* struct snap_vm */
 	SNAP_LEGACY,        /* struct snap_legacy */
 	SNAP_DEVICE,        /* per virtio device, in registry order: struct snap_transport */
+	SNAP_ACPI,          /* struct snap_acpi (format version 2) */
 };
 
 struct snap_machine {
@@ -96,6 +98,26 @@ struct snap_transport {
 	struct snap_queue queues[SNAP_MAX_QUEUES];
 };
 
+/* A virtio-mmio device as the firmware tables list it (struct platform_virtio). */
+struct snap_slot {
+	uint64_t base;
+	uint32_t irq, reserved;
+};
+
+/*
+ * The ACPI platform. The guest's ACPI and MP tables travel in guest memory and are not
+ * written again on restore, so the machine they describe is kept to hold the restored
+ * VMM's own devices against: every slot where the tables put it. And the power
+ * button: pressed by a graceful stop that the guest has not answered yet. The PM
+ * registers (acpi_pm.h) keep no state: each write acts at once, each read is 0.
+ */
+struct snap_acpi {
+	uint32_t nr_vcpus, nr_slots;
+	struct snap_slot slots[SNAP_MAX_DEVICES];
+	uint8_t button_pressed;   /* the restored VMM gives the guest its own shutdown timeout */
+	uint8_t reserved[7];
+};
+
 struct snap_cpuid {
 	uint32_t nr;
 	struct kvm_cpuid_entry2 entries[SNAP_MAX_CPUID];
@@ -116,6 +138,7 @@ struct snapshot {
 	struct snap_vm vm;
 	struct snap_legacy legacy;
 	struct snap_transport devices[SNAP_MAX_DEVICES];
+	struct snap_acpi acpi;
 };
 
 /* Decodes a parsed file into s (zeroed first); d names the section and field at fault. */
@@ -124,6 +147,15 @@ MUST_CHECK int snapstate_decode(const struct snapfmt_view *v, struct snapshot *s
 MUST_CHECK int snapstate_encode(const struct snapshot *s, struct snapfmt_writer *w);
 /* Frees what decode allocated (the config text). */
 void snapstate_free(struct snapshot *s);
+
+/* The platform cfg describes (its tables' machine), for a snapshot; button_pressed as given. */
+void snapstate_describe(struct snap_acpi *out, const struct platform_config *cfg, bool button_pressed);
+/*
+ * The restoring VMM's own platform (now) against the one the snapshot's tables describe:
+ * 0 when each vCPU count and slot matches, else -EINVAL with the first difference in d.
+ */
+MUST_CHECK int snapstate_check_platform(const struct snap_acpi *saved,
+					const struct platform_config *now, struct diag *d);
 
 /*
  * CPU features the snapshot's vCPU 0 was given that supported (the host's

@@ -1,15 +1,18 @@
 /*
- * The vmstate parser (src/snapshot/: the container, the decoding) and the transport
- * restore that re-validates each saved queue against guest memory, as a restoring
- * VMM runs them on a hostile snapshot file.
+ * The vmstate parser (src/snapshot/: the container, the decoding), the transport
+ * restore that re-validates each saved queue against guest memory, and the check of
+ * the saved ACPI platform against the restoring VMM's devices, as a restoring VMM
+ * runs them on a hostile snapshot file.
  *
  * Input: one flag byte, then the file. Flag bit 0 set: the harness first makes the
  * header's body length and the CRC-32 trailer right, so mutations reach the sections
  * behind the checksum; clear: the bytes are parsed as they are.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86/acpi.h"
 #include "harness.h"
 #include "microvm/virtio_mmio.h"
 #include "snapshot/file.h"
@@ -60,6 +63,31 @@ static void check_transport(const struct snap_transport *in)
 	free(t);
 }
 
+/*
+ * The saved platform: devices where it says are accepted, the tables for it can be
+ * written (decode let through nothing they cannot describe), and a device elsewhere is
+ * refused with one line.
+ */
+static void check_platform(const struct snap_acpi *a)
+{
+	struct platform_config cfg = { .vcpus = a->nr_vcpus, .nr_virtio = a->nr_slots };
+	struct snap_acpi again;
+	struct diag d;
+
+	FUZZ_CHECK(a->nr_slots <= SNAP_MAX_DEVICES && a->button_pressed <= 1);
+	for (uint32_t i = 0; i < a->nr_slots; i++)
+		cfg.virtio[i] = (struct platform_virtio){ .base = a->slots[i].base, .irq = a->slots[i].irq };
+	snapstate_describe(&again, &cfg, a->button_pressed);
+	FUZZ_CHECK(memcmp(&again, a, sizeof(again)) == 0);
+	FUZZ_CHECK(snapstate_check_platform(a, &cfg, &d) == 0);
+	FUZZ_CHECK(acpi_write(fuzz_ram(), &cfg) == 0);
+	if (a->nr_slots) {
+		cfg.virtio[a->nr_slots - 1].irq ^= 1;
+		FUZZ_CHECK(snapstate_check_platform(a, &cfg, &d) == -EINVAL);
+		FUZZ_CHECK(d.msg[0] != '\0' && strchr(d.msg, '\n') == NULL);
+	}
+}
+
 /* What decode accepted is within its bounds and reads back the same once re-encoded. */
 static void check_snapshot(const struct snapshot *s)
 {
@@ -81,11 +109,14 @@ static void check_snapshot(const struct snapshot *s)
 	FUZZ_CHECK(memcmp(&again->machine, &s->machine, sizeof(s->machine)) == 0);
 	FUZZ_CHECK(strcmp(again->config, s->config) == 0);
 	FUZZ_CHECK(memcmp(again->devices, s->devices, sizeof(s->devices)) == 0);
+	FUZZ_CHECK(memcmp(&again->acpi, &s->acpi, sizeof(s->acpi)) == 0);
 	snapstate_free(again);
 	free(again);
 	snapfmt_writer_free(&w);
 	for (uint32_t i = 0; i < s->machine.nr_devices; i++)
 		check_transport(&s->devices[i]);
+	FUZZ_CHECK(s->acpi.nr_vcpus == s->machine.nr_vcpus && s->acpi.nr_slots == s->machine.nr_devices);
+	check_platform(&s->acpi);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,13 +1,15 @@
 /*
  * Seeds for the snapshot harness (fuzz_snapshot.c): a two-vCPU machine with a block
- * device whose one queue is ready and a vsock device at reset, as a flag byte (0: parse
- * as is; 1: the harness reseals the checksum) and the vmstate file.
+ * device whose one queue is ready and a vsock device at reset, its power button
+ * pressed, as a flag byte (0: parse as is; 1: the harness reseals the checksum) and
+ * the vmstate file.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86/layout.h"
 #include "seeds.h"
 #include "snapshot/state.h"
 
@@ -34,6 +36,10 @@ void synthetic_snapshot(void)
 	s->devices[0].queues[0] = (struct snap_queue){ .desc = 0x10000, .avail = 0x11000, .used = 0x12000,
 						      .num = 16, .next_avail = 3, .next_used = 3, .ready = 1 };
 	s->devices[1] = (struct snap_transport){ .device_id = 19, .nr_queues = 3 };
+	snapstate_describe(&s->acpi, &(struct platform_config){ .vcpus = 2, .nr_virtio = 2,
+		.virtio = { { .base = LAYOUT_VIRTIO_MMIO_START, .irq = LAYOUT_VIRTIO_IRQ_FIRST },
+			    { .base = LAYOUT_VIRTIO_MMIO_START + LAYOUT_VIRTIO_MMIO_SIZE,
+			      .irq = LAYOUT_VIRTIO_IRQ_FIRST + 1 } } }, true);
 	snapfmt_writer_init(&w);
 	if (!s->config || snapstate_encode(s, &w) || snapfmt_finish(&w, &buf, &len))
 		abort();

@@ -6,7 +6,9 @@
 # its reset). Two VMMs restore one snapshot at once. Firecracker's rules (create only
 # when paused, load only on a fresh VMM) and refused files: corrupted, truncated, of
 # another version, with the wrong memory file, asking for CPU features the host lacks
-# (edited in with scripts of the test); each refused with one line, nothing started.
+# (edited in with scripts of the test), whose ACPI tables describe devices elsewhere;
+# each refused with one line, nothing started. The power button pressed before a
+# snapshot is pressed still after the restore.
 # Usage: snapshot.sh MICROVM TINY_ELF
 set -eu
 microvm=$1 tiny_elf=$2
@@ -178,6 +180,36 @@ set +e; wait_exit $g; rc=$?; set -e
 check "2 vCPUs: and resets, status 0" [ $rc -eq 0 ] || diag_files "$tap_tmp/g.out" "$tap_tmp/g.err"
 exec 3>&-
 
+# ---- the power button: pressed before the snapshot, the restored guest is still asked ----
+# A guest that ignores the button (tiny.end=halt): the restored VMM stops it after its
+# own --shutdown-timeout, as the original would have after its own.
+sock=$tap_tmp/p.sock
+start p --api-sock "$sock" --kernel "$tiny_elf" --no-pvm --shutdown-timeout 60 \
+    --cmdline "console=ttyS0 tiny.wait=1 tiny.end=halt"
+p=$pid
+exec 3>"$tap_tmp/p.in"
+check "power button: the guest waits" wait_for_line "$tap_tmp/p.out" "^wait: ready"
+kill -PWR $p
+check "power button: SIGPWR presses it" wait_for_line "$tap_tmp/p.err" "pressing the ACPI power button: the guest has 60 s"
+api PATCH /vm '{"state": "Paused"}'
+api PUT /snapshot/create "{\"snapshot_path\": \"$tap_tmp/pwr.snap\", \"mem_file_path\": \"$tap_tmp/pwr.mem\"}"
+expect "power button: snapshot created" 204
+kill -9 $p
+wait $p 2>/dev/null || true
+exec 3>&-
+start q --snapshot "$tap_tmp/pwr.snap" --mem-file "$tap_tmp/pwr.mem" --shutdown-timeout 1
+q=$pid
+exec 3>"$tap_tmp/q.in"
+printf G >&3
+check "power button: the restored guest goes on, and halts" wait_for_line "$tap_tmp/q.out" "^acpi: halting"
+set +e; wait_exit $q; rc=$?; set -e
+check "power button: the restored VMM stops it after its own --shutdown-timeout 1, status 0" \
+    [ $rc -eq 0 ] || diag_files "$tap_tmp/q.out" "$tap_tmp/q.err"
+check "... saying the button was pressed before the snapshot, then why it stopped" sh -c "
+    grep -q 'power button was pressed before it: it has 1 s to power off' '$tap_tmp/q.err' &&
+    grep -q 'the guest did not power off within 1 s' '$tap_tmp/q.err'"
+exec 3>&-
+
 # ---- refused snapshots: one line, nothing started ----
 # edit MODE OUT: a copy of the snapshot, broken as MODE says.
 edit() {
@@ -210,6 +242,12 @@ elif mode == "cpu":
                 if struct.unpack_from("<I", b, e)[0] == 7 and struct.unpack_from("<I", b, e + 4)[0] == 0:
                     b[e + 16:e + 20] = b"\xff\xff\xff\xff"
     reseal()
+elif mode == "platform":
+    # the ACPI section's slot 0 on IRQ 6, a line the restored VMM gives device 1.
+    for off, tag, index, length in sections():
+        if tag == 9 and index == 0:
+            b[off + 32:off + 36] = struct.pack("<I", 6)
+    reseal()
 elif mode == "queue":
     # device 0's first queue: its used ring beyond guest RAM, re-checked as at QUEUE_READY.
     for off, tag, index, length in sections():
@@ -237,7 +275,7 @@ load_bad "$tap_tmp/bad"
 expect "a truncated snapshot: 400" 400 "truncated"
 edit version "$tap_tmp/bad"
 load_bad "$tap_tmp/bad"
-expect "a snapshot of another format version: 400" 400 "format version 7: this microvm reads version 1 only"
+expect "a snapshot of another format version: 400" 400 "format version 7: this microvm reads version 2 only"
 edit cpu "$tap_tmp/bad"
 load_bad "$tap_tmp/bad"
 expect "a snapshot needing CPU features this host lacks: 400, naming them" 400 "the snapshot needs CPU features this host lacks: CPUID leaf 0x7.0 ebx bits"
@@ -254,6 +292,11 @@ load_bad "$tap_tmp/bad"
 expect "a snapshot whose queue leaves guest memory: 400" 400 "cannot build the VM"
 check "... the log names the device and why" grep -q "device 0 (virtio-blk at 0xd0000000): used ring outside guest RAM" "$tap_tmp/e.err"
 # That one failed after its devices were opened: its vsock socket is left, as a VMM's always is.
+rm -f "$tap_tmp/a.vsock"
+edit platform "$tap_tmp/bad2"
+load_bad "$tap_tmp/bad2"
+expect "a snapshot whose ACPI tables put a device where this VMM does not: 400, naming both" 400 \
+    "the snapshot's ACPI tables put device 0 at 0xd0000000 IRQ 6, its configuration at 0xd0000000 IRQ 5"
 rm -f "$tap_tmp/a.vsock"
 api PUT /snapshot/load "{\"snapshot_path\": \"$snap\", \"mem_file_path\": \"$mem\", \"resume_vm\": true}"
 expect "after every refusal, the same VMM loads the good snapshot" 204
