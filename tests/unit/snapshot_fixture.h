@@ -105,4 +105,22 @@ static inline size_t section_offset(const uint8_t *buf, size_t len, uint32_t tag
 	return 0;
 }
 
+/* The sections encode writes for make_snapshot's machine (empty CPUID and MSRs), but except. */
+static inline void add_sections(struct snapfmt_writer *w, const struct snapshot *s, uint32_t except)
+{
+	const uint32_t empty[2] = { 0, 0 };
+
+	snapfmt_add(w, SNAP_MACHINE, 0, &s->machine, sizeof(s->machine));
+	snapfmt_add(w, SNAP_CONFIG, 0, s->config, strlen(s->config));
+	snapfmt_add(w, SNAP_VCPU, 0, &s->vcpus[0], sizeof(s->vcpus[0]));
+	snapfmt_add(w, SNAP_CPUID, 0, empty, sizeof(empty));
+	snapfmt_add(w, SNAP_MSRS, 0, empty, sizeof(empty));
+	snapfmt_add(w, SNAP_VM, 0, &s->vm, sizeof(s->vm));
+	if (except != SNAP_LEGACY)
+		snapfmt_add(w, SNAP_LEGACY, 0, &s->legacy, sizeof(s->legacy));
+	snapfmt_add(w, SNAP_DEVICE, 0, &s->devices[0], sizeof(s->devices[0]));
+	if (except != SNAP_ACPI)
+		snapfmt_add(w, SNAP_ACPI, 0, &s->acpi, sizeof(s->acpi));
+}
+
 #endif

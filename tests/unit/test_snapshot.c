@@ -194,13 +194,7 @@ static void test_missing_section(void **state)
 	(void)state;
 	/* Everything the writer puts in but the legacy devices. */
 	snapfmt_writer_init(&w);
-	snapfmt_add(&w, SNAP_MACHINE, 0, &s->machine, sizeof(s->machine));
-	snapfmt_add(&w, SNAP_CONFIG, 0, s->config, strlen(s->config));
-	snapfmt_add(&w, SNAP_VCPU, 0, &s->vcpus[0], sizeof(s->vcpus[0]));
-	snapfmt_add(&w, SNAP_CPUID, 0, (const uint32_t[2]){ 0, 0 }, 8);
-	snapfmt_add(&w, SNAP_MSRS, 0, (const uint32_t[2]){ 0, 0 }, 8);
-	snapfmt_add(&w, SNAP_VM, 0, &s->vm, sizeof(s->vm));
-	snapfmt_add(&w, SNAP_DEVICE, 0, &s->devices[0], sizeof(s->devices[0]));
+	add_sections(&w, s, SNAP_LEGACY);
 	assert_int_equal(snapfmt_finish(&w, &buf, &len), 0);
 	assert_int_equal(decode(buf, len, &d), -EINVAL);
 	assert_string_equal(d.msg, "section legacy 0 is missing");
