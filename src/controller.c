@@ -268,6 +268,11 @@ static int controller_snapshot_config(struct controller *c, const struct snapsho
 
 	if (ret)
 		return diag_fail(d, "snapshot %s: its configuration: %.400s", req->snapshot_path, why.msg);
+	/* A snapshot describes a VM; it cannot name another snapshot to load. */
+	if (json_object_get(config, "snapshot-load")) {
+		json_decref(config);
+		return diag_fail(d, "snapshot %s: its configuration has a snapshot-load section", req->snapshot_path);
+	}
 	ret = snapconfig_override(config, req, d);
 	text = ret ? NULL : json_dumps(config, JSON_COMPACT);
 	json_decref(config);

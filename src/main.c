@@ -43,7 +43,6 @@ int main(int argc, char **argv)
 	static struct microvm_config cfg;
 	static struct sandbox sandbox;
 	static struct controller *controller;
-	static struct snapconfig_load restore;
 	struct vm *vm;
 	struct diag d;
 	int ret;
@@ -92,16 +91,13 @@ int main(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	/* --snapshot: a restore, as PUT /snapshot/load would ask it. */
-	restore = (struct snapconfig_load){ .snapshot_path = cfg.snapshot, .mem_path = cfg.mem_file,
-					    .resume_vm = !cfg.paused };
 	if (controller_init(&controller,
 			    &(struct controller_params){ .res = &cfg.res, .sandbox = &sandbox,
 							 .id = cfg.id, .api_sock = cfg.api_sock,
 							 .console_in = STDIN_FILENO,
 							 .console_out = STDOUT_FILENO,
 							 .verbosity = cfg.verbosity,
-							 .restore = cfg.snapshot ? &restore : NULL },
+							 .restore = cfg.restoring ? &cfg.restore : NULL },
 			    &d))
 		die("%s", d.msg);
 	/* A kernel from the command line or a config file boots at once; else the API's InstanceStart. */

@@ -220,7 +220,8 @@ const struct config_option config_options[] = {
 	{ .name = "config-file", .arg = CONFIG_ARG_CONFIG, .apply = opt_config_file,
 	  .usage = "  --config-file FILE  the VM in Firecracker's JSON (boot-source, drives,\n"
 		   "                    machine-config, network-interfaces, vsock, entropy, logger,\n"
-		   "                    metrics), on top of the options; boot at once\n" },
+		   "                    metrics), on top of the options; boot at once; or a\n"
+		   "                    snapshot-load (PUT /snapshot/load's body) to restore\n" },
 	{ .name = "snapshot", .arg = CONFIG_ARG_FILE, .apply = opt_snapshot,
 	  .usage = "  --snapshot FILE   restore the VM from this vmstate file (PUT /snapshot/create's\n"
 		   "                    snapshot_path) instead of booting; with --mem-file\n" },
@@ -310,6 +311,7 @@ void config_print_usage(FILE *out)
 	fputs("Usage: microvm --kernel FILE [OPTIONS]\n"
 	      "       microvm --config-file FILE [OPTIONS]\n"
 	      "       microvm --api-sock PATH [OPTIONS]\n"
+	      "       microvm --snapshot FILE --mem-file FILE [OPTIONS]\n"
 	      "Boot one Linux guest (ELF vmlinux or bzImage) in a KVM microVM.\n"
 	      "\n", out);
 	for (size_t i = 0; i < config_option_count; i++)

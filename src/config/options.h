@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "config/devspec.h"
+#include "config/snapconfig.h"
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
 #include "config/resources.h"
@@ -37,6 +38,10 @@ struct microvm_config {
 	const char *snapshot;         /* --snapshot FILE: restore this vmstate instead of booting */
 	const char *mem_file;         /* --mem-file FILE: its memory file */
 	bool paused;                  /* --paused: a restored VM waits for PATCH /vm Resumed */
+	/* The restore to start with (--snapshot, or the config file's snapshot-load), if restoring. */
+	bool restoring;
+	struct snapconfig_load restore;
+	json_t *restore_body;         /* the snapshot-load section restore's strings point into */
 };
 
 enum config_arg {

@@ -33,6 +33,7 @@ void resources_free(struct vm_resources *r)
 	free(r->boot.cmdline);
 	free(r->logger.path);
 	free(r->metrics.path);
+	free(r->snapshot_load);
 	for (unsigned int i = 0; i < r->nr_devices; i++)
 		devspec_free(r->devices[i].spec, r->devices[i].config);
 	resources_init(r);

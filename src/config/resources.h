@@ -88,6 +88,8 @@ struct vm_resources {
 	unsigned int nr_devices;
 	struct logger_config logger;
 	struct metrics_config metrics;
+	/* A config file's snapshot-load section (PUT /snapshot/load's body, compact JSON), or NULL. */
+	char *snapshot_load;
 };
 
 /* The defaults: 1 vCPU, 128 MiB, PVM detection, 30 s to shut down, no boot source, no devices. */

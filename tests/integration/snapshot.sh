@@ -8,7 +8,8 @@
 # another version, with the wrong memory file, asking for CPU features the host lacks
 # (edited in with scripts of the test), whose ACPI tables describe devices elsewhere;
 # each refused with one line, nothing started. The power button pressed before a
-# snapshot is pressed still after the restore.
+# snapshot is pressed still after the restore. A config file's snapshot-load restores
+# as PUT /snapshot/load does, for hosts without the API.
 # Usage: snapshot.sh MICROVM TINY_ELF
 set -eu
 microvm=$1 tiny_elf=$2
@@ -210,6 +211,38 @@ check "... saying the button was pressed before the snapshot, then why it stoppe
     grep -q 'the guest did not power off within 1 s' '$tap_tmp/q.err'"
 exec 3>&-
 
+# ---- the config file's snapshot-load, for hosts without the API ----
+printf '{"snapshot-load": {"snapshot_path": "%s", "mem_backend": {"backend_type": "File", "backend_path": "%s"}, "resume_vm": true, "vsock_override": {"uds_path": "%s"}}, "logger": {"log_path": "%s", "level": "Info"}}' \
+    "$snap" "$mem" "$tap_tmp/k.vsock" "$tap_tmp/k.log" >"$tap_tmp/load.json"
+start k --config-file "$tap_tmp/load.json"
+k=$pid
+exec 3>"$tap_tmp/k.in"
+check "config file snapshot-load: its vsock socket at the override" wait_for_socket "$tap_tmp/k.vsock"
+printf H >&3
+check "config file snapshot-load: the restored guest goes on" wait_for_line "$tap_tmp/k.out" "^wait: got 0x48"
+check "... its restored queue serves the read" wait_for_line "$tap_tmp/k.out" "^virtio-blk: again base=0xd0000000 status=0 written=yes"
+set +e; wait_exit $k; rc=$?; set -e
+check "... it exits 0 at the reset, having logged to the config file's logger" sh -c "
+    [ $rc -eq 0 ] && grep -q 'snapshot $snap loaded in' '$tap_tmp/k.log'" || diag_files "$tap_tmp/k.out" "$tap_tmp/k.err"
+exec 3>&-
+printf '{"snapshot-load": {"snapshot_path": "%s", "mem_file_path": "%s", "vsock_override": {"uds_path": "%s"}}}' \
+    "$snap" "$mem" "$tap_tmp/l.vsock" >"$tap_tmp/load-paused.json"
+sock=$tap_tmp/l.sock
+start l --config-file "$tap_tmp/load-paused.json" --api-sock "$sock"
+l=$pid
+exec 3>"$tap_tmp/l.in"
+wait_for_socket "$sock"
+api GET /
+expect "config file snapshot-load, resume_vm false, with the API: Paused" 200 '"state":"Paused"'
+api PATCH /vm '{"state": "Resumed"}'
+expect "... PATCH /vm Resumed" 204
+printf I >&3
+check "... then the guest goes on" wait_for_line "$tap_tmp/l.out" "^wait: got 0x49"
+set +e; wait_exit $l; rc=$?; set -e
+check "... and exits 0" [ $rc -eq 0 ] || diag_files "$tap_tmp/l.out" "$tap_tmp/l.err"
+exec 3>&-
+rm -f "$tap_tmp/a.vsock"
+
 # ---- refused snapshots: one line, nothing started ----
 # edit MODE OUT: a copy of the snapshot, broken as MODE says.
 edit() {
@@ -247,6 +280,17 @@ elif mode == "platform":
     for off, tag, index, length in sections():
         if tag == 9 and index == 0:
             b[off + 32:off + 36] = struct.pack("<I", 6)
+    reseal()
+elif mode == "config":
+    # the VM's description names a snapshot to load: rebuilt, each section padded to 8.
+    out_secs = []
+    for off, tag, index, length in sections():
+        data = bytes(b[off + 16:off + 16 + length])
+        if tag == 2:
+            data = data[:-1] + b', "snapshot-load": {"snapshot_path": "x", "mem_file_path": "y"}}'
+        out_secs.append(struct.pack("<IIQ", tag, index, len(data)) + data + bytes(-len(data) % 8))
+    body = b"".join(out_secs)
+    b = bytearray(b[:12] + struct.pack("<IQ", len(out_secs), len(body)) + body + bytes(8))
     reseal()
 elif mode == "queue":
     # device 0's first queue: its used ring beyond guest RAM, re-checked as at QUEUE_READY.
@@ -287,6 +331,9 @@ expect "a missing snapshot: 400, naming it" 400 "$tap_tmp/missing.snap"
 api GET /
 expect "nothing started: the VMM is still Not started" 200 '"state":"Not started"'
 check "no vsock socket was made for the refused ones" [ ! -e "$tap_tmp/a.vsock" ]
+edit config "$tap_tmp/bad"
+load_bad "$tap_tmp/bad"
+expect "a snapshot whose VM description names another snapshot to load: 400" 400 "its configuration has a snapshot-load section"
 edit queue "$tap_tmp/bad"
 load_bad "$tap_tmp/bad"
 expect "a snapshot whose queue leaves guest memory: 400" 400 "cannot build the VM"

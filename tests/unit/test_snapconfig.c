@@ -1,8 +1,9 @@
 /*
  * The snapshot requests' bodies as Firecracker sends them (PUT /snapshot/create and
  * /snapshot/load): required and unknown fields, the features microvm lacks refused by
- * name, exactly one memory backend; and the overrides a load applies to the
- * snapshot's description of its VM.
+ * name, exactly one memory backend; the overrides a load applies to the snapshot's
+ * description of its VM; and a config file's snapshot-load section, which only the
+ * logger and metrics may come with.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "config/resources.h"
 #include "config/snapconfig.h"
 #include "config/vmconfig.h"
 
@@ -116,12 +118,60 @@ static void test_overrides(void **state)
 	json_decref(config);
 }
 
+/* vmconfig_file on text; the resources freed, d keeps the reason. */
+static int config_file(const char *text, char **snapshot_load, struct diag *d)
+{
+	struct vm_resources r;
+	int ret;
+
+	resources_init(&r);
+	ret = vmconfig_file(&r, text, strlen(text), d);
+	if (snapshot_load)
+		*snapshot_load = r.snapshot_load ? strdup(r.snapshot_load) : NULL;
+	resources_free(&r);
+	return ret;
+}
+
+static void test_config_file_section(void **state)
+{
+	const char *load = "{\"snapshot_path\": \"vm.snap\", \"mem_backend\": {\"backend_type\": \"File\", "
+			   "\"backend_path\": \"vm.mem\"}, \"resume_vm\": true}";
+	char text[512], *kept;
+	json_t *a, *b;
+	struct diag d;
+
+	(void)state;
+	snprintf(text, sizeof(text), "{\"logger\": {\"level\": \"Debug\"}, \"snapshot-load\": %s, "
+		 "\"metrics\": {\"metrics_path\": \"m.json\"}}", load);
+	assert_int_equal(config_file(text, &kept, &d), 0);
+	assert_non_null(kept);
+	a = body(load);
+	b = body(kept);
+	assert_true(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	free(kept);
+	/* Anything that describes the VM, before or after the section, is the snapshot's to say. */
+	snprintf(text, sizeof(text), "{\"snapshot-load\": %s, \"machine-config\": {\"vcpu_count\": 2, \"mem_size_mib\": 64}}", load);
+	assert_int_equal(config_file(text, NULL, &d), -EINVAL);
+	assert_string_equal(d.msg, "snapshot-load: the snapshot describes the VM: only logger and metrics may come with it, not 'machine-config'");
+	snprintf(text, sizeof(text), "{\"drives\": [], \"snapshot-load\": %s}", load);
+	assert_int_equal(config_file(text, NULL, &d), -EINVAL);
+	assert_non_null(strstr(d.msg, "not 'drives'"));
+	assert_int_equal(config_file("{\"snapshot-load\": [\"vm.snap\"]}", NULL, &d), -EINVAL);
+	assert_string_equal(d.msg, "snapshot-load: expected an object (PUT /snapshot/load's body)");
+	/* Without the section, nothing is kept. */
+	assert_int_equal(config_file("{\"logger\": {\"level\": \"Debug\"}}", &kept, &d), 0);
+	assert_null(kept);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_body),
 		cmocka_unit_test(test_load_body),
 		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_config_file_section),
 	};
 
 	vmconfig_init();
