@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -135,7 +136,16 @@ int kvm_supported_cpuid(const struct kvm *k, struct kvm_cpuid2 *t)
 	return 0;
 }
 
-void kvm_irq_line(const struct kvm *k, unsigned int gsi, bool level)
+/*
+ * A pulse's two levels are one step for the other threads: KVM's IOAPIC delivers an
+ * edge-triggered line only when it rises, so a second pulse on a line another thread
+ * has raised and not yet lowered is lost. The i8042 lost Ctrl+Alt+Del that way: the
+ * guest read the first key while the VMM thread was between its two levels, and the
+ * vCPU's pulse for the next key found the line high. One VM per process: one lock.
+ */
+static pthread_mutex_t kvm_irq_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void kvm_irq_set(const struct kvm *k, unsigned int gsi, bool level)
 {
 	struct kvm_irq_level irq = { .irq = gsi, .level = level };
 
@@ -143,10 +153,19 @@ void kvm_irq_line(const struct kvm *k, unsigned int gsi, bool level)
 		log_debug("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
 }
 
+void kvm_irq_line(const struct kvm *k, unsigned int gsi, bool level)
+{
+	pthread_mutex_lock(&kvm_irq_lock);
+	kvm_irq_set(k, gsi, level);
+	pthread_mutex_unlock(&kvm_irq_lock);
+}
+
 void kvm_irq_pulse(const struct kvm *k, unsigned int gsi)
 {
-	kvm_irq_line(k, gsi, true);
-	kvm_irq_line(k, gsi, false);
+	pthread_mutex_lock(&kvm_irq_lock);
+	kvm_irq_set(k, gsi, true);
+	kvm_irq_set(k, gsi, false);
+	pthread_mutex_unlock(&kvm_irq_lock);
 }
 
 int kvm_host_cpuid(struct kvm_cpuid2 *t)

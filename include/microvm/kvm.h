@@ -28,7 +28,7 @@ MUST_CHECK int kvm_set_memory(struct kvm *k, const struct gmem *mem);
 MUST_CHECK int kvm_supported_cpuid(const struct kvm *k, struct kvm_cpuid2 *t);
 /* Any thread: drives the interrupt line gsi to level. */
 void kvm_irq_line(const struct kvm *k, unsigned int gsi, bool level);
-/* Any thread: an edge on gsi, as an irqfd would raise. */
+/* Any thread: an edge on gsi, as an irqfd would raise; pulses from several threads each rise. */
 void kvm_irq_pulse(const struct kvm *k, unsigned int gsi);
 void kvm_close(struct kvm *k);
 /* What KVM on this host can give a vCPU (CPUID_MAX_ENTRIES entries), without a VM. */

@@ -50,7 +50,7 @@ EOF
 chmod 755 "$tap_tmp/cad-init"
 guest_rootfs "$tap_tmp/rootfs.ext4" 64 '
 while :; do
-    echo "tick $(cut -d" " -f1 /proc/uptime)" | tee -a /tmp/ticks
+    echo "tick $(cut -d" " -f1 /proc/uptime) i8042 irqs: $(awk "/i8042/ { print \$2 + \$3 }" /proc/interrupts)" | tee -a /tmp/ticks
     sleep 0.2
 done' "$tap_tmp/cad-init"
 

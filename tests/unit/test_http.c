@@ -107,7 +107,7 @@ static void refused(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		print_message("%s\n", cases[i].text);
+		print_error("case %zu: %s\n", i, cases[i].text);
 		assert_int_equal(parse(cases[i].text, &req, &status), HTTP_PARSE_ERROR);
 		assert_int_equal(status, cases[i].status);
 	}
@@ -219,7 +219,7 @@ static void routes(void **state)
 		char id[HTTP_PATH_MAX + 1];
 		struct diag d = { "" };
 
-		print_message("%s\n", cases[i].text);
+		print_error("case %zu: %s\n", i, cases[i].text);
 		assert_int_equal(parse(cases[i].text, &req, &status), HTTP_PARSE_DONE);
 		if (cases[i].op < 0) {
 			assert_int_not_equal(routes_match(&req, &call, id, sizeof(id), &status, &d), 0);
