@@ -312,14 +312,9 @@ int vm_boot(struct vm *vm)
 	if (ret)
 		return vm_fail("eventfd", ret);
 	vm_vcpu_env(vm);
-	ret = kvm_open(&vm->kvm, res->machine.vcpus);
+	ret = kvm_open(&vm->kvm, res->machine.vcpus, &vm->mem);
 	if (ret)
 		return ret;
-	ret = kvm_set_memory(&vm->kvm, &vm->mem);
-	if (ret) {
-		log_error("cannot register guest memory with KVM");
-		return ret;
-	}
 	ret = vm_setup_devices(vm);
 	if (ret)
 		return vm_fail("cannot set up devices", ret);
