@@ -6,7 +6,7 @@
 
 /*
  * Four bits at a time from a constant 16-entry table (the reflected polynomial 0xedb88320
- * applied to each nibble): 6x faster than bit by bit (85 us of a restore for a 12 KiB
+ * applied to each nibble): twice as fast as bit by bit (50 us instead of 100 for a 12 KiB
  * vmstate), still without shared mutable state.
  */
 static const uint32_t snapfmt_crc_nibble[16] = {
