@@ -18,6 +18,7 @@ import tempfile
 import time
 
 import apibench
+import snapbench
 
 QEMU_MACHINE = "microvm,x-option-roms=off,isa-serial=on,rtc=off,pit=off,pic=off"
 # -cpu host dies on MSR 0x10a (IA32_ARCH_CAPABILITIES) on this PVM host.
@@ -291,6 +292,18 @@ class Bench:
             "memory_128": apibench.memory_with_api(self, Run, stats, now_ms),
         }
 
+    # --- snapshot restore and creation, by guest size (snapbench.py) -------------
+
+    def snapshot(self):
+        self.quiet("snapshot")
+        sizes = [int(x) for x in self.a.snapshot_sizes.split(",")]
+        self.results["snapshot"] = {
+            "sizes_mib": sizes,
+            "by_size": snapbench.snapshot(self.a.microvm, self.a.tiny_guest, sizes,
+                                          max(10, self.a.runs), self.jail_base, log,
+                                          self.a.qemu),
+        }
+
     # --- Linux to Run /init ------------------------------------------------------
 
     def linux(self):
@@ -507,7 +520,8 @@ class Bench:
         self.results["params"] = {"runs": self.a.runs, "linux_runs": self.a.linux_runs,
                                   "density": self.a.density, "mem_runs": self.a.mem_runs,
                                   "loader_iterations": self.a.loader_iterations}
-        sections = [s for s in ("latency", "api", "memory", "loader", "density", "linux")
+        sections = [s for s in ("latency", "api", "snapshot", "memory", "loader", "density",
+                                "linux")
                     if s not in self.a.skip]
         with tempfile.TemporaryDirectory(prefix="microvm-bench-") as base:
             os.chmod(base, 0o755)
@@ -531,6 +545,9 @@ def main():
     p.add_argument("--loadbench", required=True)
     p.add_argument("--guest", required=True, help="the benchmark guest (resets)")
     p.add_argument("--guest-idle", required=True, help="the benchmark guest (halts)")
+    p.add_argument("--tiny-guest", required=True, help="tests/guest's tiny.elf (snapshot section)")
+    p.add_argument("--snapshot-sizes", default="128,1024,4096",
+                   help="guest memory sizes (MiB) of the snapshot section")
     p.add_argument("--bzimage", required=True)
     p.add_argument("--vmlinux", required=True)
     p.add_argument("--initramfs", required=True)
@@ -544,7 +561,7 @@ def main():
     p.add_argument("--max-wait", type=int, default=1800,
                    help="longest wait for other Linux boots to end before a section")
     p.add_argument("--skip", action="append", default=[],
-                   choices=["latency", "api", "memory", "loader", "density", "linux"])
+                   choices=["latency", "api", "snapshot", "memory", "loader", "density", "linux"])
     p.add_argument("--commit", default="unknown")
     p.add_argument("--command", default="bench/run.sh")
     p.add_argument("--out", required=True)

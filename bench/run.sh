@@ -42,6 +42,7 @@ mkdir -p "$results"
     --loadbench "$build/bench/loadbench" \
     --guest "$build/bench/bench-guest.elf" \
     --guest-idle "$build/bench/bench-guest-idle.elf" \
+    --tiny-guest "$build/tests/guest/tiny.elf" \
     --bzimage "$bzimage" --vmlinux "$vmlinux" --initramfs "$tmp/initramfs.cpio" \
     --commit "$commit" --command "bench/run.sh${*:+ $*}" \
     --out "$results/latest.json" "$@"

@@ -113,6 +113,9 @@ int jailconfig_take(struct jail_files *files, const char *host, char *inside, si
 
 	resources_init(&r);
 	ret = vmconfig_load(&r, host, d);
+	if (!ret && r.snapshot_load)
+		ret = diag_fail(d, "snapshot-load: a jailed VMM restores with --snapshot FILE --mem-file FILE, "
+				"whose files the jailer brings into the jail");
 	if (!ret && !r.boot.kernel_path)
 		ret = diag_fail(d, "no boot-source: a jailed VMM boots from its config file at once");
 	if (!ret)

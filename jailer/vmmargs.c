@@ -30,7 +30,7 @@ static int vmmargs_add(struct vmmargs_scan *s, int argi, size_t off, size_t len,
 /* True when some value of o names a file: it must then be spelled out. */
 static bool vmmargs_names_files(const struct config_option *o)
 {
-	if (o->arg == CONFIG_ARG_FILE || o->arg == CONFIG_ARG_CONFIG)
+	if (o->arg == CONFIG_ARG_FILE || o->arg == CONFIG_ARG_CONFIG || o->arg == CONFIG_ARG_MAPPED)
 		return true;
 	for (size_t i = 0; o->device && i < o->device->nr_fields; i++) {
 		if (o->device->fields[i].type == DEVSPEC_PATH)
@@ -103,12 +103,21 @@ static int vmmargs_value(struct vmmargs_scan *s, const struct config_option *o, 
 			 size_t off, struct diag *d)
 {
 	size_t len = strlen(s->argv[argi] + off);
+	int ret;
 
 	switch (o->arg) {
 	case CONFIG_ARG_FILE:
 		if (len == 0)
 			return diag_fail(d, "VMM argument --%s: empty path", config_option_name(o));
 		return vmmargs_add(s, argi, off, len, VMM_FILE_COPY, o, NULL, d);
+	case CONFIG_ARG_MAPPED:
+		/* As large as the guest's RAM: bound in, read-only, never copied. */
+		if (len == 0)
+			return diag_fail(d, "VMM argument --%s: empty path", config_option_name(o));
+		ret = vmmargs_add(s, argi, off, len, VMM_FILE_DISK, o, NULL, d);
+		if (!ret)
+			s->refs[*s->n - 1].read_only = true;
+		return ret;
 	case CONFIG_ARG_DEVICE:
 		return vmmargs_device(s, o, argi, off, d);
 	case CONFIG_ARG_CONFIG:

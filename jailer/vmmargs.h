@@ -23,7 +23,7 @@
 
 enum vmm_file_role {
 	VMM_FILE_COPY, /* read once at start (--kernel, --initrd, --seccomp-policy): copied in */
-	VMM_FILE_DISK, /* used in place (a drive's path=): bound in */
+	VMM_FILE_DISK, /* used in place (a drive's path=, --mem-file): bound in */
 	VMM_FILE_CONFIG, /* a JSON config file: read, its files brought in, rewritten in (jailconfig.c) */
 };
 

@@ -13,6 +13,7 @@
 #include "config/balloon.h"
 #include "config/drive.h"
 #include "config/net.h"
+#include "config/snapconfig.h"
 #include "config/vmconfig.h"
 #include "microvm/boottimer.h"
 #include "microvm/log.h"
@@ -20,6 +21,7 @@
 #include "microvm/virtio_balloon.h"
 #include "microvm/metrics.h"
 #include "microvm/vm.h"
+#include "snapshot/file.h"
 
 enum controller_state { CTL_NOT_STARTED, CTL_RUNNING, CTL_PAUSED };
 
@@ -124,8 +126,8 @@ static void controller_serve(void *ctx)
 	mailbox_serve(&c->mailbox);
 }
 
-/* Builds the VM from the resources, ready to run. */
-static int controller_build(struct controller *c, struct diag *d)
+/* Builds the VM from the resources (or a snapshot), ready to run. */
+static int controller_build(struct controller *c, const struct vm_restore *restore, struct diag *d)
 {
 	const struct vm_resources *res = c->p.res;
 	uint64_t t0 = controller_since_start_us();
@@ -137,7 +139,8 @@ static int controller_build(struct controller *c, struct diag *d)
 	ret = vm_create(&c->vm, &(struct vm_params){ .res = res, .sandbox = c->p.sandbox,
 						     .console_in = c->p.console_in,
 						     .console_out = c->p.console_out,
-						     .watches = c->watches, .nr_watches = 2 },
+						     .watches = c->watches, .nr_watches = 2,
+						     .restore = restore },
 			d);
 	if (ret)
 		return ret;
@@ -148,7 +151,7 @@ static int controller_build(struct controller *c, struct diag *d)
 		return diag_fail_errno(d, ret, "cannot build the VM: %s (the log says more)", strerror(-ret));
 	}
 	c->lat.instance_start_us = controller_since_start_us() - t0;
-	c->state = CTL_RUNNING;
+	c->state = restore && restore->paused ? CTL_PAUSED : CTL_RUNNING;
 	return 0;
 }
 
@@ -164,7 +167,7 @@ static int controller_action(struct controller *c, const json_t *body, struct di
 				 "\"FlushMetrics\"}");
 	if (!strcmp(name, "InstanceStart")) {
 		ret = controller_needs(c, false, d);
-		return ret ? ret : controller_build(c, d);
+		return ret ? ret : controller_build(c, NULL, d);
 	}
 	if (!strcmp(name, "FlushMetrics")) {
 		ret = metrics_flush(&c->metrics, &c->api_stats, c->vm, &c->lat);
@@ -286,6 +289,109 @@ static json_t *controller_balloon_stats(struct controller *c, struct diag *d)
 	return o;
 }
 
+/* PUT /snapshot/create: the VM paused, as Firecracker asks. */
+static int controller_snapshot_create(struct controller *c, const json_t *body, struct diag *d)
+{
+	struct snapconfig_create req;
+	char *config;
+	uint64_t t0 = controller_since_start_us();
+	int ret = controller_needs(c, true, d);
+
+	if (!ret && c->state != CTL_PAUSED)
+		ret = diag_fail(d, "the VM is running: pause it first (PATCH /vm {\"state\": \"Paused\"})");
+	if (!ret)
+		ret = snapconfig_create(body, &req, d);
+	if (ret)
+		return ret;
+	config = snapconfig_describe(vmconfig_export(c->p.res));
+	if (!config)
+		return diag_fail_errno(d, -ENOMEM, "out of memory");
+	ret = vm_snapshot(c->vm, &(struct vm_snapshot_params){ .vmstate_path = req.snapshot_path,
+							       .mem_path = req.mem_file_path,
+							       .config = config },
+			  d);
+	free(config);
+	if (!ret)
+		log_info("snapshot created in %llu us", (unsigned long long)(controller_since_start_us() - t0));
+	return ret;
+}
+
+/* The snapshot's VM description, with the load's overrides, as the resources. */
+static int controller_snapshot_config(struct controller *c, const struct snapshot *s,
+				      const struct snapconfig_load *req, struct diag *d)
+{
+	json_t *config;
+	char *text;
+	struct diag why;
+	int ret = vmconfig_parse(s->config, strlen(s->config), &config, &why);
+
+	if (ret)
+		return diag_fail(d, "snapshot %s: its configuration: %.400s", req->snapshot_path, why.msg);
+	/* A snapshot describes a VM; it cannot name another snapshot to load. */
+	if (json_object_get(config, "snapshot-load")) {
+		json_decref(config);
+		return diag_fail(d, "snapshot %s: its configuration has a snapshot-load section", req->snapshot_path);
+	}
+	ret = snapconfig_override(config, req, d);
+	text = ret ? NULL : json_dumps(config, JSON_COMPACT);
+	json_decref(config);
+	if (ret)
+		return ret;
+	if (!text)
+		return diag_fail_errno(d, -ENOMEM, "out of memory");
+	ret = vmconfig_file(c->p.res, text, strlen(text), &why);
+	free(text);
+	return ret ? diag_fail(d, "snapshot %s: its configuration: %.400s", req->snapshot_path, why.msg) : 0;
+}
+
+/* A VM from a snapshot, in this fresh process: nothing is built unless every check passes. */
+static int controller_restore(struct controller *c, const struct snapconfig_load *req, struct diag *d)
+{
+	uint64_t t0 = controller_since_start_us();
+	const struct machine_config machine = c->p.res->machine;
+	struct snapshot *s;
+	int ret, mem_fd;
+
+	if (c->p.res->boot.kernel_path || c->p.res->nr_devices)
+		return diag_fail(d, "a snapshot loads only into a VM with nothing configured but the logger and metrics");
+	ret = snapshot_read(req->snapshot_path, &s, d);
+	if (ret)
+		return ret;
+	ret = vm_snapshot_check_host(s, d);
+	if (!ret)
+		ret = controller_snapshot_config(c, s, req, d);
+	mem_fd = ret ? -1 : open(req->mem_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (!ret && mem_fd < 0)
+		ret = diag_fail_errno(d, -errno, "memory file %s: %s", req->mem_path, strerror(errno));
+	if (!ret)
+		ret = controller_build(c, &(struct vm_restore){ .snap = s, .mem_fd = mem_fd,
+								.mem_path = req->mem_path,
+								.paused = !req->resume_vm }, d);
+	if (mem_fd >= 0)
+		close(mem_fd);
+	snapstate_free(s);
+	free(s);
+	if (ret) {
+		/* Nothing started, nothing kept: the VMM takes another load as if fresh. */
+		resources_drop_devices(c->p.res);
+		c->p.res->machine = machine;
+	}
+	if (!ret)
+		log_info("snapshot %s loaded in %llu us", req->snapshot_path,
+			 (unsigned long long)(controller_since_start_us() - t0));
+	return ret;
+}
+
+static int controller_snapshot_load(struct controller *c, const json_t *body, struct diag *d)
+{
+	struct snapconfig_load req;
+	int ret = controller_needs(c, false, d);
+
+	if (!ret)
+		ret = snapconfig_load(body, &req, d);
+	return ret ? ret : controller_restore(c, &req, d);
+}
+
 /* A JSON answer (200), or -ENOMEM. */
 static int controller_answer(struct api_call *call, json_t *v)
 {
@@ -387,6 +493,12 @@ static int controller_handle(void *ctx, void *arg)
 	case API_VM_STATE:
 		ret = controller_vm_state(c, call->body, &call->d);
 		break;
+	case API_SNAPSHOT_CREATE:
+		ret = controller_snapshot_create(c, call->body, &call->d);
+		break;
+	case API_SNAPSHOT_LOAD:
+		ret = controller_snapshot_load(c, call->body, &call->d);
+		break;
 	case API_MACHINE_PUT:
 	case API_MACHINE_PATCH:
 	case API_BOOT_SOURCE:
@@ -448,7 +560,13 @@ int controller_run(struct controller *c, bool boot_now)
 		log_error("%s", d.msg);
 		return 1;
 	}
-	if (boot_now && controller_build(c, &d)) {
+	if (c->p.restore) {
+		if (controller_restore(c, c->p.restore, &d)) {
+			log_error("%s", d.msg);
+			return 1;
+		}
+		boot_now = true;
+	} else if (boot_now && controller_build(c, NULL, &d)) {
 		log_error("%s", d.msg);
 		return 1;
 	}

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "arch/x86/layout.h"
 
@@ -93,6 +94,64 @@ int gmem_wrap(struct gmem *mem, void *host, uint64_t ram_size)
 {
 	memset(mem, 0, sizeof(*mem));
 	return gmem_layout(mem, host, ram_size);
+}
+
+static bool gmem_page_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+
+	for (size_t i = 0; i < LAYOUT_PAGE_SIZE / sizeof(*w); i++)
+		if (w[i])
+			return false;
+	return true;
+}
+
+static int gmem_pwrite_all(int fd, const uint8_t *p, uint64_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, len > (1u << 30) ? (1u << 30) : len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+int gmem_save(const struct gmem *mem, int fd, uint64_t *written)
+{
+	uint64_t file_off = 0;
+
+	*written = 0;
+	/* A file of holes to begin with: only the pages with data are written. */
+	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)mem->ram_size) < 0)
+		return -errno;
+	for (unsigned int i = 0; i < mem->nr_regions; i++) {
+		const struct gmem_region *r = &mem->regions[i];
+		uint64_t run = 0;
+
+		for (uint64_t off = 0; off <= r->size; off += LAYOUT_PAGE_SIZE) {
+			int ret;
+
+			if (off < r->size && !gmem_page_zero(r->host + off)) {
+				run += LAYOUT_PAGE_SIZE;
+				continue;
+			}
+			if (!run)
+				continue;
+			ret = gmem_pwrite_all(fd, r->host + off - run, run, file_off + off - run);
+			if (ret)
+				return ret;
+			*written += run;
+			run = 0;
+		}
+		file_off += r->size;
+	}
+	return 0;
 }
 
 void gmem_destroy(struct gmem *mem)

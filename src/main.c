@@ -96,7 +96,8 @@ int main(int argc, char **argv)
 							 .id = cfg.id, .api_sock = cfg.api_sock,
 							 .console_in = STDIN_FILENO,
 							 .console_out = STDOUT_FILENO,
-							 .verbosity = cfg.verbosity },
+							 .verbosity = cfg.verbosity,
+							 .restore = cfg.restoring ? &cfg.restore : NULL },
 			    &d))
 		die("%s", d.msg);
 	/* A kernel from the command line or a config file boots at once; else the API's InstanceStart. */

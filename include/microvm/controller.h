@@ -10,6 +10,7 @@
 #define MICROVM_CONTROLLER_H
 
 #include "config/resources.h"
+#include "config/snapconfig.h"
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
 #include "microvm/sandbox.h"
@@ -21,6 +22,8 @@ struct controller_params {
 	const char *api_sock;           /* NULL: no API */
 	int console_in, console_out;
 	int verbosity;                  /* the command line's -v/-q, unless the logger says */
+	/* --snapshot and --mem-file: restore this snapshot at once (NULL: boot or wait). */
+	const struct snapconfig_load *restore;
 };
 
 struct controller;

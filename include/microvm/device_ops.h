@@ -3,7 +3,8 @@
  * in the device's own file and named in the device table (src/config/devices.h) next
  * to the kind's configuration spec. Every function takes the model as void *dev: a
  * zeroed struct of ops->size bytes, as struct virtio_device_ops hands its ctx.
- * Snapshots (issue #17) add save and restore here, next to open and close.
+ * A snapshot saves each device's transport (virtio_mmio_save); the models keep no
+ * guest-visible state of their own but what restore below re-creates.
  */
 #ifndef MICROVM_DEVICE_OPS_H
 #define MICROVM_DEVICE_OPS_H
@@ -37,6 +38,12 @@ struct device_ops {
 	 * telling the driver; rate limiters. NULL: the kind cannot change.
 	 */
 	int (*update)(void *dev, const void *config, unsigned int changes, struct diag *d);
+	/*
+	 * After its transport came back from a snapshot, before any thread serves it: the
+	 * model takes up from there (vsock tells the guest its connections are gone). NULL:
+	 * nothing to do.
+	 */
+	void (*restore)(void *dev);
 	/* Closes what open opened; NULL: nothing to close. */
 	void (*close)(void *dev);
 };

@@ -38,6 +38,12 @@ MUST_CHECK int gmem_create_from_file(struct gmem *mem, int fd, uint64_t ram_size
 /* Wraps caller-owned host memory (unit tests, fuzzers) laid out around the MMIO gap. */
 MUST_CHECK int gmem_wrap(struct gmem *mem, void *host, uint64_t ram_size);
 void gmem_destroy(struct gmem *mem);
+/*
+ * Writes guest memory to fd, a regular file opened for writing, as the memory file
+ * gmem_create_from_file maps: ram_size bytes, the gap left out, zero pages left as
+ * holes. *written counts the bytes of data written.
+ */
+MUST_CHECK int gmem_save(const struct gmem *mem, int fd, uint64_t *written);
 
 /* A host pointer to [gpa, gpa+len) when the whole range lies in one region, else NULL. */
 void *gmem_ptr(const struct gmem *mem, uint64_t gpa, uint64_t len);

@@ -15,6 +15,7 @@
 
 #include "microvm/bus.h"
 #include "microvm/compiler.h"
+#include "snapshot/state.h"
 
 #define I8042_DATA_PORT 0x60
 #define I8042_CMD_PORT 0x64
@@ -53,5 +54,9 @@ void i8042_write_cmd(struct i8042 *k, uint8_t cmd);
  * the keyboard's interrupt or the buffer has no room: nobody would read the keys.
  */
 MUST_CHECK int i8042_ctrl_alt_del(struct i8042 *k);
+
+/* The controller's state, for a snapshot; restore takes a decoded (checked) one. */
+void i8042_save(struct i8042 *k, struct snap_i8042 *out);
+void i8042_restore(struct i8042 *k, const struct snap_i8042 *in);
 
 #endif

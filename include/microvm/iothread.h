@@ -25,8 +25,14 @@ struct io_handler {
 struct iothread {
 	int epfd;
 	int stop_efd;
+	int hold_efd;              /* iothread_hold's request */
 	pthread_t thread;
 	bool started;
+	/* iothread_hold: the thread waits, out of every handler, while hold is set. */
+	pthread_mutex_t hold_lock;
+	pthread_cond_t hold_cond;
+	bool hold, held, exited;
+	struct io_handler hold_handler;
 	const struct sandbox *sandbox;
 	/* Called on the thread when it cannot go on (its filter, epoll): the VM must end. */
 	void (*failed)(void *ctx);
@@ -44,6 +50,13 @@ MUST_CHECK int iothread_start(struct iothread *t, const struct sandbox *sb,
  * runs it; unit tests call it instead of starting the thread.
  */
 MUST_CHECK int iothread_poll(struct iothread *t, int timeout_ms);
+/*
+ * Another thread: the I/O thread finishes what it is doing and waits, serving nothing,
+ * until iothread_release (a snapshot needs the devices still). Returns at once when
+ * the thread does not run.
+ */
+void iothread_hold(struct iothread *t);
+void iothread_release(struct iothread *t);
 /* Stops and joins the thread (if it runs) and closes its descriptors. */
 void iothread_destroy(struct iothread *t);
 

@@ -20,10 +20,11 @@ struct kvm {
 	size_t run_size;   /* each vCPU's kvm_run mapping */
 };
 
-/* Opens /dev/kvm, checks it can run vcpus vCPUs, and creates the VM; kvm_close undoes it. */
-MUST_CHECK int kvm_open(struct kvm *k, unsigned int vcpus);
-/* Registers every region of guest memory as a memory slot. */
-MUST_CHECK int kvm_set_memory(struct kvm *k, const struct gmem *mem);
+/*
+ * Opens /dev/kvm, checks it can run vcpus vCPUs, and creates the VM with every region of
+ * mem as a memory slot; kvm_close undoes it.
+ */
+MUST_CHECK int kvm_open(struct kvm *k, unsigned int vcpus, const struct gmem *mem);
 /* What KVM can give a vCPU, into t (CPUID_MAX_ENTRIES entries). */
 MUST_CHECK int kvm_supported_cpuid(const struct kvm *k, struct kvm_cpuid2 *t);
 /* Any thread: drives the interrupt line gsi to level. */
@@ -31,5 +32,7 @@ void kvm_irq_line(const struct kvm *k, unsigned int gsi, bool level);
 /* Any thread: an edge on gsi, as an irqfd would raise; pulses from several threads each rise. */
 void kvm_irq_pulse(const struct kvm *k, unsigned int gsi);
 void kvm_close(struct kvm *k);
+/* What KVM on this host can give a vCPU (CPUID_MAX_ENTRIES entries), without a VM. */
+MUST_CHECK int kvm_host_cpuid(struct kvm_cpuid2 *t);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "microvm/bus.h"
 #include "microvm/compiler.h"
+#include "snapshot/state.h"
 
 #define SERIAL_COM1_BASE 0x3f8
 #define SERIAL_COM1_IRQ 4
@@ -55,5 +56,9 @@ void serial8250_write(struct serial8250 *s, unsigned int offset, uint8_t val);
 size_t serial8250_rx_push(struct serial8250 *s, const uint8_t *buf, size_t len);
 /* Free slots in the receive FIFO. */
 size_t serial8250_rx_room(struct serial8250 *s);
+
+/* The registers and receive FIFO, for a snapshot; restore takes a decoded (checked) one. */
+void serial8250_save(struct serial8250 *s, struct snap_serial *out);
+void serial8250_restore(struct serial8250 *s, const struct snap_serial *in);
 
 #endif

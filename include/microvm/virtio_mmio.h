@@ -20,6 +20,7 @@
 #include "microvm/compiler.h"
 #include "microvm/gmem.h"
 #include "microvm/virtq.h"
+#include "snapshot/state.h"
 
 /* virtio-balloon's inflate, deflate, statistics and free page reporting queues. */
 #define VIRTIO_MMIO_MAX_QUEUES 4
@@ -126,5 +127,17 @@ void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...) PRINTF
 void virtio_mmio_needs_reset(struct virtio_mmio *t, const char *why);
 /* Under the lock: the device's config space changed (a new generation); the driver is told. */
 void virtio_mmio_config_changed(struct virtio_mmio *t);
+
+/* Under the lock, the device quiet: the transport's and its queues' state, for a snapshot. */
+void virtio_mmio_save(const struct virtio_mmio *t, struct snap_transport *out);
+/*
+ * A snapshot's state into a fresh transport (nothing served yet): the device kind and
+ * queue count must match, the status, features and interrupt bits be ones the driver
+ * could have set, and each ready queue passes virtq_enable's checks against guest
+ * memory as when the driver made it ready, with no more chains in flight than its
+ * size. -EINVAL with *why naming the fault, the transport then back at reset.
+ */
+MUST_CHECK int virtio_mmio_restore(struct virtio_mmio *t, const struct snap_transport *in,
+				   const char **why);
 
 #endif

@@ -12,11 +12,14 @@
  * While vm_run runs, a command from another thread pauses the vCPUs (each out of
  * KVM_RUN, parked, its registers readable through vm_vcpu_regs), resumes them, or asks
  * the guest to shut down. The devices served by the I/O thread go on serving the host
- * side while paused. A graceful stop (VM_COMMAND_SHUTDOWN, or SIGPWR) presses the
- * guest's ACPI power button: a guest that powers off ends the VM with status 0; one that
- * has not within the machine's shutdown timeout is stopped as SIGTERM stops it. The
- * owner of the VM may give the loop descriptors of its own to watch (its mailbox, a
- * timer) and run commands itself on the VMM thread (vm_do).
+ * side while paused, but for the time a snapshot takes (vm_snapshot holds that thread).
+ * A graceful stop (VM_COMMAND_SHUTDOWN, or SIGPWR) presses the guest's ACPI power
+ * button: a guest that powers off ends the VM with status 0; one that has not within the
+ * machine's shutdown timeout is stopped as SIGTERM stops it. A VM may also be created
+ * from a snapshot (vm_params.restore) in a fresh process: its memory mapped from the
+ * memory file, every saved state put back at vm_boot. The owner of the VM may give the
+ * loop descriptors of its own to watch (its mailbox, a timer) and run commands itself on
+ * the VMM thread (vm_do).
  */
 #ifndef MICROVM_VM_H
 #define MICROVM_VM_H
@@ -32,8 +35,9 @@
 #include "microvm/vcpu.h"
 #include "config/resources.h"
 #include "microvm/sandbox.h"
+#include "microvm/vm_params.h"
+#include "snapshot/state.h"
 
-#define VM_MAX_VCPUS 64
 
 struct vm;
 
@@ -49,17 +53,6 @@ struct vm_stats {
 	uint64_t exits[VCPU_EXIT_KINDS];
 	unsigned int nr_devices;
 	struct vm_device_stats devices[REGISTRY_MAX_DEVICES];
-};
-
-struct vm_params {
-	const struct vm_resources *res;  /* read until vm_destroy */
-	const struct sandbox *sandbox;   /* prepared; each thread enters it */
-	int console_in, console_out;     /* the guest's serial console: stdin and stdout */
-	/* --check: log what a boot would change at debug level only (the output is a summary). */
-	bool dry_run;
-	/* More for the VMM thread's loop to watch, served on that thread (may be none). */
-	const struct evloop_watch *watches;
-	unsigned int nr_watches;
 };
 
 MUST_CHECK int vm_create(struct vm **out, const struct vm_params *p, struct diag *d);
@@ -95,6 +88,17 @@ MUST_CHECK int vm_update_device(struct vm *vm, const void *config, const void *n
 				unsigned int changes, struct diag *d);
 /* After vm_boot: the model of the VM's first device of this kind (a struct virtio_balloon), or NULL. */
 void *vm_device(struct vm *vm, const struct device_spec *spec);
+/*
+ * The VMM thread, the VM paused: writes guest memory to p->mem_path (sparse: zero pages
+ * are holes) and the vmstate to p->vmstate_path, each created or truncated. d says why
+ * not (one line naming the file or the state that could not be read).
+ */
+MUST_CHECK int vm_snapshot(struct vm *vm, const struct vm_snapshot_params *p, struct diag *d);
+/*
+ * Before a restore builds anything: the snapshot's vCPUs need no CPU feature this
+ * host's KVM lacks (one line naming the leaf and bits otherwise).
+ */
+MUST_CHECK int vm_snapshot_check_host(const struct snapshot *s, struct diag *d);
 unsigned int vm_vcpu_count(const struct vm *vm);
 /* Any thread, after vm_boot: the counters as they stand (each read atomically, not all at once). */
 void vm_stats(struct vm *vm, struct vm_stats *out);

@@ -44,6 +44,8 @@ enum api_op {
 	API_METRICS,        /* PUT /metrics */
 	API_ACTION,         /* PUT /actions */
 	API_VM_STATE,       /* PATCH /vm */
+	API_SNAPSHOT_CREATE, /* PUT /snapshot/create */
+	API_SNAPSHOT_LOAD,  /* PUT /snapshot/load */
 	API_OP_COUNT,
 };
 

@@ -36,6 +36,8 @@ static const struct route routes[] = {
 	{ HTTP_PUT, "/metrics", false, API_METRICS, "put_metrics" },
 	{ HTTP_PUT, "/actions", false, API_ACTION, "put_actions" },
 	{ HTTP_PATCH, "/vm", false, API_VM_STATE, "patch_vm" },
+	{ HTTP_PUT, "/snapshot/create", false, API_SNAPSHOT_CREATE, "create_snapshot" },
+	{ HTTP_PUT, "/snapshot/load", false, API_SNAPSHOT_LOAD, "load_snapshot" },
 };
 _Static_assert(sizeof(routes) / sizeof(routes[0]) == API_OP_COUNT, "one route per op");
 

@@ -68,6 +68,37 @@ static enum config_result cli_apply(struct microvm_config *cfg, const struct con
 	return CONFIG_OK;
 }
 
+/*
+ * The restore to start with: --snapshot's, or the config file's snapshot-load, checked
+ * as PUT /snapshot/load checks its body. Without the API nothing could resume a VM
+ * restored paused, so resume_vm false needs --api-sock.
+ */
+static enum config_result cli_restore(struct microvm_config *cfg)
+{
+	const char *text = cfg->res.snapshot_load;
+	struct diag d;
+
+	if (cfg->snapshot) {
+		if (text)
+			return cli_usage_error("--snapshot and the config file's snapshot-load exclude each other");
+		cfg->restore = (struct snapconfig_load){ .snapshot_path = cfg->snapshot,
+							 .mem_path = cfg->mem_file, .resume_vm = !cfg->paused };
+		cfg->restoring = true;
+		return CONFIG_OK;
+	}
+	if (!text)
+		return CONFIG_OK;
+	if (vmconfig_parse(text, strlen(text), &cfg->restore_body, &d) ||
+	    snapconfig_load(cfg->restore_body, &cfg->restore, &d))
+		return cli_usage_error("--config-file %s: snapshot-load: %s", cfg->config_file, d.msg);
+	if (!cfg->restore.resume_vm && !cfg->api_sock)
+		return cli_usage_error("--config-file %s: snapshot-load: resume_vm false leaves the VM paused, "
+				       "which only the API resumes: add --api-sock PATH, or resume_vm true",
+				       cfg->config_file);
+	cfg->restoring = true;
+	return CONFIG_OK;
+}
+
 static enum config_result cli_parse(struct microvm_config *cfg, int argc, char **argv)
 {
 	struct option longopts[CONFIG_OPTIONS_MAX + 1];
@@ -101,7 +132,17 @@ static enum config_result cli_parse(struct microvm_config *cfg, int argc, char *
 		return cli_usage_error("--no-api and --api-sock exclude each other");
 	if (cfg->config_file && vmconfig_load(&cfg->res, cfg->config_file, &d))
 		return cli_usage_error("--config-file %s: %s", cfg->config_file, d.msg);
-	if (!cfg->res.boot.kernel_path && !cfg->print_seccomp && !cfg->api_sock)
+	if (!cfg->snapshot != !cfg->mem_file)
+		return cli_usage_error("--snapshot FILE and --mem-file FILE go together");
+	res = cli_restore(cfg);
+	if (res != CONFIG_OK)
+		return res;
+	if (cfg->restoring && (cfg->res.boot.kernel_path || cfg->res.nr_devices || cfg->check_only))
+		return cli_usage_error("%s restores the VM it describes: no kernel, device or --check with it",
+				       cfg->snapshot ? "--snapshot" : "the config file's snapshot-load");
+	if (cfg->paused && (!cfg->snapshot || !cfg->api_sock))
+		return cli_usage_error("--paused is for --snapshot with --api-sock (PATCH /vm resumes it)");
+	if (!cfg->res.boot.kernel_path && !cfg->print_seccomp && !cfg->api_sock && !cfg->restoring)
 		return cli_usage_error("--kernel FILE is required (or a config file's boot-source, "
 				       "or --api-sock PATH to configure the VM through the API)");
 	if (resources_check(&cfg->res, &failed, &d))
@@ -124,5 +165,7 @@ enum config_result config_parse(struct microvm_config *cfg, int argc, char **arg
 
 void config_free(struct microvm_config *cfg)
 {
+	json_decref(cfg->restore_body);
+	cfg->restore_body = NULL;
 	resources_free(&cfg->res);
 }

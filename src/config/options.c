@@ -71,6 +71,28 @@ static int opt_no_pvm(struct microvm_config *c, const char *value, struct diag *
 	return 0;
 }
 
+static int opt_snapshot(struct microvm_config *c, const char *value, struct diag *d)
+{
+	(void)d;
+	c->snapshot = value;
+	return 0;
+}
+
+static int opt_mem_file(struct microvm_config *c, const char *value, struct diag *d)
+{
+	(void)d;
+	c->mem_file = value;
+	return 0;
+}
+
+static int opt_paused(struct microvm_config *c, const char *value, struct diag *d)
+{
+	(void)value;
+	(void)d;
+	c->paused = true;
+	return 0;
+}
+
 static int opt_seccomp_policy(struct microvm_config *c, const char *value, struct diag *d)
 {
 	(void)d;
@@ -198,7 +220,15 @@ const struct config_option config_options[] = {
 	{ .name = "config-file", .arg = CONFIG_ARG_CONFIG, .apply = opt_config_file,
 	  .usage = "  --config-file FILE  the VM in Firecracker's JSON (boot-source, drives,\n"
 		   "                    machine-config, network-interfaces, vsock, entropy, logger,\n"
-		   "                    metrics), on top of the options; boot at once\n" },
+		   "                    metrics), on top of the options; boot at once; or a\n"
+		   "                    snapshot-load (PUT /snapshot/load's body) to restore\n" },
+	{ .name = "snapshot", .arg = CONFIG_ARG_FILE, .apply = opt_snapshot,
+	  .usage = "  --snapshot FILE   restore the VM from this vmstate file (PUT /snapshot/create's\n"
+		   "                    snapshot_path) instead of booting; with --mem-file\n" },
+	{ .name = "mem-file", .arg = CONFIG_ARG_MAPPED, .apply = opt_mem_file,
+	  .usage = "  --mem-file FILE   the snapshot's memory file, mapped private (copy on write)\n" },
+	{ .name = "paused", .arg = CONFIG_ARG_NONE, .apply = opt_paused,
+	  .usage = "  --paused          a restored VM stays paused until PATCH /vm Resumed\n" },
 	{ .name = "no-api", .arg = CONFIG_ARG_NONE, .apply = opt_no_api,
 	  .usage = "  --no-api          serve no API (the default without --api-sock)\n" },
 	{ .name = "id", .arg = CONFIG_ARG_VALUE, .apply = opt_id,
@@ -286,6 +316,7 @@ void config_print_usage(FILE *out)
 	fputs("Usage: microvm --kernel FILE [OPTIONS]\n"
 	      "       microvm --config-file FILE [OPTIONS]\n"
 	      "       microvm --api-sock PATH [OPTIONS]\n"
+	      "       microvm --snapshot FILE --mem-file FILE [OPTIONS]\n"
 	      "Boot one Linux guest (ELF vmlinux or bzImage) in a KVM microVM.\n"
 	      "\n", out);
 	for (size_t i = 0; i < config_option_count; i++)

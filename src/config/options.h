@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "config/devspec.h"
+#include "config/snapconfig.h"
 #include "microvm/compiler.h"
 #include "microvm/diag.h"
 #include "config/resources.h"
@@ -34,12 +35,20 @@ struct microvm_config {
 	const char *config_file;      /* --config-file FILE: read into res after the options */
 	bool no_api;                  /* --no-api: no API (Firecracker's flag; the default here) */
 	char id[CONFIG_ID_MAX + 1];   /* --id: the instance's name in GET / and the metrics */
+	const char *snapshot;         /* --snapshot FILE: restore this vmstate instead of booting */
+	const char *mem_file;         /* --mem-file FILE: its memory file */
+	bool paused;                  /* --paused: a restored VM waits for PATCH /vm Resumed */
+	/* The restore to start with (--snapshot, or the config file's snapshot-load), if restoring. */
+	bool restoring;
+	struct snapconfig_load restore;
+	json_t *restore_body;         /* the snapshot-load section restore's strings point into */
 };
 
 enum config_arg {
 	CONFIG_ARG_NONE,    /* a flag */
 	CONFIG_ARG_VALUE,   /* a value that names no file */
 	CONFIG_ARG_FILE,    /* a host file the VMM reads at start */
+	CONFIG_ARG_MAPPED,  /* a host file the VMM maps and only reads (a snapshot's memory) */
 	CONFIG_ARG_DEVICE,  /* a device kind's: its text (if the kind has fields) per its spec */
 	CONFIG_ARG_SOCKET,  /* a Unix socket the VMM creates and listens on */
 	CONFIG_ARG_CONFIG,  /* a JSON config file (src/config/vmconfig.h), whose fields name files */

@@ -18,6 +18,14 @@ void resources_init(struct vm_resources *r)
 	r->machine.shutdown_timeout_s = RESOURCES_DEFAULT_SHUTDOWN_TIMEOUT_S;
 }
 
+void resources_drop_devices(struct vm_resources *r)
+{
+	for (unsigned int i = 0; i < r->nr_devices; i++)
+		devspec_free(r->devices[i].spec, r->devices[i].config);
+	memset(r->devices, 0, sizeof(r->devices));
+	r->nr_devices = 0;
+}
+
 void resources_free(struct vm_resources *r)
 {
 	free(r->boot.kernel_path);
@@ -25,6 +33,7 @@ void resources_free(struct vm_resources *r)
 	free(r->boot.cmdline);
 	free(r->logger.path);
 	free(r->metrics.path);
+	free(r->snapshot_load);
 	for (unsigned int i = 0; i < r->nr_devices; i++)
 		devspec_free(r->devices[i].spec, r->devices[i].config);
 	resources_init(r);

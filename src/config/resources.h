@@ -95,11 +95,15 @@ struct vm_resources {
 	unsigned int nr_devices;
 	struct logger_config logger;
 	struct metrics_config metrics;
+	/* A config file's snapshot-load section (PUT /snapshot/load's body, compact JSON), or NULL. */
+	char *snapshot_load;
 };
 
 /* The defaults: 1 vCPU, 128 MiB, PVM detection, 30 s to shut down, no boot source, no devices. */
 void resources_init(struct vm_resources *r);
 void resources_free(struct vm_resources *r);
+/* Every device gone (a snapshot load that failed after reading the snapshot's). */
+void resources_drop_devices(struct vm_resources *r);
 
 /* Each replaces an owned copy; initrd, cmdline and the output paths may be NULL: none (the default). */
 MUST_CHECK int resources_set_kernel(struct vm_resources *r, const char *path, struct diag *d);

@@ -105,7 +105,7 @@ static const char *const vmconfig_type_names[] = {
  * an optional field left out), and holds each required one.
  */
 int vmconfig_check(const json_t *body, const struct vmconfig_field *fields, size_t n,
-			  struct diag *d)
+		   struct diag *d)
 {
 	const char *key;
 	json_t *v;

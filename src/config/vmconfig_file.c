@@ -80,6 +80,31 @@ static const char *const vmconfig_unsupported[] = {
 	"mmds-config", "cpu-config", "serial", "pmem", "memory-hotplug",
 };
 
+/*
+ * snapshot-load: the VM restored from a snapshot at start, as PUT /snapshot/load's body
+ * asks (the CLI checks it); the snapshot describes the VM, so the file may hold the
+ * logger and metrics besides, as a VMM that takes a load may have only those.
+ */
+static int vmconfig_snapshot_load(struct vm_resources *r, json_t *root, struct diag *d)
+{
+	const json_t *body = json_object_get(root, "snapshot-load");
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(root, key, v) {
+		char shown[VMCONFIG_NAME_SHOWN + 8];
+
+		if (strcmp(key, "snapshot-load") && strcmp(key, "logger") && strcmp(key, "metrics"))
+			return diag_fail(d, "snapshot-load: the snapshot describes the VM: only logger and metrics may come with it, not '%s'",
+					 vmconfig_name(key, shown, sizeof(shown)));
+	}
+	if (!json_is_object(body))
+		return diag_fail(d, "snapshot-load: expected an object (PUT /snapshot/load's body)");
+	free(r->snapshot_load);
+	r->snapshot_load = json_dumps(body, JSON_COMPACT);
+	return r->snapshot_load ? 0 : diag_fail_errno(d, -ENOMEM, "out of memory");
+}
+
 static int vmconfig_section(struct vm_resources *r, const char *key, const json_t *v, struct diag *d)
 {
 	char shown[VMCONFIG_NAME_SHOWN + 8];
@@ -100,7 +125,7 @@ static int vmconfig_section(struct vm_resources *r, const char *key, const json_
 		if (!strcmp(key, vmconfig_unsupported[i]))
 			return diag_fail(d, "%s: not supported by microvm", key);
 	return diag_fail(d, "unknown section '%s' (expected boot-source, drives, machine-config, "
-			 "network-interfaces, vsock, entropy, balloon, logger or metrics)",
+			 "network-interfaces, vsock, entropy, balloon, logger, metrics or snapshot-load)",
 			 vmconfig_name(key, shown, sizeof(shown)));
 }
 
@@ -113,7 +138,8 @@ int vmconfig_file(struct vm_resources *r, const char *text, size_t len, struct d
 	if (ret)
 		return ret;
 	json_object_foreach(root, key, v) {
-		ret = vmconfig_section(r, key, v, d);
+		ret = strcmp(key, "snapshot-load") ? vmconfig_section(r, key, v, d)
+						   : vmconfig_snapshot_load(r, root, d);
 		if (ret)
 			break;
 	}

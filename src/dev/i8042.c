@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+_Static_assert(sizeof(((struct snap_i8042 *)0)->out) == I8042_OUTBUF_SIZE, "a snapshot holds the whole buffer");
+
 #define STATUS_OBF 0x01
 #define STATUS_SYS 0x04
 #define STATUS_CMD 0x08
@@ -216,3 +218,30 @@ static void i8042_cmd_write(void *dev, uint64_t offset, const uint8_t *data, uin
 
 const struct bus_ops i8042_data_ops = { .read = i8042_data_read, .write = i8042_data_write };
 const struct bus_ops i8042_cmd_ops = { .read = i8042_cmd_read, .write = i8042_cmd_write };
+
+void i8042_save(struct i8042 *k, struct snap_i8042 *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&k->lock);
+	*out = (struct snap_i8042){
+		.status = k->status, .ctr = k->ctr, .outp = k->outp, .pending_cmd = k->pending_cmd,
+		.out_head = (uint8_t)k->out_head, .out_count = (uint8_t)k->out_count,
+		.irq_bytes = k->irq_bytes,
+	};
+	memcpy(out->out, k->out, sizeof(out->out));
+	pthread_mutex_unlock(&k->lock);
+}
+
+void i8042_restore(struct i8042 *k, const struct snap_i8042 *in)
+{
+	pthread_mutex_lock(&k->lock);
+	k->status = in->status;
+	k->ctr = in->ctr;
+	k->outp = in->outp;
+	k->pending_cmd = in->pending_cmd;
+	k->out_head = in->out_head % I8042_OUTBUF_SIZE;
+	k->out_count = in->out_count <= I8042_OUTBUF_SIZE ? in->out_count : I8042_OUTBUF_SIZE;
+	k->irq_bytes = in->irq_bytes;
+	memcpy(k->out, in->out, sizeof(k->out));
+	pthread_mutex_unlock(&k->lock);
+}

@@ -7,6 +7,8 @@
 
 #include "config/devices.h"
 
+_Static_assert(SNAP_MAX_DEVICES == REGISTRY_MAX_DEVICES, "a snapshot holds every device");
+
 struct registry_kind {
 	const struct device_spec *spec;
 	const struct device_ops *ops;
@@ -164,6 +166,46 @@ void *registry_device(const struct registry *r, const struct device_spec *spec)
 		if (r->slots[i].spec == spec)
 			return r->slots[i].dev;
 	return NULL;
+}
+
+void registry_hold(struct registry *r)
+{
+	if (r->io_ready)
+		iothread_hold(&r->io);
+}
+
+void registry_release(struct registry *r)
+{
+	if (r->io_ready)
+		iothread_release(&r->io);
+}
+
+void registry_save(struct registry *r, struct snap_transport *out)
+{
+	for (unsigned int i = 0; i < r->nr; i++) {
+		virtio_mmio_lock(&r->slots[i].mmio);
+		virtio_mmio_save(&r->slots[i].mmio, &out[i]);
+		virtio_mmio_unlock(&r->slots[i].mmio);
+	}
+}
+
+int registry_restore(struct registry *r, const struct snap_transport *in, struct diag *d)
+{
+	for (unsigned int i = 0; i < r->nr; i++) {
+		struct registry_slot *s = &r->slots[i];
+		const char *why;
+		int ret;
+
+		virtio_mmio_lock(&s->mmio);
+		ret = virtio_mmio_restore(&s->mmio, &in[i], &why);
+		virtio_mmio_unlock(&s->mmio);
+		if (ret)
+			return diag_fail(d, "device %u (%s at 0x%llx): %s", i, s->spec->name,
+					 (unsigned long long)s->base, why);
+		if (s->ops->restore)
+			s->ops->restore(s->dev);
+	}
+	return 0;
 }
 
 void registry_stop(struct registry *r)

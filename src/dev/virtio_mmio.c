@@ -11,6 +11,8 @@
 
 #include "microvm/log.h"
 
+_Static_assert(SNAP_MAX_QUEUES == VIRTIO_MMIO_MAX_QUEUES, "a snapshot holds every queue");
+
 #define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
 #define VIRTIO_MMIO_VERSION_2 2u
 #define VIRTIO_MMIO_VENDOR 0u
@@ -473,3 +475,84 @@ const struct bus_ops virtio_mmio_bus_ops = {
 	.read = virtio_mmio_bus_read,
 	.write = virtio_mmio_bus_write,
 };
+
+void virtio_mmio_save(const struct virtio_mmio *t, struct snap_transport *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->device_id = t->dev.ops->device_id;
+	out->nr_queues = t->dev.ops->nr_queues;
+	out->status = t->status;
+	out->isr = t->isr;
+	out->config_generation = t->config_generation;
+	out->device_features_sel = t->device_features_sel;
+	out->driver_features_sel = t->driver_features_sel;
+	out->queue_sel = t->queue_sel;
+	out->driver_features = t->driver_features;
+	for (unsigned int i = 0; i < t->dev.ops->nr_queues; i++) {
+		const struct virtq *q = &t->queues[i];
+
+		out->queues[i] = (struct snap_queue){
+			.desc = q->desc, .avail = q->avail, .used = q->used, .num = q->num,
+			.next_avail = q->next_avail, .next_used = q->next_used, .ready = q->ready,
+		};
+	}
+}
+
+/* The status and features a driver could have reached through the registers. */
+static const char *virtio_mmio_restore_check(const struct virtio_mmio *t,
+					     const struct snap_transport *in)
+{
+	uint64_t f = in->driver_features;
+
+	if (in->device_id != t->dev.ops->device_id || in->nr_queues != t->dev.ops->nr_queues)
+		return "a different device kind from the machine's at this slot";
+	if (in->status > 0xff || in->isr & ~(uint32_t)(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG))
+		return "status or interrupt bits out of range";
+	if (f & ~virtio_mmio_offered(t))
+		return "driver features the device does not offer";
+	if ((in->status & VIRTIO_CONFIG_S_FEATURES_OK) && !(f & (1ULL << VIRTIO_F_VERSION_1)))
+		return "FEATURES_OK without VIRTIO_F_VERSION_1";
+	if ((in->status & VIRTIO_CONFIG_S_DRIVER_OK) && !(in->status & VIRTIO_CONFIG_S_FEATURES_OK))
+		return "DRIVER_OK without FEATURES_OK";
+	return NULL;
+}
+
+int virtio_mmio_restore(struct virtio_mmio *t, const struct snap_transport *in, const char **why)
+{
+	*why = virtio_mmio_restore_check(t, in);
+	if (*why)
+		return -EINVAL;
+	t->status = in->status;
+	t->isr = in->isr;
+	t->config_generation = in->config_generation;
+	t->device_features_sel = in->device_features_sel;
+	t->driver_features_sel = in->driver_features_sel;
+	t->queue_sel = in->queue_sel;
+	t->driver_features = in->driver_features;
+	for (unsigned int i = 0; i < t->dev.ops->nr_queues; i++) {
+		const struct snap_queue *s = &in->queues[i];
+		struct virtq *q = &t->queues[i];
+
+		virtq_reset(q);
+		q->indirect = in->driver_features & (1ULL << VIRTIO_RING_F_INDIRECT_DESC);
+		q->num = s->num;
+		q->desc = s->desc;
+		q->avail = s->avail;
+		q->used = s->used;
+		if (!s->ready)
+			continue;
+		/* The checks of QUEUE_READY, in the same order (virtio_mmio_set_ready). */
+		if (!(t->status & VIRTIO_CONFIG_S_FEATURES_OK))
+			*why = "a queue ready before FEATURES_OK";
+		else if (!virtq_enable(q, t->mem, why) &&
+			 (uint16_t)(s->next_avail - s->next_used) > q->size)
+			*why = "more chains in flight than the queue holds";
+		if (*why) {
+			virtio_mmio_reset(t);
+			return -EINVAL;
+		}
+		q->next_avail = s->next_avail;
+		q->next_used = s->next_used;
+	}
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "config/devices.h"
 #include "config/drive.h"
+#include "config/snapconfig.h"
 #include "config/vmconfig.h"
 #include "harness.h"
 #include "vmconfig_check.h"
@@ -25,6 +26,26 @@ static int fuzz_patched(struct vm_resources *r, const struct device_spec *spec, 
 		return ret;
 	}
 	return resources_put_device(r, spec, next, d);
+}
+
+/* A snapshot request's body: every path it yields is a non-empty one-line string of it. */
+static int fuzz_snapshot_body(enum api_op op, const json_t *body, struct diag *d)
+{
+	struct snapconfig_create c;
+	struct snapconfig_load l;
+	int ret;
+
+	if (op == API_SNAPSHOT_CREATE) {
+		ret = snapconfig_create(body, &c, d);
+		FUZZ_CHECK(ret || (c.snapshot_path[0] && c.mem_file_path[0] && !strchr(c.snapshot_path, '\n') &&
+				   strcmp(c.snapshot_path, c.mem_file_path)));
+		return ret;
+	}
+	ret = snapconfig_load(body, &l, d);
+	FUZZ_CHECK(ret || (l.snapshot_path[0] && l.mem_path[0] && !strchr(l.mem_path, '\n') &&
+			   (!l.vsock_uds || l.vsock_uds[0]) &&
+			   (!l.network_overrides || json_is_array(l.network_overrides))));
+	return ret;
 }
 
 static int fuzz_apply(struct vm_resources *r, const struct api_call *call, const json_t *body,
@@ -69,6 +90,9 @@ static int fuzz_apply(struct vm_resources *r, const struct api_call *call, const
 		return vmconfig_logger(r, body, d);
 	case API_METRICS:
 		return vmconfig_metrics(r, body, d);
+	case API_SNAPSHOT_CREATE:
+	case API_SNAPSHOT_LOAD:
+		return fuzz_snapshot_body(call->op, body, d);
 	case API_DESCRIBE:
 	case API_VERSION:
 	case API_VM_CONFIG:

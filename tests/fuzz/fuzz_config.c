@@ -121,7 +121,11 @@ static void check_accepted(const struct microvm_config *c, char **argv, int argc
 
 	FUZZ_CHECK(r->boot.kernel_path ? copied_from_argv(r->boot.kernel_path, argv, argc) ||
 						 !r->boot.kernel_path[0]
-				       : c->print_seccomp || c->api_sock);
+				       : c->print_seccomp || c->api_sock || c->restoring);
+	/* A restore is --snapshot's (both paths from argv) or a config file's snapshot-load. */
+	FUZZ_CHECK(!c->restoring || (c->restore.snapshot_path && c->restore.mem_path));
+	FUZZ_CHECK(!c->snapshot || (c->restoring && fuzz_in_argv(c->restore.snapshot_path, argv, argc, NULL) &&
+				    fuzz_in_argv(c->restore.mem_path, argv, argc, NULL)));
 	FUZZ_CHECK(!c->api_sock || fuzz_in_argv(c->api_sock, argv, argc, NULL));
 	FUZZ_CHECK(config_id_valid(c->id));
 	FUZZ_CHECK(!r->boot.initrd_path || !r->boot.initrd_path[0] ||
@@ -146,7 +150,8 @@ static bool same_config(const struct microvm_config *a, const struct microvm_con
 	const struct vm_resources *x = &a->res, *y = &b->res;
 	bool same = a->check_only == b->check_only && a->seccomp == b->seccomp &&
 		    a->seccomp_policy == b->seccomp_policy && a->print_seccomp == b->print_seccomp &&
-		    a->verbosity == b->verbosity && x->machine.vcpus == y->machine.vcpus &&
+		    a->verbosity == b->verbosity && a->restoring == b->restoring &&
+		    a->restore.resume_vm == b->restore.resume_vm && x->machine.vcpus == y->machine.vcpus &&
 		    x->machine.mem_mib == y->machine.mem_mib && x->machine.pvm == y->machine.pvm &&
 		    !strcmp(resources_cmdline(x), resources_cmdline(y)) && x->nr_devices == y->nr_devices &&
 		    !x->boot.kernel_path == !y->boot.kernel_path && !x->boot.initrd_path == !y->boot.initrd_path &&

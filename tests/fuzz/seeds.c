@@ -462,6 +462,7 @@ int main(int argc, char **argv)
 	synthetic_virtq();
 	synthetic_virtio();
 	synthetic_guest_insn();
+	synthetic_snapshot();
 	for (int i = 2; i < argc; i++)
 		external_kernel(argv[i]);
 	return 0;

@@ -14,4 +14,7 @@ void synthetic_virtio(void);
 /* The guest_insn harness's seeds (seeds_guest.c). */
 void synthetic_guest_insn(void);
 
+/* The snapshot harness's seeds (seeds_snapshot.c). */
+void synthetic_snapshot(void);
+
 #endif

@@ -950,32 +950,35 @@ static uint64_t zp_cmdline(uint64_t zp, uint32_t *max)
 	return cmdline != 0 && phys_mapped(cmdline, *max) ? cmdline : 0;
 }
 
+/* The devices report_virtio set up: tiny.snapshot=1 uses their queues again afterwards. */
+static struct virtio_dev virtio_devs[VIRTIO_MAX_DEVICES];
+static unsigned int nr_virtio_devs;
+
 static void report_virtio(uint64_t cmdline, uint32_t max)
 {
-	struct virtio_dev devs[VIRTIO_MAX_DEVICES];
 	unsigned int n, i;
 
 	if (cmdline == 0 || !cmdline_has(cmdline, max, "tiny.virtio=1"))
 		return;
-	n = find_virtio(cmdline, max, devs, VIRTIO_MAX_DEVICES);
+	n = nr_virtio_devs = find_virtio(cmdline, max, virtio_devs, VIRTIO_MAX_DEVICES);
 	kprintf("virtio: devices=%u\n", n);
 	for (i = 0; i < n; i++) {
 		uint32_t id;
 
-		if (vio_read(&devs[i], VIRTIO_REG_MAGIC) != VIRTIO_MAGIC ||
-		    vio_read(&devs[i], VIRTIO_REG_VERSION) != 2) {
-			kprintf("virtio: base=0x%lx not a version 2 virtio-mmio device\n", devs[i].base);
+		if (vio_read(&virtio_devs[i], VIRTIO_REG_MAGIC) != VIRTIO_MAGIC ||
+		    vio_read(&virtio_devs[i], VIRTIO_REG_VERSION) != 2) {
+			kprintf("virtio: base=0x%lx not a version 2 virtio-mmio device\n", virtio_devs[i].base);
 			continue;
 		}
-		id = vio_read(&devs[i], VIRTIO_REG_DEVICE_ID);
+		id = vio_read(&virtio_devs[i], VIRTIO_REG_DEVICE_ID);
 		if (id == VIRTIO_ID_BLOCK)
-			virtio_blk_test(&devs[i]);
+			virtio_blk_test(&virtio_devs[i]);
 		else if (id == VIRTIO_ID_RNG)
-			virtio_rng_test(&devs[i]);
+			virtio_rng_test(&virtio_devs[i]);
 		else if (id == VIRTIO_ID_NET)
-			virtio_net_test(&devs[i], cmdline_has(cmdline, max, "tiny.net-rx=1"));
+			virtio_net_test(&virtio_devs[i], cmdline_has(cmdline, max, "tiny.net-rx=1"));
 		else
-			kprintf("virtio: base=0x%lx device-id=%u skipped\n", devs[i].base, id);
+			kprintf("virtio: base=0x%lx device-id=%u skipped\n", virtio_devs[i].base, id);
 	}
 }
 
@@ -998,6 +1001,31 @@ static void wait_for_input(uint64_t cmdline, uint32_t max)
 	kprintf("wait: timeout\n");
 }
 
+/*
+ * tiny.snapshot=1: the virtio devices first, then the wait (a snapshot is taken and
+ * restored there), then one more read on each block device's queue as it was left:
+ * the restored VMM must carry the queue's indices over.
+ */
+static void virtio_again(void)
+{
+	unsigned int i, j, match;
+
+	for (i = 0; i < nr_virtio_devs; i++) {
+		uint64_t data = virtio_devs[i].area + VQ_BUFS + 0x200;
+		unsigned int status;
+
+		if (vio_read(&virtio_devs[i], VIRTIO_REG_DEVICE_ID) != VIRTIO_ID_BLOCK)
+			continue;
+		for (j = 0; j < SECTOR_SIZE; j++)
+			phys_write8(data + j, 0);
+		status = blk_request(&virtio_devs[i], VIRTIO_BLK_T_IN, TEST_SECTOR, SECTOR_SIZE, 1);
+		for (j = 0, match = 1; j < SECTOR_SIZE; j++)
+			match &= phys_read8(data + j) == test_pattern(j);
+		kprintf("virtio-blk: again base=0x%lx status=%u written=%s\n", virtio_devs[i].base, status,
+			match ? "yes" : "no");
+	}
+}
+
 /* ---- the report ---- */
 
 void tiny_finish(uint64_t cmdline, uint32_t cmdline_max)
@@ -1008,7 +1036,11 @@ void tiny_finish(uint64_t cmdline, uint32_t cmdline_max)
 	report_mptable(&mp);
 	start_aps(&mp);
 	acpi_report(cmdline, cmdline_max, &acpi);
-	if (cmdline != 0) {
+	if (cmdline != 0 && cmdline_has(cmdline, cmdline_max, "tiny.snapshot=1")) {
+		report_virtio(cmdline, cmdline_max);
+		wait_for_input(cmdline, cmdline_max);
+		virtio_again();
+	} else if (cmdline != 0) {
 		wait_for_input(cmdline, cmdline_max);
 		report_virtio(cmdline, cmdline_max);
 	}

@@ -68,4 +68,19 @@ check "no room for the initrd" one_line_error 1 "(B11)"
 run "$microvm" --kernel "$tiny_bz" --cmdline "$(head -c 3000 /dev/zero | tr '\0' a)" --check
 check "overlong command line" one_line_error 1 "(B10)"
 
+# A config file's snapshot-load: checked as PUT /snapshot/load's body, before any file opens.
+load='"snapshot_path": "vm.snap", "mem_file_path": "vm.mem"'
+printf '{"snapshot-load": {%s}}' "$load" >"$tap_tmp/load-paused.json"
+run "$microvm" --config-file "$tap_tmp/load-paused.json"
+check "snapshot-load, resume_vm false, no API: refused, nothing could resume it" \
+    usage_error "snapshot-load: resume_vm false leaves the VM paused, which only the API resumes"
+printf '{"snapshot-load": {%s, "resume_vm": true, "clock_realtime": true}}' "$load" >"$tap_tmp/load-bad.json"
+run "$microvm" --config-file "$tap_tmp/load-bad.json"
+check "snapshot-load with a feature microvm lacks: refused by name" usage_error "snapshot-load: clock_realtime true: not supported"
+printf '{"snapshot-load": {%s, "resume_vm": true}}' "$load" >"$tap_tmp/load.json"
+run "$microvm" --config-file "$tap_tmp/load.json" --snapshot "$tap_tmp/x.snap" --mem-file "$tap_tmp/x.mem"
+check "snapshot-load and --snapshot: refused" usage_error "snapshot and the config file's snapshot-load exclude each other"
+run "$microvm" --config-file "$tap_tmp/load.json" --kernel "$tiny_elf"
+check "snapshot-load and --kernel: refused" usage_error "the config file's snapshot-load restores the VM it describes"
+
 tap_done

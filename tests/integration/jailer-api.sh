@@ -154,6 +154,12 @@ run "$jailer" --id bad2 --chroot-base-dir "$base" --exec-file "$microvm" -- --co
 check "a config file's missing drive: refused, naming it, no jail made" sh -c "
     [ $rc -eq 1 ] && grep -qF 'drives.path_on_host $tap_tmp/missing.img' '$tap_tmp/err' &&
     [ ! -e '$base/microvm/bad2' ]"
+printf '{"snapshot-load": {"snapshot_path": "%s/vm.snap", "mem_file_path": "%s/vm.mem", "resume_vm": true}}' \
+    "$tap_tmp" "$tap_tmp" >"$tap_tmp/load.json"
+run "$jailer" --id bad5 --chroot-base-dir "$base" --exec-file "$microvm" -- --config-file "$tap_tmp/load.json"
+check "a config file's snapshot-load: refused, pointing at --snapshot and --mem-file, no jail made" sh -c "
+    [ $rc -eq 1 ] && grep -qF 'a jailed VMM restores with --snapshot FILE --mem-file FILE' '$tap_tmp/err' &&
+    [ ! -e '$base/microvm/bad5' ]"
 run "$jailer" --id bad3 --chroot-base-dir "$base" --exec-file "$microvm" -- --api-sock "$tap_tmp/api.sock"
 check "--api-sock outside the jail's /run: refused, no jail made" sh -c "
     [ $rc -eq 1 ] && grep -qF 'a socket the VMM creates must be in the jail' '$tap_tmp/err' &&

@@ -245,8 +245,11 @@ guest_value() {
     sed -n "s/^$2=//p" "$tap_tmp/$1.out" | tail -n 1
 }
 
-# show NAME: the end of a boot's console and log, as TAP comments.
+# show NAME: the end of a boot's console and log, on stderr, which meson
+# prints for a failed test (CI's log then says why the guest failed).
 show() {
-    tail -n 25 "$tap_tmp/$1.out" | sed "s/^/# $1 console: /"
-    tail -n 15 "$tap_tmp/$1.err" | sed "s/^/# $1 log: /"
+    {
+        tail -n 40 "$tap_tmp/$1.out" | sed "s/^/# $1 console: /"
+        tail -n 15 "$tap_tmp/$1.err" | sed "s/^/# $1 log: /"
+    } >&2
 }

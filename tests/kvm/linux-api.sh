@@ -137,7 +137,7 @@ assert last["latencies_us"]["instance_start"] > 0, last["latencies_us"]
 assert sum(last["vcpu"].values()) > 0, last["vcpu"]
 assert [d["kind"] for d in last["devices"]] == ["virtio-blk"], last["devices"]
 ' "$tap_tmp/metrics.json"
-    [ "$rc" -eq 0 ] || { show api; tail -n 15 "$tap_tmp/firecracker.log" | sed 's/^/# log: /'; }
+    [ "$rc" -eq 0 ] || { show api; tail -n 15 "$tap_tmp/firecracker.log" | sed 's/^/# log: /' >&2; }
 else
     not_ok "the guest booted from its root drive and its ticker runs"
     kill -KILL "$vmm_pid" 2>/dev/null || true

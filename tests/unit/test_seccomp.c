@@ -146,7 +146,11 @@ static void forbidden_syscalls_kill_and_name(void **state)
 
 	for (size_t k = 0; k < seccomp_builtin_filter_count; k++) {
 		for (size_t i = 0; i < ARRAY_SIZE(forbidden); i++) {
-			/* openat creating a file: the VMM thread opens existing ones only (PATCH /drives). */
+			/*
+			 * openat creating a file: the VMM thread opens existing ones (PATCH /drives),
+			 * and creates a snapshot's files with exactly O_WRONLY|O_CREAT|O_TRUNC|
+			 * O_CLOEXEC|O_NOFOLLOW, which these flags are not.
+			 */
 			uint64_t args[6] = { 0, 0, forbidden[i] == SYS_openat ? O_CREAT | O_WRONLY : 0 };
 			char err[512], want[128];
 			int st = run_filtered(seccomp_builtin_filters[k].thread, forbidden[i], args, err,

@@ -63,13 +63,12 @@ struct kvm_segment cpu_segment_from_gdt(uint64_t entry, uint16_t selector)
 static int cpu_set_cpuid(int fd, const struct kvm_cpuid2 *supported, unsigned int index,
 			 unsigned int count)
 {
-	struct kvm_cpuid2 *t = cpuid_dup(supported);
-	int ret;
+	struct kvm_cpuid2 *t = cpuid_for_vcpu(supported, index, count);
+	int ret = 0;
 
 	if (!t)
-		return -ENOMEM;
-	ret = cpuid_fixup(t, index, count);
-	if (!ret && ioctl(fd, KVM_SET_CPUID2, t) < 0)
+		return -EINVAL;
+	if (ioctl(fd, KVM_SET_CPUID2, t) < 0)
 		ret = -errno;
 	free(t);
 	return ret;

@@ -44,6 +44,18 @@ struct kvm_cpuid2 *cpuid_dup(const struct kvm_cpuid2 *t)
 	return copy;
 }
 
+struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned int index,
+				  unsigned int count)
+{
+	struct kvm_cpuid2 *t = cpuid_dup(supported);
+
+	if (t && cpuid_fixup(t, index, count)) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *t, uint32_t function, uint32_t index)
 {
 	for (uint32_t i = 0; i < t->nent && i < CPUID_MAX_ENTRIES; i++) {

@@ -21,6 +21,9 @@ struct kvm_cpuid2 *cpuid_dup(const struct kvm_cpuid2 *t);
  * bad index, count or nent, -ENOSPC when a missing leaf does not fit.
  */
 MUST_CHECK int cpuid_fixup(struct kvm_cpuid2 *t, unsigned int index, unsigned int count);
+/* A copy of supported rewritten by cpuid_fixup for vCPU index of count, or NULL; free() it. */
+struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *supported, unsigned int index,
+				  unsigned int count);
 /* The entry for function/index, or NULL. */
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *t, uint32_t function, uint32_t index);
 

@@ -327,11 +327,38 @@ int virtio_vsock_watch(void *dev, struct iothread *io)
 	return ret;
 }
 
+/*
+ * Restored from a snapshot: the guest's connections belonged to the process that took
+ * it, and their sockets are gone. As Firecracker does, the guest gets
+ * VIRTIO_VSOCK_EVENT_TRANSPORT_RESET on the event queue and drops every connection.
+ */
+static void virtio_vsock_restore(void *dev)
+{
+	struct virtio_vsock *v = dev;
+	const struct virtio_vsock_event ev = { .id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET) };
+	const struct virtq_chain *c;
+
+	virtio_mmio_lock(v->t);
+	c = virtio_mmio_pop(v->t, VSOCK_EVQ);
+	if (c) {
+		int ret = virtq_chain_write(c, v->t->mem, 0, &ev, sizeof(ev));
+
+		if (ret)
+			virtio_mmio_guest_error(v->t, "event buffer %u too small for the transport reset", c->head);
+		virtio_mmio_push(v->t, VSOCK_EVQ, c->head, ret ? 0 : sizeof(ev));
+		virtio_mmio_signal(v->t, VSOCK_EVQ);
+	} else if (virtio_mmio_queue_live(v->t, VSOCK_EVQ)) {
+		virtio_mmio_guest_error(v->t, "no event buffer to tell of the transport reset");
+	}
+	virtio_mmio_unlock(v->t);
+}
+
 const struct device_ops virtio_vsock_device_ops = {
 	.threads = DEVICE_THREAD_IO,
 	.size = sizeof(struct virtio_vsock),
 	.open = virtio_vsock_open,
 	.attach = virtio_vsock_device,
 	.watch = virtio_vsock_watch,
+	.restore = virtio_vsock_restore,
 	.close = virtio_vsock_close,
 };
