@@ -93,7 +93,7 @@ int vm_restore_state(struct vm *vm)
 	}
 	serial8250_restore(&vm->legacy.serial, &s->legacy.serial);
 	i8042_restore(&vm->legacy.i8042, &s->legacy.i8042);
-	ret = registry_restore(&vm->devices, s->devices, &d);
+	ret = registry_restore(&vm->devices, s, &d);
 	if (ret) {
 		log_error("snapshot: %s", d.msg);
 		return ret;
@@ -179,7 +179,7 @@ static int vm_snapshot_state(struct vm *vm, struct snapshot *s, struct diag *d)
 				       what, strerror(-ret));
 	serial8250_save(&vm->legacy.serial, &s->legacy.serial);
 	i8042_save(&vm->legacy.i8042, &s->legacy.i8042);
-	registry_save(&vm->devices, s->devices);
+	registry_save(&vm->devices, s);
 	snapstate_describe(&s->acpi, vm_platform(vm, &platform), vm->shutdown_asked);
 	return 0;
 }

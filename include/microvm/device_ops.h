@@ -3,8 +3,10 @@
  * in the device's own file and named in the device table (src/config/devices.h) next
  * to the kind's configuration spec. Every function takes the model as void *dev: a
  * zeroed struct of ops->size bytes, as struct virtio_device_ops hands its ctx.
- * A snapshot saves each device's transport (virtio_mmio_save); the models keep no
- * guest-visible state of their own but what restore below re-creates.
+ * A snapshot saves each device's transport (virtio_mmio_save), and a model's own
+ * guest-visible state through save and restore below (the balloon's); a model's
+ * configuration (rate limiters included) travels in the snapshot's config, which
+ * rebuilds it.
  */
 #ifndef MICROVM_DEVICE_OPS_H
 #define MICROVM_DEVICE_OPS_H
@@ -39,11 +41,17 @@ struct device_ops {
 	 */
 	int (*update)(void *dev, const void *config, unsigned int changes, struct diag *d);
 	/*
-	 * After its transport came back from a snapshot, before any thread serves it: the
-	 * model takes up from there (vsock tells the guest its connections are gone). NULL:
-	 * nothing to do.
+	 * The vCPUs parked, the I/O thread held, under the transport's lock: the model's own
+	 * state into s, for the device at index slot. NULL: none beyond its transport.
 	 */
-	void (*restore)(void *dev);
+	void (*save)(void *dev, struct snapshot *s, unsigned int slot);
+	/*
+	 * After its transport came back from s, before any thread serves it: the model takes
+	 * up from there (vsock tells the guest its connections are gone, the balloon checks
+	 * and takes its state, a rate-limited queue is served again). -EINVAL with *why
+	 * naming the fault. NULL: nothing to do.
+	 */
+	int (*restore)(void *dev, const struct snapshot *s, unsigned int slot, const char **why);
 	/* Closes what open opened; NULL: nothing to close. */
 	void (*close)(void *dev);
 };

@@ -79,14 +79,16 @@ void *registry_device(const struct registry *r, const struct device_spec *spec);
 /* The I/O thread serves nothing between hold and release (a snapshot is taken). */
 void registry_hold(struct registry *r);
 void registry_release(struct registry *r);
-/* Each device's transport, in slot order, into out[r->nr]: the vCPUs parked, the I/O thread held. */
-void registry_save(struct registry *r, struct snap_transport *out);
 /*
- * Each device's transport from in[r->nr], checked (virtio_mmio_restore), then the
- * model's restore; after registry_attach, before registry_start.
+ * Each device's transport, in slot order, into s->devices[r->nr], and the models' own
+ * state (ops->save): the vCPUs parked, the I/O thread held.
  */
-MUST_CHECK int registry_restore(struct registry *r, const struct snap_transport *in,
-				struct diag *d);
+void registry_save(struct registry *r, struct snapshot *s);
+/*
+ * Each device's transport from s->devices[r->nr], checked (virtio_mmio_restore), then
+ * the model's restore; after registry_attach, before registry_start.
+ */
+MUST_CHECK int registry_restore(struct registry *r, const struct snapshot *s, struct diag *d);
 /* Stops the I/O thread: no device is served after it returns. */
 void registry_stop(struct registry *r);
 /* Stops, detaches and closes everything registry_open opened. */

@@ -42,6 +42,12 @@ MUST_CHECK bool throttle_admit(struct throttle *th, struct virtio_mmio *t, uint6
 			       uint64_t bytes);
 /* Under the lock: a new limiter from c, full; a queue waiting on the old one resumes at once. */
 void throttle_set(struct throttle *th, const struct rate_limiter_config *c);
+/*
+ * After a restore, before the I/O thread runs: the limiter is the configuration's, full
+ * (a snapshot keeps a limiter's configuration, not its budgets), and a queue it held
+ * back when the snapshot was taken is served again: the timer fires at once.
+ */
+void throttle_restore(struct throttle *th);
 void throttle_close(struct throttle *th);
 
 #endif

@@ -180,16 +180,20 @@ void registry_release(struct registry *r)
 		iothread_release(&r->io);
 }
 
-void registry_save(struct registry *r, struct snap_transport *out)
+void registry_save(struct registry *r, struct snapshot *snap)
 {
 	for (unsigned int i = 0; i < r->nr; i++) {
-		virtio_mmio_lock(&r->slots[i].mmio);
-		virtio_mmio_save(&r->slots[i].mmio, &out[i]);
-		virtio_mmio_unlock(&r->slots[i].mmio);
+		struct registry_slot *s = &r->slots[i];
+
+		virtio_mmio_lock(&s->mmio);
+		virtio_mmio_save(&s->mmio, &snap->devices[i]);
+		if (s->ops->save)
+			s->ops->save(s->dev, snap, i);
+		virtio_mmio_unlock(&s->mmio);
 	}
 }
 
-int registry_restore(struct registry *r, const struct snap_transport *in, struct diag *d)
+int registry_restore(struct registry *r, const struct snapshot *snap, struct diag *d)
 {
 	for (unsigned int i = 0; i < r->nr; i++) {
 		struct registry_slot *s = &r->slots[i];
@@ -197,13 +201,14 @@ int registry_restore(struct registry *r, const struct snap_transport *in, struct
 		int ret;
 
 		virtio_mmio_lock(&s->mmio);
-		ret = virtio_mmio_restore(&s->mmio, &in[i], &why);
+		ret = virtio_mmio_restore(&s->mmio, &snap->devices[i], &why);
 		virtio_mmio_unlock(&s->mmio);
+		/* The model takes the lock itself (vsock pushes an event). */
+		if (!ret && s->ops->restore)
+			ret = s->ops->restore(s->dev, snap, i, &why);
 		if (ret)
 			return diag_fail(d, "device %u (%s at 0x%llx): %s", i, s->spec->name,
 					 (unsigned long long)s->base, why);
-		if (s->ops->restore)
-			s->ops->restore(s->dev);
 	}
 	return 0;
 }

@@ -97,6 +97,12 @@ void throttle_set(struct throttle *th, const struct rate_limiter_config *c)
 		throttle_arm(th, 1);
 }
 
+void throttle_restore(struct throttle *th)
+{
+	if (rate_limiter_active(&th->rl))
+		throttle_arm(th, 1);
+}
+
 void throttle_close(struct throttle *th)
 {
 	if (th->timer_fd >= 0)

@@ -20,6 +20,7 @@
 #define BALLOON_PFN_CHUNK 256
 
 _Static_assert(LAYOUT_PAGE_SIZE == 1ULL << VIRTIO_BALLOON_PFN_SHIFT, "balloon pages are the guest's pages");
+_Static_assert(VIRTIO_BALLOON_S_NR <= SNAP_BALLOON_STATS, "a snapshot keeps every statistic");
 
 enum balloon_role { BALLOON_INFLATE, BALLOON_DEFLATE, BALLOON_STATS, BALLOON_REPORTING, BALLOON_NONE };
 
@@ -347,6 +348,72 @@ void virtio_balloon_get_stats(struct virtio_balloon *b, struct virtio_balloon_st
 	virtio_mmio_unlock(b->t);
 }
 
+/* Under the lock, the device quiet: its state beside its transport's (struct snap_balloon). */
+static void virtio_balloon_save(void *dev, struct snapshot *s, unsigned int slot)
+{
+	const struct virtio_balloon *b = dev;
+	struct snap_balloon *out = &s->balloon;
+
+	memset(out, 0, sizeof(*out));
+	out->slot = slot;
+	out->num_pages = le32toh(b->config.num_pages);
+	out->actual = le32toh(b->config.actual);
+	out->stats_interval_s = b->stats_interval_s;
+	out->deflate_on_oom = b->deflate_on_oom;
+	out->reporting = b->reporting;
+	out->stats_held = b->stats_held;
+	out->stats_head = b->stats_held ? b->stats_head : 0;
+	out->stats_present = b->stats.present;
+	for (unsigned int tag = 0; tag < VIRTIO_BALLOON_S_NR; tag++)
+		if (b->stats.present & (1u << tag))
+			out->stats[tag] = b->stats.values[tag];
+	s->has_balloon = true;
+}
+
+/*
+ * The snapshot's state (decoded: counts within guest RAM, flags and statistics in
+ * range) into the device its configuration rebuilt: target, interval and features must
+ * be the configuration's, and a held statistics buffer a chain in flight on the ready
+ * statistics queue.
+ */
+static const char *virtio_balloon_restore_check(const struct virtio_balloon *b,
+						const struct snap_balloon *in)
+{
+	unsigned int queue = virtio_balloon_queue(b, BALLOON_STATS);
+	const struct virtq *q = queue < VIRTIO_MMIO_MAX_QUEUES ? &b->t->queues[queue] : NULL;
+
+	if (in->num_pages != le32toh(b->config.num_pages) || in->stats_interval_s != b->stats_interval_s ||
+	    in->deflate_on_oom != b->deflate_on_oom || in->reporting != b->reporting)
+		return "the balloon's target, statistics interval or features differ from its configuration";
+	if (in->stats_held && (!q || !q->ready || in->stats_head >= q->size ||
+			       (uint16_t)(q->next_avail - q->next_used) == 0))
+		return "a held statistics buffer that is not in flight on the statistics queue";
+	return NULL;
+}
+
+static int virtio_balloon_restore(void *dev, const struct snapshot *s, unsigned int slot, const char **why)
+{
+	struct virtio_balloon *b = dev;
+	const struct snap_balloon *in = &s->balloon;
+
+	if (!s->has_balloon || in->slot != slot) {
+		*why = "no balloon state for it";
+		return -EINVAL;
+	}
+	virtio_mmio_lock(b->t);
+	*why = virtio_balloon_restore_check(b, in);
+	if (!*why) {
+		b->config.actual = htole32(in->actual);
+		b->stats_held = in->stats_held;
+		b->stats_head = in->stats_head;
+		b->stats.present = in->stats_present;
+		for (unsigned int tag = 0; tag < VIRTIO_BALLOON_S_NR; tag++)
+			b->stats.values[tag] = in->stats[tag];
+	}
+	virtio_mmio_unlock(b->t);
+	return *why ? -EINVAL : 0;
+}
+
 const struct device_ops virtio_balloon_device_ops = {
 	/* Its queues in the notifying vCPU; the statistics timer in the I/O thread. */
 	.threads = DEVICE_THREAD_VCPU | DEVICE_THREAD_IO,
@@ -355,5 +422,7 @@ const struct device_ops virtio_balloon_device_ops = {
 	.attach = virtio_balloon_device,
 	.watch = virtio_balloon_watch,
 	.update = virtio_balloon_update,
+	.save = virtio_balloon_save,
+	.restore = virtio_balloon_restore,
 	.close = virtio_balloon_close,
 };

@@ -285,6 +285,18 @@ void virtio_blk_device(void *dev, struct virtio_mmio *t, struct virtio_device *o
 	};
 }
 
+/* Requests the limiter held back before the snapshot are served again (throttle_restore). */
+static int virtio_blk_restore(void *dev, const struct snapshot *s, unsigned int slot, const char **why)
+{
+	struct virtio_blk *b = dev;
+
+	(void)s;
+	(void)slot;
+	(void)why;
+	throttle_restore(&b->throttle);
+	return 0;
+}
+
 const struct device_ops virtio_blk_device_ops = {
 	/* Requests in the notifying vCPU; those a rate limiter held back, in the I/O thread. */
 	.threads = DEVICE_THREAD_VCPU | DEVICE_THREAD_IO,
@@ -293,5 +305,6 @@ const struct device_ops virtio_blk_device_ops = {
 	.attach = virtio_blk_device,
 	.watch = virtio_blk_watch,
 	.update = virtio_blk_update,
+	.restore = virtio_blk_restore,
 	.close = virtio_blk_close,
 };

@@ -488,6 +488,7 @@ void virtio_mmio_save(const struct virtio_mmio *t, struct snap_transport *out)
 	out->driver_features_sel = t->driver_features_sel;
 	out->queue_sel = t->queue_sel;
 	out->driver_features = t->driver_features;
+	out->early_notify = t->early_notify;
 	for (unsigned int i = 0; i < t->dev.ops->nr_queues; i++) {
 		const struct virtq *q = &t->queues[i];
 
@@ -529,6 +530,7 @@ int virtio_mmio_restore(struct virtio_mmio *t, const struct snap_transport *in, 
 	t->driver_features_sel = in->driver_features_sel;
 	t->queue_sel = in->queue_sel;
 	t->driver_features = in->driver_features;
+	t->early_notify = in->early_notify;
 	for (unsigned int i = 0; i < t->dev.ops->nr_queues; i++) {
 		const struct snap_queue *s = &in->queues[i];
 		struct virtq *q = &t->queues[i];

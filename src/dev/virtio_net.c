@@ -307,6 +307,19 @@ static int virtio_net_update(void *dev, const void *config, unsigned int changes
 	return 0;
 }
 
+/* Frames either limiter held back before the snapshot go again (throttle_restore). */
+static int virtio_net_restore(void *dev, const struct snapshot *s, unsigned int slot, const char **why)
+{
+	struct virtio_net *n = dev;
+
+	(void)s;
+	(void)slot;
+	(void)why;
+	throttle_restore(&n->rx_throttle);
+	throttle_restore(&n->tx_throttle);
+	return 0;
+}
+
 const struct device_ops virtio_net_device_ops = {
 	/* Transmit in the notifying vCPU; receive in the I/O thread. */
 	.threads = DEVICE_THREAD_VCPU | DEVICE_THREAD_IO,
@@ -315,5 +328,6 @@ const struct device_ops virtio_net_device_ops = {
 	.attach = virtio_net_device,
 	.watch = virtio_net_watch,
 	.update = virtio_net_update,
+	.restore = virtio_net_restore,
 	.close = virtio_net_close,
 };

@@ -103,6 +103,18 @@ void virtio_rng_device(void *dev, struct virtio_mmio *t, struct virtio_device *o
 	*out = (struct virtio_device){ .ops = &virtio_rng_ops, .ctx = r };
 }
 
+/* Requests the limiter held back before the snapshot are served again (throttle_restore). */
+static int virtio_rng_restore(void *dev, const struct snapshot *s, unsigned int slot, const char **why)
+{
+	struct virtio_rng *r = dev;
+
+	(void)s;
+	(void)slot;
+	(void)why;
+	throttle_restore(&r->throttle);
+	return 0;
+}
+
 const struct device_ops virtio_rng_device_ops = {
 	/* Requests in the notifying vCPU; those the rate limiter held back, in the I/O thread. */
 	.threads = DEVICE_THREAD_VCPU | DEVICE_THREAD_IO,
@@ -110,5 +122,6 @@ const struct device_ops virtio_rng_device_ops = {
 	.open = virtio_rng_open,
 	.attach = virtio_rng_device,
 	.watch = virtio_rng_watch,
+	.restore = virtio_rng_restore,
 	.close = virtio_rng_close,
 };

@@ -4,12 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/virtio_balloon.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+
 #include "arch/x86/layout.h"
+#include "config/balloon.h"
 
 static const char *const snap_tag_names[] = {
 	[SNAP_MACHINE] = "machine", [SNAP_CONFIG] = "config", [SNAP_CPUID] = "cpuid",
 	[SNAP_VCPU] = "vcpu",       [SNAP_MSRS] = "msrs",     [SNAP_VM] = "vm",
 	[SNAP_LEGACY] = "legacy",   [SNAP_DEVICE] = "device", [SNAP_ACPI] = "acpi",
+	[SNAP_BALLOON] = "balloon",
 };
 
 _Static_assert(SNAP_MAX_DEVICES == LAYOUT_VIRTIO_MAX_DEVICES, "a slot per virtio window");
@@ -183,9 +189,63 @@ static int snap_decode_device(const struct snapfmt_view *v, struct snapshot *s, 
 		return ret;
 	if (t->nr_queues == 0 || t->nr_queues > SNAP_MAX_QUEUES)
 		return snap_bad(d, sec, "queue count out of range");
-	for (uint32_t q = 0; q < SNAP_MAX_QUEUES; q++)
+	for (uint32_t q = 0; q < SNAP_MAX_QUEUES; q++) {
 		if (t->queues[q].ready > 1 || (q >= t->nr_queues && t->queues[q].ready))
 			return snap_bad(d, sec, "queue ready flag out of range");
+		/* A notification waits for DRIVER_OK only on a ready queue (virtio_mmio_notify). */
+		if ((t->early_notify & (1u << q)) && !t->queues[q].ready)
+			return snap_bad(d, sec, "an early notification for a queue not ready");
+	}
+	if (t->early_notify >> SNAP_MAX_QUEUES || t->reserved ||
+	    (t->early_notify && (t->status & VIRTIO_CONFIG_S_DRIVER_OK)))
+		return snap_bad(d, sec, "early notifications after DRIVER_OK, or reserved word");
+	return 0;
+}
+
+/*
+ * The balloon's section, which a machine has exactly when one of its devices is a
+ * balloon: its page counts within guest RAM, flags 0 or 1, reserved bytes zero, only
+ * statistics the driver could have sent. Its queues were checked with its transport;
+ * the held statistics buffer is checked against its queue on restore.
+ */
+static int snap_decode_balloon(const struct snapfmt_view *v, struct snapshot *s, struct diag *d)
+{
+	const struct snapfmt_section *sec = snapfmt_find(v, SNAP_BALLOON, 0);
+	const struct snap_balloon *b = &s->balloon;
+	uint64_t pages = s->machine.ram_size / LAYOUT_PAGE_SIZE;
+	int ret = sec ? snap_exact(sec, sizeof(*b), &s->balloon, d) : 0;
+
+	if (ret)
+		return ret;
+	for (uint32_t i = 0; i < s->machine.nr_devices; i++)
+		if (s->devices[i].device_id == VIRTIO_ID_BALLOON && (!sec || b->slot != i))
+			return diag_fail(d, "section device %u: a balloon without its section", i);
+	if (!sec)
+		return 0;
+	if (b->slot >= s->machine.nr_devices || s->devices[b->slot].device_id != VIRTIO_ID_BALLOON)
+		return diag_fail(d, "section balloon at offset %llu: device %u is not a balloon",
+				 (unsigned long long)sec->offset, b->slot);
+	if (b->num_pages > pages || b->actual > pages)
+		return diag_fail(d, "section balloon at offset %llu: target %u or actual %u pages beyond the guest's %llu",
+				 (unsigned long long)sec->offset, b->num_pages, b->actual,
+				 (unsigned long long)pages);
+	if (b->stats_interval_s > BALLOON_STATS_INTERVAL_MAX)
+		return diag_fail(d, "section balloon at offset %llu: statistics interval %u s (at most %d)",
+				 (unsigned long long)sec->offset, b->stats_interval_s,
+				 BALLOON_STATS_INTERVAL_MAX);
+	if (b->deflate_on_oom > 1 || b->reporting > 1 || b->stats_held > 1 || b->reserved0 ||
+	    b->reserved1 || b->reserved2)
+		return snap_bad(d, sec, "a flag or reserved field out of range");
+	if (b->stats_held ? !b->stats_interval_s : b->stats_head != 0)
+		return snap_bad(d, sec, "a held statistics buffer without a statistics queue, or a head with none held");
+	for (uint32_t tag = 0; tag < SNAP_BALLOON_STATS; tag++)
+		if (!(b->stats_present & (1u << tag)) ? b->stats[tag] != 0 : tag >= VIRTIO_BALLOON_S_NR)
+			return diag_fail(d, "section balloon at offset %llu: statistic %u: %s",
+					 (unsigned long long)sec->offset, tag,
+					 tag < VIRTIO_BALLOON_S_NR ? "a value not sent" : "not one the device keeps");
+	if (b->stats_present >> SNAP_BALLOON_STATS)
+		return snap_bad(d, sec, "statistics beyond those kept");
+	s->has_balloon = true;
 	return 0;
 }
 
@@ -285,6 +345,7 @@ static int snap_check_indices(const struct snapfmt_view *v, const struct snapsho
 		case SNAP_VM:
 		case SNAP_LEGACY:
 		case SNAP_ACPI:
+		case SNAP_BALLOON:
 			limit = 1;
 			break;
 		default:
@@ -317,6 +378,8 @@ int snapstate_decode(const struct snapfmt_view *v, struct snapshot *s, struct di
 		ret = snap_decode_device(v, s, i, d);
 	if (!ret)
 		ret = snap_decode_acpi(v, s, d);
+	if (!ret)
+		ret = snap_decode_balloon(v, s, d);
 	if (ret)
 		snapstate_free(s);
 	return ret;
@@ -361,6 +424,8 @@ int snapstate_encode(const struct snapshot *s, struct snapfmt_writer *w)
 	for (uint32_t i = 0; i < m->nr_devices; i++)
 		snapfmt_add(w, SNAP_DEVICE, i, &s->devices[i], sizeof(s->devices[i]));
 	snapfmt_add(w, SNAP_ACPI, 0, &s->acpi, sizeof(s->acpi));
+	if (s->has_balloon)
+		snapfmt_add(w, SNAP_BALLOON, 0, &s->balloon, sizeof(s->balloon));
 	return w->err;
 }
 

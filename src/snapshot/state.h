@@ -36,6 +36,7 @@ enum snap_tag {
 	SNAP_LEGACY,        /* struct snap_legacy */
 	SNAP_DEVICE,        /* per virtio device, in registry order: struct snap_transport */
 	SNAP_ACPI,          /* struct snap_acpi (format version 2) */
+	SNAP_BALLOON,       /* struct snap_balloon, with a balloon only (format version 3) */
 };
 
 struct snap_machine {
@@ -95,7 +96,34 @@ struct snap_transport {
 	uint32_t status, isr, config_generation;
 	uint32_t device_features_sel, driver_features_sel, queue_sel;
 	uint64_t driver_features;
+	uint32_t early_notify;    /* ready queues notified before DRIVER_OK, by bit */
+	uint32_t reserved;
 	struct snap_queue queues[SNAP_MAX_QUEUES];
+};
+
+#define SNAP_BALLOON_STATS 16    /* statistics tags kept (VIRTIO_BALLOON_S_NR is 10) */
+
+/*
+ * virtio-balloon's own state (src/dev/virtio_balloon.c) beside its transport: the
+ * config space (the host's target, the pages the driver says it holds), the
+ * statistics queue's interval, the driver's buffer held for the next poll, and the
+ * last statistics the guest sent. Its features, target and interval are also the
+ * configuration's, which rebuilds the device; a restore holds the two against each
+ * other.
+ */
+struct snap_balloon {
+	uint32_t slot;            /* its device index (SNAP_DEVICE) */
+	uint32_t num_pages;       /* the target */
+	uint32_t actual;          /* what the driver wrote */
+	uint32_t stats_interval_s;
+	uint8_t deflate_on_oom, reporting;
+	uint8_t stats_held;       /* the statistics buffer stats_head waits with the device */
+	uint8_t reserved0;
+	uint16_t stats_head;
+	uint16_t reserved1;
+	uint32_t stats_present;   /* bit tag: stats[tag] was sent */
+	uint32_t reserved2;
+	uint64_t stats[SNAP_BALLOON_STATS];
 };
 
 /* A virtio-mmio device as the firmware tables list it (struct platform_virtio). */
@@ -139,6 +167,8 @@ struct snapshot {
 	struct snap_legacy legacy;
 	struct snap_transport devices[SNAP_MAX_DEVICES];
 	struct snap_acpi acpi;
+	bool has_balloon;             /* the machine has a balloon, and this is its state */
+	struct snap_balloon balloon;
 };
 
 /* Decodes a parsed file into s, which the caller zeroed; d names the section and field at fault. */

@@ -9,7 +9,8 @@
 # (edited in with scripts of the test), whose ACPI tables describe devices elsewhere;
 # each refused with one line, nothing started. The power button pressed before a
 # snapshot is pressed still after the restore. A config file's snapshot-load restores
-# as PUT /snapshot/load does, for hosts without the API.
+# as PUT /snapshot/load does, for hosts without the API. A guest with a balloon and
+# rate-limited devices keeps them: GET /balloon and GET /vm/config answer as before.
 # Usage: snapshot.sh MICROVM TINY_ELF
 set -eu
 microvm=$1 tiny_elf=$2
@@ -296,7 +297,7 @@ elif mode == "queue":
     # device 0's first queue: its used ring beyond guest RAM, re-checked as at QUEUE_READY.
     for off, tag, index, length in sections():
         if tag == 8 and index == 0:
-            q = off + 16 + 40
+            q = off + 16 + 48
             if b[q + 32] == 1:
                 b[q + 16:q + 24] = struct.pack("<Q", 1 << 40)
     reseal()
@@ -319,7 +320,7 @@ load_bad "$tap_tmp/bad"
 expect "a truncated snapshot: 400" 400 "truncated"
 edit version "$tap_tmp/bad"
 load_bad "$tap_tmp/bad"
-expect "a snapshot of another format version: 400" 400 "format version 7: this microvm reads version 2 only"
+expect "a snapshot of another format version: 400" 400 "format version 7: this microvm reads version 3 only"
 edit cpu "$tap_tmp/bad"
 load_bad "$tap_tmp/bad"
 expect "a snapshot needing CPU features this host lacks: 400, naming them" 400 "the snapshot needs CPU features this host lacks: CPUID leaf 0x7.0 ebx bits"
@@ -358,4 +359,61 @@ check "--snapshot, the queue beyond memory: exit 1" [ $rc -eq 1 ]
 edit corrupt "$tap_tmp/bad"
 run "$microvm" --snapshot "$tap_tmp/bad" --mem-file "$mem"
 check "--snapshot with a corrupted file: exit 1, one line" sh -c "[ $rc -eq 1 ] && [ \$(grep -c . '$tap_tmp/err') -eq 1 ] && grep -q checksum '$tap_tmp/err'" || diag_output
+# ---- a balloon and rate limiters survive a restore ----
+# The limits are wide enough that the tiny guest's few requests pass; the snapshot's
+# description rebuilds them, and the balloon takes its saved state (its target as the
+# PATCH before the snapshot left it).
+sock=$tap_tmp/f.sock
+start f --api-sock "$sock" --kernel "$tiny_elf" --mem 64 --no-pvm \
+    --cmdline "console=ttyS0 tiny.wait=1 tiny.virtio=1 tiny.snapshot=1" \
+    --drive "path=$tap_tmp/disk.img,id=disk0,bw=1048576:100:4096,ops=100:1000" \
+    --rng=bw=65536:1000 --balloon amount_mib=4,deflate_on_oom,stats_polling_interval_s=1
+f=$pid
+exec 3>"$tap_tmp/f.in"
+check "a guest with a balloon and limited devices boots and waits" wait_for_line "$tap_tmp/f.out" "^wait: ready"
+api PATCH /balloon '{"amount_mib": 8}'
+expect "PATCH /balloon 8 MiB" 204
+api GET /balloon
+cp "$tap_tmp/body" "$tap_tmp/balloon.before"
+api GET /vm/config
+cp "$tap_tmp/body" "$tap_tmp/config.before"
+api PATCH /vm '{"state": "Paused"}'
+expect "... paused" 204
+api PUT /snapshot/create "{\"snapshot_path\": \"$tap_tmp/f.snap\", \"mem_file_path\": \"$tap_tmp/f.mem\"}"
+expect "... snapshotted" 204
+kill -9 $f
+wait $f 2>/dev/null || true
+exec 3>&-
+sock=$tap_tmp/g.sock
+start g --api-sock "$sock"
+g=$pid
+exec 3>"$tap_tmp/g.in"
+wait_for_socket "$sock"
+api PUT /snapshot/load "{\"snapshot_path\": \"$tap_tmp/f.snap\", \"mem_file_path\": \"$tap_tmp/f.mem\", \"resume_vm\": true}"
+expect "the balloon's snapshot loads" 204
+api GET /balloon
+check "GET /balloon after the restore answers as before it" cmp -s "$tap_tmp/body" "$tap_tmp/balloon.before"
+expect "... the target PATCH set, deflate_on_oom and the statistics interval" 200 \
+    '"amount_mib":8,"deflate_on_oom":true,"stats_polling_interval_s":1'
+api GET /balloon/statistics
+expect "GET /balloon/statistics: the restored device's target" 200 '"target_pages":2048'
+api GET /vm/config
+# A restored VM was not booted from a kernel: its description has no boot-source.
+check "GET /vm/config after the restore answers as before it, but for the boot source" python3 -c '
+import json, sys
+before, after = (json.load(open(f)) for f in sys.argv[1:3])
+before.pop("boot-source")
+assert before == after, (before, after)
+' "$tap_tmp/config.before" "$tap_tmp/body"
+expect "... the drive's rate limiter" 200 \
+    '"rate_limiter":{"bandwidth":{"size":1048576,"one_time_burst":4096,"refill_time":100},"ops":{"size":100,"one_time_burst":0,"refill_time":1000}}'
+expect "... the entropy device's" 200 '"entropy":{"rate_limiter":{"bandwidth":{"size":65536,"one_time_burst":0,"refill_time":1000}}}'
+printf F >&3
+check "the restored guest goes on" wait_for_line "$tap_tmp/g.out" "^wait: got 0x46"
+check "... and reads its sector through the restored, limited queue" \
+    wait_for_line "$tap_tmp/g.out" "^virtio-blk: again base=0xd0000000 status=0 written=yes"
+set +e; wait_exit $g; rc=$?; set -e
+check "... to its reset" [ $rc -eq 0 ] || diag_files "$tap_tmp/g.out" "$tap_tmp/g.err"
+exec 3>&-
+
 tap_done

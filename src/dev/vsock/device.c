@@ -332,12 +332,16 @@ int virtio_vsock_watch(void *dev, struct iothread *io)
  * it, and their sockets are gone. As Firecracker does, the guest gets
  * VIRTIO_VSOCK_EVENT_TRANSPORT_RESET on the event queue and drops every connection.
  */
-static void virtio_vsock_restore(void *dev)
+static int virtio_vsock_restore(void *dev, const struct snapshot *s, unsigned int slot,
+				const char **why)
 {
 	struct virtio_vsock *v = dev;
 	const struct virtio_vsock_event ev = { .id = htole32(VIRTIO_VSOCK_EVENT_TRANSPORT_RESET) };
 	const struct virtq_chain *c;
 
+	(void)s;
+	(void)slot;
+	(void)why;
 	virtio_mmio_lock(v->t);
 	c = virtio_mmio_pop(v->t, VSOCK_EVQ);
 	if (c) {
@@ -351,6 +355,7 @@ static void virtio_vsock_restore(void *dev)
 		virtio_mmio_guest_error(v->t, "no event buffer to tell of the transport reset");
 	}
 	virtio_mmio_unlock(v->t);
+	return 0;
 }
 
 const struct device_ops virtio_vsock_device_ops = {
