@@ -1,6 +1,7 @@
 /*
  * The vmstate parser (src/snapshot/: the container, the decoding), the transport
- * restore that re-validates each saved queue against guest memory, and the check of
+ * restore that re-validates each saved queue against guest memory (a balloon's into a
+ * real virtio-balloon, which then takes its own section), and the check of
  * the saved ACPI platform against the restoring VMM's devices, as a restoring VMM
  * runs them on a hostile snapshot file.
  *
@@ -8,12 +9,16 @@
  * header's body length and the CRC-32 trailer right, so mutations reach the sections
  * behind the checksum; clear: the bytes are parsed as they are.
  */
+#include <endian.h>
 #include <errno.h>
+#include <linux/virtio_ids.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "arch/x86/acpi.h"
+#include "config/balloon.h"
 #include "harness.h"
+#include "microvm/virtio_balloon.h"
 #include "microvm/virtio_mmio.h"
 #include "snapshot/file.h"
 #include "snapshot/format.h"
@@ -30,18 +35,49 @@ static void noop_pulse(void *ctx, unsigned int gsi)
 	(void)gsi;
 }
 
-/* A saved transport into a fresh one of its own kind over the fuzzer's RAM. */
-static void check_transport(const struct snap_transport *in)
+/*
+ * A balloon as the snapshot's configuration rebuilds it, then its section: refused
+ * with a reason, or taken whole, its held buffer on the statistics queue.
+ */
+static void check_balloon(const struct snapshot *s, uint32_t slot, struct virtio_balloon *b)
 {
+	const struct snap_balloon *sb = &s->balloon;
+	const char *why = NULL;
+
+	if (virtio_balloon_device_ops.restore(b, s, slot, &why)) {
+		FUZZ_CHECK(why != NULL);
+		return;
+	}
+	FUZZ_CHECK(le32toh(b->config.num_pages) == sb->num_pages && le32toh(b->config.actual) == sb->actual);
+	FUZZ_CHECK(!b->stats_held || (b->t->queues[2].ready && b->stats_head < b->t->queues[2].size));
+}
+
+/* A saved transport into a fresh one of its own kind over the fuzzer's RAM (a real balloon's). */
+static void check_transport(const struct snapshot *s, uint32_t slot)
+{
+	const struct snap_transport *in = &s->devices[slot];
 	const struct virtio_device_ops ops = { .name = "fuzz", .device_id = in->device_id,
 					       .nr_queues = in->nr_queues, .notify = noop_notify };
-	const struct virtio_device dev = { .ops = &ops };
+	struct virtio_device dev = { .ops = &ops };
 	const struct virtio_irq irq = { .pulse = noop_pulse, .gsi = 5 };
 	const struct gmem *mem = fuzz_ram();
 	struct virtio_mmio *t = malloc(sizeof(*t));
+	struct virtio_balloon *b = NULL;
 	const char *why = NULL;
+	struct diag d;
 
 	FUZZ_CHECK(t != NULL);
+	if (in->device_id == VIRTIO_ID_BALLOON) {
+		const struct balloon_config c = { .amount_mib = s->balloon.num_pages / 256,
+						  .deflate_on_oom = s->balloon.deflate_on_oom,
+						  .stats_interval_s = s->balloon.stats_interval_s,
+						  .free_page_reporting = s->balloon.reporting };
+
+		FUZZ_CHECK(s->has_balloon && s->balloon.slot == slot);
+		b = calloc(1, sizeof(*b));
+		FUZZ_CHECK(b != NULL && virtio_balloon_open(b, &c, &d) == 0);
+		virtio_balloon_device(b, t, &dev);
+	}
 	FUZZ_CHECK(virtio_mmio_init(t, &dev, mem, &irq, 0xd0000000) == 0);
 	if (virtio_mmio_restore(t, in, &why)) {
 		FUZZ_CHECK(why != NULL && t->status == 0);
@@ -58,9 +94,15 @@ static void check_transport(const struct snap_transport *in)
 			FUZZ_CHECK(gmem_ptr(mem, q->used, 6 + 8ULL * q->size) != NULL);
 			FUZZ_CHECK((uint16_t)(q->next_avail - q->next_used) <= q->size);
 		}
+		if (b)
+			check_balloon(s, slot, b);
 	}
 	virtio_mmio_destroy(t);
 	free(t);
+	if (b) {
+		virtio_balloon_close(b);
+		free(b);
+	}
 }
 
 /*
@@ -110,11 +152,15 @@ static void check_snapshot(const struct snapshot *s)
 	FUZZ_CHECK(strcmp(again->config, s->config) == 0);
 	FUZZ_CHECK(memcmp(again->devices, s->devices, sizeof(s->devices)) == 0);
 	FUZZ_CHECK(memcmp(&again->acpi, &s->acpi, sizeof(s->acpi)) == 0);
+	FUZZ_CHECK(again->has_balloon == s->has_balloon &&
+		   memcmp(&again->balloon, &s->balloon, sizeof(s->balloon)) == 0);
+	FUZZ_CHECK(!s->has_balloon || (s->balloon.num_pages <= s->machine.ram_size / 4096 &&
+				       s->balloon.actual <= s->machine.ram_size / 4096));
 	snapstate_free(again);
 	free(again);
 	snapfmt_writer_free(&w);
 	for (uint32_t i = 0; i < s->machine.nr_devices; i++)
-		check_transport(&s->devices[i]);
+		check_transport(s, i);
 	FUZZ_CHECK(s->acpi.nr_vcpus == s->machine.nr_vcpus && s->acpi.nr_slots == s->machine.nr_devices);
 	check_platform(&s->acpi);
 }

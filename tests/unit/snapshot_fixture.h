@@ -105,6 +105,22 @@ static inline size_t section_offset(const uint8_t *buf, size_t len, uint32_t tag
 	return 0;
 }
 
+/* Writes n bytes of val at field offset within section (tag, index)'s payload, resealed; decodes. */
+static inline int edit_section(const uint8_t *orig, size_t len, uint32_t tag, uint32_t index,
+			       size_t field, const void *val, size_t n, struct diag *d)
+{
+	uint8_t *buf = malloc(len);
+	int ret;
+
+	assert_non_null(buf);
+	memcpy(buf, orig, len);
+	memcpy(buf + section_offset(buf, len, tag, index) + SNAPFMT_SECTION_LEN + field, val, n);
+	reseal(buf, len);
+	ret = decode(buf, len, d);
+	free(buf);
+	return ret;
+}
+
 /* The sections encode writes for make_snapshot's machine (empty CPUID and MSRs), but except. */
 static inline void add_sections(struct snapfmt_writer *w, const struct snapshot *s, uint32_t except)
 {

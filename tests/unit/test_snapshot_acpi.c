@@ -48,25 +48,10 @@ static void test_roundtrip(void **state)
 	free(buf);
 }
 
-/* Writes len bytes of val at field offset within the ACPI section's payload, resealed; decodes. */
-static int edit_acpi(const uint8_t *orig, size_t len, size_t field, const void *val, size_t n,
-		     struct diag *d)
-{
-	uint8_t *buf = malloc(len);
-	int ret;
-
-	assert_non_null(buf);
-	memcpy(buf, orig, len);
-	memcpy(buf + section_offset(buf, len, SNAP_ACPI, 0) + SNAPFMT_SECTION_LEN + field, val, n);
-	reseal(buf, len);
-	ret = decode(buf, len, d);
-	free(buf);
-	return ret;
-}
-
 #define EDIT(field, value)                                                                      \
-	edit_acpi(buf, len, offsetof(struct snap_acpi, field), &(__typeof__(((struct snap_acpi *)0)->field)){ value }, \
-		  sizeof(((struct snap_acpi *)0)->field), &d)
+	edit_section(buf, len, SNAP_ACPI, 0, offsetof(struct snap_acpi, field),                 \
+		     &(__typeof__(((struct snap_acpi *)0)->field)){ value },                      \
+		     sizeof(((struct snap_acpi *)0)->field), &d)
 
 static void test_refused(void **state)
 {

@@ -71,24 +71,8 @@ static void test_section_roundtrip(void **state)
 	free(buf);
 }
 
-/* Writes n bytes of val at field offset within the (tag, 0) section's payload at index, resealed; decodes. */
-static int edit(const uint8_t *orig, size_t len, uint32_t tag, uint32_t index, size_t field,
-		const void *val, size_t n, struct diag *d)
-{
-	uint8_t *buf = malloc(len);
-	int ret;
-
-	assert_non_null(buf);
-	memcpy(buf, orig, len);
-	memcpy(buf + section_offset(buf, len, tag, index) + SNAPFMT_SECTION_LEN + field, val, n);
-	reseal(buf, len);
-	ret = decode(buf, len, d);
-	free(buf);
-	return ret;
-}
-
 #define EDIT(field, value)                                                                      \
-	edit(buf, len, SNAP_BALLOON, 0, offsetof(struct snap_balloon, field),                   \
+	edit_section(buf, len, SNAP_BALLOON, 0, offsetof(struct snap_balloon, field),                   \
 	     &(__typeof__(((struct snap_balloon *)0)->field)){ value },                           \
 	     sizeof(((struct snap_balloon *)0)->field), &d)
 
@@ -200,19 +184,19 @@ static void test_early_notify(void **state)
 	(void)state;
 	s->devices[0].status &= ~(uint32_t)VIRTIO_CONFIG_S_DRIVER_OK;
 	buf = encode(s, &len);
-	assert_int_equal(edit(buf, len, SNAP_DEVICE, 0, at, &v, 4, &d), 0);
+	assert_int_equal(edit_section(buf, len, SNAP_DEVICE, 0, at, &v, 4, &d), 0);
 	v = 2;
-	assert_int_equal(edit(buf, len, SNAP_DEVICE, 0, at, &v, 4, &d), -EINVAL);
+	assert_int_equal(edit_section(buf, len, SNAP_DEVICE, 0, at, &v, 4, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "an early notification for a queue not ready"));
 	v = 1u << SNAP_MAX_QUEUES;
-	assert_int_equal(edit(buf, len, SNAP_DEVICE, 0, at, &v, 4, &d), -EINVAL);
+	assert_int_equal(edit_section(buf, len, SNAP_DEVICE, 0, at, &v, 4, &d), -EINVAL);
 	v = 1;
-	assert_int_equal(edit(buf, len, SNAP_DEVICE, 0, offsetof(struct snap_transport, reserved), &v, 4, &d),
+	assert_int_equal(edit_section(buf, len, SNAP_DEVICE, 0, offsetof(struct snap_transport, reserved), &v, 4, &d),
 			 -EINVAL);
 	free(buf);
 	s->devices[0].status |= VIRTIO_CONFIG_S_DRIVER_OK;
 	buf = encode(s, &len);
-	assert_int_equal(edit(buf, len, SNAP_DEVICE, 0, at, &v, 4, &d), -EINVAL);
+	assert_int_equal(edit_section(buf, len, SNAP_DEVICE, 0, at, &v, 4, &d), -EINVAL);
 	assert_non_null(strstr(d.msg, "after DRIVER_OK"));
 	free(buf);
 	free_snapshot(s);
