@@ -301,7 +301,7 @@ class Bench:
             "sizes_mib": sizes,
             "by_size": snapbench.snapshot(self.a.microvm, self.a.tiny_guest, sizes,
                                           max(10, self.a.runs), self.jail_base, log,
-                                          self.a.qemu),
+                                          stats, self.a.qemu),
         }
 
     # --- Linux to Run /init ------------------------------------------------------
@@ -574,4 +574,5 @@ def main():
         f.write("\n")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -268,15 +268,7 @@ def cli_run(argv, drip=False):
         vmm.close()
 
 
-def summary(v):
-    v = sorted(x for x in v if x is not None)
-    if not v:
-        return None
-    return {"median": statistics.median(v), "p95": v[max(0, -(-95 * len(v) // 100) - 1)],
-            "min": v[0], "max": v[-1], "n": len(v)}
-
-
-def one_size(microvm, guest, tmp, mib, runs, log, qemu=None):
+def one_size(microvm, guest, tmp, mib, runs, log, stats, qemu=None):
     create_ms, create_vmm_ms = make_snapshot(microvm, guest, tmp, mib)
     st = os.stat(f"{tmp}/vm.mem")
     qemu_create_ms = qemu_snapshot(qemu, guest, tmp, mib) if qemu else None
@@ -310,7 +302,8 @@ def one_size(microvm, guest, tmp, mib, runs, log, qemu=None):
     log("snapshot: %d MiB: restore %.2f ms, cold %.2f ms (medians)" % (
         mib, statistics.median(samples["api_restore"]), statistics.median(samples["api_cold"])))
     return {
-        **{k: {"stats": summary(v), "samples": [round(x, 3) for x in v if x is not None]}
+        **{k: {"stats": stats([x for x in v if x is not None]),
+               "samples": [round(x, 3) for x in v if x is not None]}
            for k, v in samples.items()},
         "create_ms": create_ms, "create_vmm_ms": create_vmm_ms, "dd_fsync_ms": dd_ms,
         "qemu_create_ms": qemu_create_ms,
@@ -320,12 +313,13 @@ def one_size(microvm, guest, tmp, mib, runs, log, qemu=None):
     }
 
 
-def snapshot(microvm, guest, sizes, runs, base, log, qemu=None):
-    """Every size, in its own directory under base; {mib: results}."""
+def snapshot(microvm, guest, sizes, runs, base, log, stats, qemu=None):
+    """Every size, in its own directory under base; {mib: results}. stats is bench.py's
+    (median, p95 and the rest of a list of numbers), as the other sections use it."""
     out = {}
     for mib in sizes:
         with tempfile.TemporaryDirectory(dir=base) as tmp:
-            out[mib] = one_size(microvm, guest, tmp, mib, runs, log, qemu)
+            out[mib] = one_size(microvm, guest, tmp, mib, runs, log, stats, qemu)
     return out
 
 
@@ -352,9 +346,9 @@ def main():
     p.add_argument("--qemu", help="qemu-system-x86_64, the peer (none without)")
     p.add_argument("--out")
     args = p.parse_args()
+    from bench import log, stats
     results = snapshot(args.microvm, args.guest, [int(x) for x in args.sizes.split(",")],
-                       args.runs, None, lambda msg: print("bench: " + msg, file=sys.stderr),
-                       args.qemu)
+                       args.runs, None, log, stats, args.qemu)
     print_table(results)
     if args.out:
         with open(args.out, "w") as f:

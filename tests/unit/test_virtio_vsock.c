@@ -5,6 +5,7 @@
  * shutdown and reset, and packets that match nothing or break the rules. The I/O
  * thread's loop runs here, one iothread_poll at a time.
  */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -439,6 +440,39 @@ static void host_before_driver(void **state)
 	close(fd);
 }
 
+/*
+ * A restore from a snapshot: the guest's connections belonged to the old process, so
+ * the guest gets VIRTIO_VSOCK_EVENT_TRANSPORT_RESET in its event buffer and an
+ * interrupt; with no event buffer offered, a guest error is counted and nothing is
+ * written.
+ */
+#define EV_BUF (VD_BUFS + 0x30000ULL)
+static void restore_tells_guest_transport_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct vd_buf ev = { EV_BUF, 8, true };
+	uint32_t head, len, id;
+	uint16_t offered;
+
+	start(f, 1);
+	virtio_vsock_device_ops.restore(&f->vs);
+	assert_false(vd_used(&f->v, 2, &head, &len));
+	assert_int_equal(atomic_load(&f->t.stats.guest_errors), 1);
+
+	memset(f->v.ram + EV_BUF, 0xff, 8);
+	offered = vd_offer(&f->v, 2, &ev, 1);
+	vd_notify(&f->v, 2);
+	settle(f);
+	assert_false(vd_used(&f->v, 2, &head, &len));
+	virtio_vsock_device_ops.restore(&f->vs);
+	assert_true(vd_used(&f->v, 2, &head, &len));
+	assert_int_equal(head, offered);
+	assert_int_equal(len, sizeof(struct virtio_vsock_event));
+	memcpy(&id, f->v.ram + EV_BUF, sizeof(id));
+	assert_int_equal(le32toh(id), VIRTIO_VSOCK_EVENT_TRANSPORT_RESET);
+	assert_int_equal(atomic_load(&f->t.stats.guest_errors), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(strangers_and_bad_packets, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_buffers_then_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(host_before_driver, setup, teardown),
+		cmocka_unit_test_setup_teardown(restore_tells_guest_transport_reset, setup, teardown),
 	};
 
 	/* A host socket that closed must give EPIPE, not kill the test (vm_run does the same). */
