@@ -453,9 +453,10 @@ static void restore_tells_guest_transport_reset(void **state)
 	struct vd_buf ev = { EV_BUF, 8, true };
 	uint32_t head, len, id;
 	uint16_t offered;
+	const char *why = NULL;
 
 	start(f, 1);
-	virtio_vsock_device_ops.restore(&f->vs);
+	assert_int_equal(virtio_vsock_device_ops.restore(&f->vs, NULL, 0, &why), 0);
 	assert_false(vd_used(&f->v, 2, &head, &len));
 	assert_int_equal(atomic_load(&f->t.stats.guest_errors), 1);
 
@@ -464,7 +465,7 @@ static void restore_tells_guest_transport_reset(void **state)
 	vd_notify(&f->v, 2);
 	settle(f);
 	assert_false(vd_used(&f->v, 2, &head, &len));
-	virtio_vsock_device_ops.restore(&f->vs);
+	assert_int_equal(virtio_vsock_device_ops.restore(&f->vs, NULL, 0, &why), 0);
 	assert_true(vd_used(&f->v, 2, &head, &len));
 	assert_int_equal(head, offered);
 	assert_int_equal(len, sizeof(struct virtio_vsock_event));
