@@ -232,9 +232,12 @@ press_power_button() {
 # wait_for FILE PATTERN SECONDS: waits until FILE has a line matching PATTERN.
 wait_for() {
     i=0
-    while [ "$i" -lt "$(($3 * 10))" ]; do
+    # Twice a second: the nested host has one CPU, which the guest shares with
+    # these polls' processes (slow to start under TCG); at ten a second they took
+    # enough of it to slow a guest's network transfer below its rate limit.
+    while [ "$i" -lt "$(($3 * 2))" ]; do
         tr -d '\r' <"$1" 2>/dev/null | grep -q "$2" && return 0
-        sleep 0.1
+        sleep 0.5
         i=$((i + 1))
     done
     return 1
