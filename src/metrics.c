@@ -8,7 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config/devices.h"
 #include "microvm/log.h"
+#include "microvm/virtio_balloon.h"
 
 int metrics_init(struct metrics *m)
 {
@@ -72,6 +74,20 @@ static json_t *metrics_api(const struct api_stats *api)
 	return o;
 }
 
+/* The balloon's work, Firecracker's names where it has them; NULL without a balloon. */
+static json_t *metrics_balloon(struct vm *vm)
+{
+	struct virtio_balloon *b = vm_device(vm, &balloon_spec);
+	struct virtio_balloon_counts n;
+
+	if (!b)
+		return NULL;
+	virtio_balloon_get_counts(b, &n);
+	return json_pack("{s:I, s:I, s:I, s:I}", "inflated_pages", (json_int_t)n.inflated,
+			 "deflated_pages", (json_int_t)n.deflated, "free_page_report_freed",
+			 (json_int_t)n.reported_bytes, "stats_updates_count", (json_int_t)n.stats_updates);
+}
+
 static json_t *metrics_vm(struct vm *vm)
 {
 	static const char *const exits[VCPU_EXIT_KINDS] = {
@@ -102,7 +118,8 @@ static json_t *metrics_vm(struct vm *vm)
 		json_decref(devices);
 		return NULL;
 	}
-	return json_pack("{s:o, s:o}", "vcpu", vcpu, "devices", devices);
+	return json_pack("{s:o, s:o, s:o*}", "vcpu", vcpu, "devices", devices, "balloon",
+			 metrics_balloon(vm));
 }
 
 int metrics_flush(struct metrics *m, const struct api_stats *api, struct vm *vm,

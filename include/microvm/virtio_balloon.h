@@ -66,5 +66,7 @@ void virtio_balloon_close(void *dev);
 void virtio_balloon_device(void *dev, struct virtio_mmio *t, struct virtio_device *out);
 /* The statistics as they stand (takes the transport's lock). */
 void virtio_balloon_get_stats(struct virtio_balloon *b, struct virtio_balloon_stats *out);
+/* What the device has done so far, for the metrics. */
+void virtio_balloon_get_counts(struct virtio_balloon *b, struct virtio_balloon_counts *out);
 
 #endif

@@ -348,6 +348,13 @@ void virtio_balloon_get_stats(struct virtio_balloon *b, struct virtio_balloon_st
 	virtio_mmio_unlock(b->t);
 }
 
+void virtio_balloon_get_counts(struct virtio_balloon *b, struct virtio_balloon_counts *out)
+{
+	virtio_mmio_lock(b->t);
+	*out = b->counts;
+	virtio_mmio_unlock(b->t);
+}
+
 /* Under the lock, the device quiet: its state beside its transport's (struct snap_balloon). */
 static void virtio_balloon_save(void *dev, struct snapshot *s, unsigned int slot)
 {

@@ -4,7 +4,9 @@
 # /proc/meminfo every second. PATCH /balloon to 128 MiB: the driver inflates, the
 # VMM gives the pages back and its RSS drops by about 128 MiB, the guest's
 # MemTotal by exactly 128 MiB; GET /balloon/statistics reports what the guest's
-# /proc/meminfo says; PATCH /balloon to 0: the guest gets its memory back.
+# /proc/meminfo says; PATCH /balloon to 0: the guest gets its memory back. Then,
+# in a second VM, free page reporting: memory the guest frees goes back to the
+# host (RSS, and the metrics' free_page_report_freed) with no inflate.
 # Usage: linux-balloon.sh MICROVM
 set -eu
 microvm=$1
@@ -90,5 +92,44 @@ finish_bg balloon
 check_ran balloon
 check "no guest errors logged" sh -c "! grep -q 'guest error' '$tap_tmp/balloon.err'"
 [ "$rc" -eq 0 ] || show balloon
+
+# Free page reporting, no inflate: the guest fills 128 MiB of a tmpfs, then frees
+# it; its driver reports the free pages, and the VMM gives them back.
+guest_initramfs "$tap_tmp/initrd2" '
+mkdir -p /fill
+mount -t tmpfs -o size=160m fill /fill
+dd if=/dev/zero of=/fill/zero bs=1M count=128 2>/dev/null
+echo filled
+sleep 4
+rm /fill/zero
+echo freed
+sleep 20'
+printf '{"metrics": {"metrics_path": "%s"}}\n' "$tap_tmp/metrics.json" >"$tap_tmp/config.json"
+boot_bg report "$microvm" --kernel "$MICROVM_TEST_BZIMAGE" --initrd "$tap_tmp/initrd2" --mem 256 \
+    --api-sock "$sock" --config-file "$tap_tmp/config.json" --balloon "amount_mib=0,free_page_reporting"
+if wait_for "$tap_tmp/report.raw" '^filled' 300; then
+    sleep 1
+    rss_full=$(rss)
+    wait_for "$tap_tmp/report.raw" '^freed' 30 || true
+    i=0
+    while [ $((rss_full - $(rss))) -lt $((96 * mib)) ] && [ $i -lt 30 ]; do sleep 0.5; i=$((i + 1)); done
+    rss_freed=$(rss)
+    echo "# free page reporting: VMM RSS $rss_full KiB filled, $rss_freed KiB freed (dropped $((rss_full - rss_freed)) KiB)"
+    check "reported: the VMM's RSS dropped by at least 96 of the 128 MiB freed" [ $((rss_full - rss_freed)) -ge $((96 * mib)) ]
+    api PUT /actions '{"action_type": "FlushMetrics"}'
+    expect "FlushMetrics" 204
+    check "metrics: free_page_report_freed counts at least the 96 MiB" python3 -c '
+import json, sys
+last = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert last["balloon"]["free_page_report_freed"] >= 96 << 20, last["balloon"]
+assert last["balloon"]["inflated_pages"] == 0, last["balloon"]
+' "$tap_tmp/metrics.json"
+else
+    not_ok "the guest filled its tmpfs"
+fi
+finish_bg report
+check_ran report
+check "reporting: no guest errors logged" sh -c "! grep -q 'guest error' '$tap_tmp/report.err'"
+[ "$tap_failed" -eq 0 ] || show report
 
 tap_done
