@@ -512,6 +512,27 @@ class Bench:
                                                             out[vmm]["all_reported_ms"]))
         self.results["density"] = out
 
+    # --- under a real KVM --------------------------------------------------------
+
+    def kvm(self):
+        """kvmbench.py where run-kvm finds a real KVM (nested on a PVM host)."""
+        self.quiet("kvm")
+        here = os.path.dirname(os.path.abspath(__file__))
+        cmd = [self.a.run_kvm, "--mem", str(self.a.kvm_mem), "--timeout", str(self.a.kvm_timeout),
+               "--", sys.executable, os.path.join(here, "kvmbench.py"),
+               "--microvm", self.a.microvm, "--qemu", self.a.qemu, "--bzimage", self.a.bzimage,
+               "--vmlinux", self.a.vmlinux, "--initramfs", self.a.kvm_initramfs,
+               "--tiny-guest", self.a.tiny_guest, "--snapshot-sizes", self.a.snapshot_sizes,
+               "--runs", str(self.a.kvm_runs)]
+        log("kvm: " + " ".join(cmd))
+        p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        if p.returncode != 0:
+            self.results["kvm"] = {"error": "run-kvm exited %d: %s" % (p.returncode,
+                                                                     last_line(p.stdout))}
+            log("kvm: " + self.results["kvm"]["error"])
+            return
+        self.results["kvm"] = json.loads(p.stdout.decode().strip().splitlines()[-1])
+
     # --- all ---------------------------------------------------------------------
 
     def run(self):
@@ -519,9 +540,10 @@ class Bench:
         self.results["command"] = self.a.command
         self.results["params"] = {"runs": self.a.runs, "linux_runs": self.a.linux_runs,
                                   "density": self.a.density, "mem_runs": self.a.mem_runs,
-                                  "loader_iterations": self.a.loader_iterations}
+                                  "loader_iterations": self.a.loader_iterations,
+                                  "kvm_runs": self.a.kvm_runs}
         sections = [s for s in ("latency", "api", "snapshot", "memory", "loader", "density",
-                                "linux")
+                                "linux", "kvm")
                     if s not in self.a.skip]
         with tempfile.TemporaryDirectory(prefix="microvm-bench-") as base:
             os.chmod(base, 0o755)
@@ -560,8 +582,16 @@ def main():
     p.add_argument("--density", type=int, default=50)
     p.add_argument("--max-wait", type=int, default=1800,
                    help="longest wait for other Linux boots to end before a section")
+    p.add_argument("--run-kvm", required=True, help="tests/kvm/run-kvm (the kvm section)")
+    p.add_argument("--kvm-initramfs", required=True,
+                   help="an initramfs whose /init is bench/guest/init.c (the kvm section)")
+    p.add_argument("--kvm-runs", type=int, default=10)
+    p.add_argument("--kvm-mem", type=int, default=8192,
+                   help="MiB of the nested host (its tmpfs holds the 4 GiB dd of the snapshots)")
+    p.add_argument("--kvm-timeout", type=int, default=3600, help="seconds for the kvm section")
     p.add_argument("--skip", action="append", default=[],
-                   choices=["latency", "api", "snapshot", "memory", "loader", "density", "linux"])
+                   choices=["latency", "api", "snapshot", "memory", "loader", "density", "linux",
+                            "kvm"])
     p.add_argument("--commit", default="unknown")
     p.add_argument("--command", default="bench/run.sh")
     p.add_argument("--out", required=True)

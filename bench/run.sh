@@ -44,6 +44,7 @@ mkdir -p "$results"
     --guest-idle "$build/bench/bench-guest-idle.elf" \
     --tiny-guest "$build/tests/guest/tiny.elf" \
     --bzimage "$bzimage" --vmlinux "$vmlinux" --initramfs "$tmp/initramfs.cpio" \
+    --run-kvm "$repo/tests/kvm/run-kvm" --kvm-initramfs "$build/bench/bench-init.cpio" \
     --commit "$commit" --command "bench/run.sh${*:+ $*}" \
     --out "$results/latest.json" "$@"
 "$python" "$repo/bench/report.py" "$results/latest.json" \

@@ -4,6 +4,8 @@
 The Linux boot tests only need the kernel to reach "Run /init as init process"
 (user mode cannot run on a PVM host); a few hundred bytes unpack in no time,
 where the busybox initramfs costs a minute of emulated decompression.
+Usage: tiny-initramfs.py OUT [INIT]: with INIT (an executable, such as the Linux
+boot benchmark's bench/guest/init.c), /init is that file.
 """
 import sys
 
@@ -18,10 +20,14 @@ def entry(name, mode, data=b"", rdev=(0, 0), ino=1):
     return out
 
 def main():
+    init = b"#!/bin/sh\necho microvm-tiny-initramfs\n"
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], "rb") as f:
+            init = f.read()
     archive = b"".join([
         entry("dev", 0o040755, ino=1),
         entry("dev/console", 0o020600, rdev=(5, 1), ino=2),
-        entry("init", 0o100755, b"#!/bin/sh\necho microvm-tiny-initramfs\n", ino=3),
+        entry("init", 0o100755, init, ino=3),
         entry("TRAILER!!!", 0, ino=0),
     ])
     archive += b"\0" * (-len(archive) % 512)

@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""bench.py's "kvm" section: Linux under a real KVM, microvm against QEMU's microvm
+machine in the same host and the same run (bench/README.md).
+
+Runs where /dev/kvm is a real KVM: bench.py starts it through tests/kvm/run-kvm,
+which on a PVM host is a nested host (kvm_amd on QEMU's emulated SVM: TCG, so only
+the ratios between the two VMMs mean anything, not the times themselves).
+
+Boot: the test kernel with a 9 KiB initramfs whose /init (bench/guest/init.c)
+prints "bench-init: user space" and powers off. For each way in, timed from the
+VMM's spawn to that line (the guest's first line in user space) and to the VMM's
+exit after the power-off:
+  microvm bzImage, microvm vmlinux (its 64-bit entry, --entry64), microvm PVH
+  (vmlinux at its PVH entry, microvm's default for it); QEMU bzImage and QEMU PVH
+  (-kernel vmlinux), both direct kernel boots.
+Both VMMs get the same command line, memory (128 MiB) and one vCPU; the variants
+are interleaved over the rounds, after one untimed round.
+Snapshot (with --tiny-guest): snapbench.py's measurements, restore against cold boot
+and QEMU's migration, under this KVM.
+Prints the JSON on stdout (bench.py keeps it as results["kvm"]); progress on stderr.
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+
+import bench
+import snapbench
+
+INIT_LINE = b"bench-init: user space"
+# microvm's default command line (microvm --help), given to both VMMs.
+CMDLINE = ("console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1 i8042.noaux "
+           "i8042.nomux i8042.dumbkbd")
+MEM_MIB = 128
+
+
+def variants(a):
+    """(name, argv) of every way in: microvm's three, then QEMU's two."""
+    ours = [a.microvm, "--mem", str(MEM_MIB), "--initrd", a.initramfs, "--cmdline", CMDLINE]
+    qemu = [a.qemu, "-M", bench.QEMU_MACHINE, "-accel", "kvm", "-cpu", "host", "-m", "%dM" % MEM_MIB,
+            "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
+            "-serial", "stdio", "-no-reboot", "-initrd", a.initramfs, "-append", CMDLINE]
+    return [
+        ("microvm bzImage", ours + ["--kernel", a.bzimage]),
+        ("microvm vmlinux", ours + ["--kernel", a.vmlinux, "--entry64"]),
+        ("microvm PVH", ours + ["--kernel", a.vmlinux]),
+        ("QEMU bzImage", qemu + ["-kernel", a.bzimage]),
+        ("QEMU PVH", qemu + ["-kernel", a.vmlinux]),
+    ]
+
+
+def boot_once(argv, timeout):
+    """Spawn to the init's line and to the VMM's exit (ms), or an error string."""
+    r = bench.Run(argv)
+    if not r.wait_for(INIT_LINE, timeout):
+        r.stop()
+        return "no %r within %d s: %s" % (INIT_LINE.decode(), timeout,
+                                          bench.last_line(r.err or r.out))
+    rc = r.finish(timeout)
+    if rc != 0:
+        return "exited %d after the power-off: %s" % (rc, bench.last_line(r.err))
+    return r.match_ms, r.exit_ms
+
+
+def boot(a):
+    out = {"cmdline": CMDLINE, "mem_mib": MEM_MIB,
+           "initramfs_bytes": os.path.getsize(a.initramfs), "variants": {}}
+    ways = variants(a)
+    for name, argv in ways:
+        out["variants"][name] = {"argv": argv, "init_ms": [], "exit_ms": []}
+    for round_no in range(a.runs + 1):
+        for name, argv in ways:
+            v = out["variants"][name]
+            if "error" in v:
+                continue
+            got = boot_once(argv, a.timeout)
+            if isinstance(got, str):
+                v["error"] = got
+                bench.log("kvm: %s: %s" % (name, got))
+                continue
+            if round_no:
+                v["init_ms"].append(round(got[0], 2))
+                v["exit_ms"].append(round(got[1], 2))
+            bench.log("kvm: %s round %d: /init after %.0f ms, exit after %.0f ms"
+                      % (name, round_no, got[0], got[1]))
+    for v in out["variants"].values():
+        v["init_ms_stats"] = bench.stats(v["init_ms"])
+        v["exit_ms_stats"] = bench.stats(v["exit_ms"])
+    return out
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--microvm", required=True)
+    p.add_argument("--qemu", default="qemu-system-x86_64")
+    p.add_argument("--bzimage", required=True)
+    p.add_argument("--vmlinux", required=True)
+    p.add_argument("--initramfs", required=True, help="its /init: bench/guest/init.c")
+    p.add_argument("--tiny-guest", help="tests/guest's tiny.elf: the snapshot measurements")
+    p.add_argument("--snapshot-sizes", default="128,1024,4096")
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--timeout", type=int, default=120, help="seconds for one boot")
+    a = p.parse_args()
+    where = os.environ.get("MICROVM_REAL_KVM")
+    if where not in ("hardware", "nested"):
+        sys.exit("kvmbench: MICROVM_REAL_KVM is %r: run this through tests/kvm/run-kvm, "
+                 "which gives it a real KVM" % where)
+    result = {"kvm": where, "host_kernel": platform.release(), "runs": a.runs, "boot": boot(a)}
+    if a.tiny_guest:
+        sizes = [int(x) for x in a.snapshot_sizes.split(",")]
+        with tempfile.TemporaryDirectory() as base:
+            result["snapshot"] = {"sizes_mib": sizes, "by_size": snapbench.snapshot(
+                a.microvm, a.tiny_guest, sizes, a.runs, base, bench.log, bench.stats, a.qemu)}
+    json.dump(result, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
