@@ -75,29 +75,66 @@ def http(path, method, url, body):
     return answer.split(b"\r\n", 1)[0].decode(errors="replace")
 
 
+def start_through_api(path, guest):
+    """microvm's way to a started VM: the boot source, the machine, InstanceStart."""
+    for method, url, body in (
+            ("PUT", "/boot-source", '{"kernel_image_path": "%s"}' % guest),
+            ("PUT", "/machine-config", '{"vcpu_count": 1, "mem_size_mib": 128}'),
+            ("PUT", "/actions", '{"action_type": "InstanceStart"}')):
+        status = http(path, method, url, body)
+        if " 204 " not in status + " ":
+            raise SystemExit("bench: api: %s %s: %s" % (method, url, status))
+
+
+def qmp_cont(path):
+    """QEMU's way, for a VM held by -S: capabilities negotiated, then cont returned."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)
+    s.settimeout(10)
+    f = s.makefile("rb")
+    try:
+        if not f.readline().startswith(QMP_GREETING):
+            raise SystemExit("bench: api: no QMP greeting")
+        for command in (b"qmp_capabilities", b"cont"):
+            s.sendall(b'{"execute": "%s"}\n' % command)
+            answer = f.readline()
+            if b'"return"' not in answer:
+                raise SystemExit("bench: api: QMP %s: %r" % (command.decode(), answer[:200]))
+    finally:
+        f.close()
+        s.close()
+
+
 def socket_ready(bench, Run, stats, now_ms):
-    """Spawn to the first answer on the control socket, and the CPU time spent by then."""
+    """Spawn to the first answer on the control socket, the CPU time spent by then, and
+    spawn to the VM started through it (microvm: InstanceStart's 204 after the boot
+    source and machine; QEMU, held by -S: cont's return)."""
     a = bench.a
     path = os.path.join(bench.jail_base, "api.sock")
     kinds = {
-        "microvm": ([a.microvm, "--api-sock", path], b"GET / HTTP/1.1\r\n\r\n", HTTP_OK),
-        "qemu": (bench.qemu_control(path), None, QMP_GREETING),
+        "microvm": ([a.microvm, "--api-sock", path], b"GET / HTTP/1.1\r\n\r\n", HTTP_OK,
+                    lambda: start_through_api(path, a.guest_idle)),
+        "qemu": (bench.qemu_control(path), None, QMP_GREETING, lambda: qmp_cont(path)),
     }
-    samples = {k: {"ready_ms": [], "cpu_ms": []} for k in kinds}
+    samples = {k: {"ready_ms": [], "cpu_ms": [], "started_ms": []} for k in kinds}
     for i in range(a.runs + 1):           # the first round is untimed: page cache
-        for k, (cmd, request, wanted) in kinds.items():
+        for k, (cmd, request, wanted, start) in kinds.items():
             if os.path.exists(path):
                 os.unlink(path)
             r = Run(cmd)
             ready = first_answer(path, request, wanted, r.t0, now_ms)
-            cpu = cpu_ms(r.proc.pid) if ready is not None else None
-            r.stop()
             if ready is None:
+                r.stop()
                 raise SystemExit("bench: api: %s: no answer on its socket: %s" %
                                  (k, r.err.decode(errors="replace")[-500:]))
+            cpu = cpu_ms(r.proc.pid)
+            start()
+            started = now_ms() - r.t0
+            r.stop()
             if i:
                 samples[k]["ready_ms"].append(ready)
                 samples[k]["cpu_ms"].append(cpu)
+                samples[k]["started_ms"].append(started)
     return {k: {m: {"stats": stats(v), "samples": [round(x, 3) for x in v]}
                 for m, v in s.items()} for k, s in samples.items()}
 
@@ -114,13 +151,7 @@ def memory_with_api(bench, Run, stats, now_ms):
         r = Run([a.microvm, "--api-sock", path])
         if first_answer(path, b"GET / HTTP/1.1\r\n\r\n", HTTP_OK, r.t0, now_ms) is None:
             raise SystemExit("bench: api: the API socket never answered")
-        for method, url, body in (
-                ("PUT", "/boot-source", '{"kernel_image_path": "%s"}' % a.guest_idle),
-                ("PUT", "/machine-config", '{"vcpu_count": 1, "mem_size_mib": 128}'),
-                ("PUT", "/actions", '{"action_type": "InstanceStart"}')):
-            status = http(path, method, url, body)
-            if " 204 " not in status + " ":
-                raise SystemExit("bench: api: %s %s: %s" % (method, url, status))
+        start_through_api(path, a.guest_idle)
         if not r.wait_for(b"bench-guest: idle", 30):
             raise SystemExit("bench: api: the idle guest never reported")
         time.sleep(0.2)

@@ -400,8 +400,30 @@ class Bench:
                 "overhead_private": total["private"] - guest}
 
     def start_idle(self, vmm, mem):
+        if vmm == "microvm_jailed":
+            return Run(self.jailed(self.a.guest_idle))
         cmd = (self.microvm if vmm == "microvm" else self.qemu)(self.a.guest_idle, mem)
         return Run(cmd)
+
+    @staticmethod
+    def rollup_kib(pid):
+        """A process's whole Rss and Pss (smaps_rollup), in KiB."""
+        out = {}
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                fields = line.split()
+                if fields[0] in ("Rss:", "Pss:"):
+                    out[fields[0][:-1].lower()] = int(fields[1])
+        return out
+
+    @staticmethod
+    def jailed_vmm(pid):
+        """The VMM under a jailer: the jailer stays as its monitor, the VMM its one child."""
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            children = f.read().split()
+        if len(children) != 1:
+            raise SystemExit("bench: jailer %d has children %s, not one VMM" % (pid, children))
+        return int(children[0])
 
     def memory(self):
         self.quiet("memory")
@@ -488,12 +510,15 @@ class Bench:
                              (len(pending), n, vmm))
         time.sleep(0.5)
         after = self.mem_available_kib()
-        per = [self.smaps(r.proc.pid, 128) for r in runs]
+        jailed = vmm == "microvm_jailed"
+        per = [self.smaps(self.jailed_vmm(r.proc.pid) if jailed else r.proc.pid, 128)
+               for r in runs]
+        jailers = [self.rollup_kib(r.proc.pid) for r in runs] if jailed else []
         for r in runs:
             r.proc.send_signal(signal.SIGTERM)
         for r in runs:
             r.stop()
-        return {
+        out = {
             "vms": n,
             "spawn_ms": round(spawned, 1),
             "all_reported_ms": round(all_ready, 1),
@@ -502,10 +527,15 @@ class Bench:
             "sum_overhead_rss_mib": sum(p["overhead_rss"] for p in per) / 1024,
             "mem_available_drop_mib": (before - after) / 1024,
         }
+        if jailed:
+            # The jailers wait as the VMMs' monitors: their memory is the jail's price.
+            out["jailers_sum_pss_mib"] = sum(j["pss"] for j in jailers) / 1024
+            out["jailers_sum_rss_mib"] = sum(j["rss"] for j in jailers) / 1024
+        return out
 
     def density(self):
         out = {}
-        for vmm in ("microvm", "qemu"):
+        for vmm in ("microvm", "microvm_jailed", "qemu"):
             self.quiet("density-" + vmm)
             out[vmm] = self.density_one(vmm)
             log("density %s: %d VMs reported in %.0f ms" % (vmm, out[vmm]["vms"],
@@ -579,7 +609,7 @@ def main():
     p.add_argument("--qemu-linux-timeout", type=int, default=120)
     p.add_argument("--mem-runs", type=int, default=5)
     p.add_argument("--loader-iterations", type=int, default=50)
-    p.add_argument("--density", type=int, default=50)
+    p.add_argument("--density", type=int, default=100)
     p.add_argument("--max-wait", type=int, default=1800,
                    help="longest wait for other Linux boots to end before a section")
     p.add_argument("--run-kvm", required=True, help="tests/kvm/run-kvm (the kvm section)")
