@@ -98,6 +98,8 @@ def qmp_cont(path):
         for command in (b"qmp_capabilities", b"cont"):
             s.sendall(b'{"execute": "%s"}\n' % command)
             answer = f.readline()
+            while answer.startswith(b'{"timestamp"'):   # an event, such as cont's RESUME
+                answer = f.readline()
             if b'"return"' not in answer:
                 raise SystemExit("bench: api: QMP %s: %r" % (command.decode(), answer[:200]))
     finally:
