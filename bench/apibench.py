@@ -6,6 +6,7 @@ Standard library only.
 """
 import os
 import socket
+import subprocess
 import time
 
 QMP_GREETING = b'{"QMP"'
@@ -141,24 +142,45 @@ def socket_ready(bench, Run, stats, now_ms):
                 for m, v in s.items()} for k, s in samples.items()}
 
 
-def memory_with_api(bench, Run, stats, now_ms):
+def memory_with_api(bench, Run, stats, now_ms, devices=()):
     """VMM overhead with the API thread: the idle guest configured and started through
-    the API (the memory section's method otherwise)."""
+    the API (the memory section's method otherwise); devices: more of microvm's options."""
     a = bench.a
     path = os.path.join(bench.jail_base, "api-mem.sock")
     samples = []
     for _ in range(a.mem_runs):
         if os.path.exists(path):
             os.unlink(path)
-        r = Run([a.microvm, "--api-sock", path])
+        r = Run([a.microvm, "--api-sock", path, *devices])
         if first_answer(path, b"GET / HTTP/1.1\r\n\r\n", HTTP_OK, r.t0, now_ms) is None:
-            raise SystemExit("bench: api: the API socket never answered")
+            raise SystemExit("bench: api: the API socket never answered: %s" %
+                             r.err.decode(errors="replace")[-500:])
         start_through_api(path, a.guest_idle)
         if not r.wait_for(b"bench-guest: idle", 30):
             raise SystemExit("bench: api: the idle guest never reported")
         time.sleep(0.2)
         samples.append(bench.smaps(r.proc.pid, 128))
         r.stop()
-    return {"samples_kib": samples,
+    return {"samples_kib": samples, "devices": list(devices),
             "overhead_rss_mib": stats([s["overhead_rss"] / 1024 for s in samples]),
             "overhead_private_mib": stats([s["overhead_private"] / 1024 for s in samples])}
+
+
+TAP = "mvbench%d" % os.getpid()
+
+
+def memory_every_device(bench, Run, stats, now_ms):
+    """The same with one device of every kind: a 64 MiB disk, a NIC on a tap of its own
+    (as root), the entropy device, vsock and the balloon with statistics."""
+    disk = os.path.join(bench.jail_base, "mem-disk.img")
+    with open(disk, "wb") as f:
+        f.truncate(64 << 20)
+    subprocess.run(["ip", "tuntap", "add", "dev", TAP, "mode", "tap"], check=True)
+    try:
+        return memory_with_api(bench, Run, stats, now_ms, (
+            "--drive", "path=%s" % disk, "--net", "tap=%s" % TAP, "--rng",
+            "--vsock", "cid=3,uds=%s" % os.path.join(bench.jail_base, "mem-vsock.sock"),
+            "--balloon", "amount_mib=0,stats_polling_interval_s=1"))
+    finally:
+        subprocess.run(["ip", "link", "del", TAP], check=False)
+        os.unlink(disk)

@@ -290,6 +290,7 @@ class Bench:
         self.results["api"] = {
             "socket_ready": apibench.socket_ready(self, Run, stats, now_ms),
             "memory_128": apibench.memory_with_api(self, Run, stats, now_ms),
+            "memory_every_device_128": apibench.memory_every_device(self, Run, stats, now_ms),
         }
 
     # --- snapshot restore and creation, by guest size (snapbench.py) -------------

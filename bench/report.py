@@ -86,6 +86,14 @@ def api_rows(r):
                  "", "without the API: %.2f MiB" % without["overhead_rss_mib"]["median"]
                  if without else "",
                  "< %g MiB: %s" % (TARGET_OVERHEAD_MIB, verdict(m < TARGET_OVERHEAD_MIB))))
+    every = r["api"].get("memory_every_device_128")
+    if every:
+        e = every["overhead_rss_mib"]["median"]
+        rows.append(("VMM overhead with the API thread and every device (virtio-blk, -net on a "
+                     "tap, -rng, -vsock, -balloon with statistics), 128 MiB guest",
+                     "%.2f MiB (private %.2f)" % (e, every["overhead_private_mib"]["median"]),
+                     "", "+%.2f MiB for the devices" % (e - m),
+                     "< %g MiB: %s" % (TARGET_OVERHEAD_MIB, verdict(e < TARGET_OVERHEAD_MIB))))
     return rows
 
 
@@ -230,14 +238,21 @@ def snapshot_rows(r):
     return rows
 
 
+def kernel_clock(variant, key):
+    """The guest kernel's own clock at Run /init, beside the time to /init."""
+    k = variant.get("kernel_s_stats")
+    return "; kernel's clock %.2f s" % k["median"] if k and key == "init_ms" else ""
+
+
 def kvm_rows(r):
     k = r["kvm"]
     if "error" in k:
         return [("Under a real KVM (tests/kvm/run-kvm)", k["error"], "", "", "")]
     where = ("nested: kvm_amd on QEMU's TCG, so times are emulated; only the ratio counts"
              if k["kvm"] == "nested" else "hardware KVM")
-    boot = k["boot"]
-    v = boot["variants"]
+    if "error" in k["boot"]:
+        return [("Real KVM (%s): Linux boot" % k["kvm"], k["boot"]["error"], "", "", "")]
+    v = k["boot"]["variants"]
     rows = []
     # Each microvm way in against QEMU's nearest: bzImage with bzImage, the ELF ones with PVH.
     for ours, peer in (("microvm bzImage", "QEMU bzImage"), ("microvm vmlinux", "QEMU PVH"),
@@ -250,12 +265,15 @@ def kvm_rows(r):
                 "Real KVM (%s): Linux %s, spawn to %s (%d runs)" % (
                     where if not rows else k["kvm"], ours.split(" ", 1)[1], what,
                     os_["n"] if os_ else 0),
-                ms(os_) if os_ else o.get("error", "n/a"),
-                "%s: %s" % (peer, ms(qs) if qs else q.get("error", "n/a")),
+                ms(os_) + kernel_clock(o, key) if os_ else o.get("error", "n/a"),
+                "%s: %s" % (peer, ms(qs) + kernel_clock(q, key) if qs else q.get("error", "n/a")),
                 "%.1fx faster" % ratio if ratio else "",
                 ">= %gx: %s" % (TARGET_KVM_BOOT_RATIO, verdict(ratio >= TARGET_KVM_BOOT_RATIO))
                 if ratio and key == "init_ms" else ""))
-    if "snapshot" in k:
+    if "error" in k.get("snapshot", {}):
+        rows.append(("Real KVM (%s): snapshot restore" % k["kvm"], k["snapshot"]["error"],
+                     "", "", ""))
+    elif "snapshot" in k:
         sizes = k["snapshot"]["sizes_mib"]
         by = k["snapshot"]["by_size"]
         cells = []
@@ -407,7 +425,7 @@ def chart(r, path):
 def kvm_chart(k, axes, ours_c, peer_c):
     """The real-KVM row: Linux boot by way in, and restore against cold boot by size."""
     ax = axes[0]
-    v = k["boot"]["variants"]
+    v = k["boot"].get("variants", {})
     names = [n for n in v if v[n].get("init_ms_stats")]
     init = [v[n]["init_ms_stats"]["median"] / 1000 for n in names]
     done = [v[n]["exit_ms_stats"]["median"] / 1000 for n in names]
@@ -420,7 +438,10 @@ def kvm_chart(k, axes, ours_c, peer_c):
     ax.set_title("Linux boot, real KVM (%s)" % k["kvm"])
 
     ax = axes[1]
-    if "snapshot" in k:
+    if "error" in k.get("snapshot", {}):
+        rows.append(("Real KVM (%s): snapshot restore" % k["kvm"], k["snapshot"]["error"],
+                     "", "", ""))
+    elif "snapshot" in k:
         sizes = k["snapshot"]["sizes_mib"]
         by = k["snapshot"]["by_size"]
         x = range(len(sizes))

@@ -268,11 +268,11 @@ def cli_run(argv, drip=False):
         vmm.close()
 
 
-def one_size(microvm, guest, tmp, mib, runs, log, stats, qemu=None):
+def one_size(microvm, guest, tmp, mib, runs, log, stats, qemu=None, dd=True):
     create_ms, create_vmm_ms = make_snapshot(microvm, guest, tmp, mib)
     st = os.stat(f"{tmp}/vm.mem")
     qemu_create_ms = qemu_snapshot(qemu, guest, tmp, mib) if qemu else None
-    dd_ms = dd_fsync_ms(tmp, mib)
+    dd_ms = dd_fsync_ms(tmp, mib) if dd else None
     kinds = {
         "api_cold": lambda: api_cold(microvm, guest, tmp, mib),
         "api_restore": lambda: api_restore(microvm, tmp),
@@ -313,13 +313,14 @@ def one_size(microvm, guest, tmp, mib, runs, log, stats, qemu=None):
     }
 
 
-def snapshot(microvm, guest, sizes, runs, base, log, stats, qemu=None):
+def snapshot(microvm, guest, sizes, runs, base, log, stats, qemu=None, dd=True):
     """Every size, in its own directory under base; {mib: results}. stats is bench.py's
-    (median, p95 and the rest of a list of numbers), as the other sections use it."""
+    (median, p95 and the rest of a list of numbers), as the other sections use it.
+    dd False: no disk comparison (where base is memory, as in run-kvm's nested host)."""
     out = {}
     for mib in sizes:
         with tempfile.TemporaryDirectory(dir=base) as tmp:
-            out[mib] = one_size(microvm, guest, tmp, mib, runs, log, stats, qemu)
+            out[mib] = one_size(microvm, guest, tmp, mib, runs, log, stats, qemu, dd)
     return out
 
 
