@@ -73,7 +73,9 @@ def http(path, method, url, body):
             break
         answer += chunk
     s.close()
-    return answer.split(b"\r\n", 1)[0].decode(errors="replace")
+    # The status line, and the body (a fault message) after it.
+    return answer.split(b"\r\n", 1)[0].decode(errors="replace") + " " + \
+        answer.split(b"\r\n\r\n", 1)[-1].decode(errors="replace")
 
 
 def start_through_api(path, guest):
@@ -142,15 +144,17 @@ def socket_ready(bench, Run, stats, now_ms):
                 for m, v in s.items()} for k, s in samples.items()}
 
 
-def memory_with_api(bench, Run, stats, now_ms, devices=()):
+def memory_with_api(bench, Run, stats, now_ms, devices=(), leftovers=()):
     """VMM overhead with the API thread: the idle guest configured and started through
-    the API (the memory section's method otherwise); devices: more of microvm's options."""
+    the API (the memory section's method otherwise); devices: more of microvm's options;
+    leftovers: files a VMM leaves behind (a vsock socket), removed before the next."""
     a = bench.a
     path = os.path.join(bench.jail_base, "api-mem.sock")
     samples = []
     for _ in range(a.mem_runs):
-        if os.path.exists(path):
-            os.unlink(path)
+        for f in (path, *leftovers):
+            if os.path.exists(f):
+                os.unlink(f)
         r = Run([a.microvm, "--api-sock", path, *devices])
         if first_answer(path, b"GET / HTTP/1.1\r\n\r\n", HTTP_OK, r.t0, now_ms) is None:
             raise SystemExit("bench: api: the API socket never answered: %s" %
@@ -173,14 +177,15 @@ def memory_every_device(bench, Run, stats, now_ms):
     """The same with one device of every kind: a 64 MiB disk, a NIC on a tap of its own
     (as root), the entropy device, vsock and the balloon with statistics."""
     disk = os.path.join(bench.jail_base, "mem-disk.img")
+    vsock = os.path.join(bench.jail_base, "mem-vsock.sock")
     with open(disk, "wb") as f:
         f.truncate(64 << 20)
     subprocess.run(["ip", "tuntap", "add", "dev", TAP, "mode", "tap"], check=True)
     try:
         return memory_with_api(bench, Run, stats, now_ms, (
             "--drive", "path=%s" % disk, "--net", "tap=%s" % TAP, "--rng",
-            "--vsock", "cid=3,uds=%s" % os.path.join(bench.jail_base, "mem-vsock.sock"),
-            "--balloon", "amount_mib=0,stats_polling_interval_s=1"))
+            "--vsock", "cid=3,uds=%s" % vsock,
+            "--balloon", "amount_mib=0,stats_polling_interval_s=1"), (vsock,))
     finally:
         subprocess.run(["ip", "link", "del", TAP], check=False)
         os.unlink(disk)
