@@ -15,9 +15,10 @@ exit after the power-off:
   (-kernel vmlinux), both direct kernel boots.
 Both VMMs get the same command line, memory (128 MiB) and one vCPU; the variants
 are interleaved over the rounds, after one untimed round.
-Snapshot (with --tiny-guest): snapbench.py's measurements, restore against cold boot
-and QEMU's migration, under this KVM.
-Prints the JSON on stdout (bench.py keeps it as results["kvm"]); progress on stderr.
+--part snapshot: snapbench.py's measurements, restore against cold boot and QEMU's
+migration, under this KVM, for --snapshot-sizes.
+Prints the JSON on stdout, progress on stderr. bench.py runs it in pieces of a few
+rounds, each in a fresh nested host, and joins them (merge_boot).
 """
 import argparse
 import json
@@ -89,6 +90,22 @@ def boot(a):
                     v["kernel_s"].append(got[2])
             bench.log("kvm: %s round %d: /init after %.0f ms, exit after %.0f ms (kernel's "
                       "clock at Run /init: %s s)" % (name, round_no, got[0], got[1], got[2]))
+    return out
+
+
+def merge_boot(parts):
+    """One boot result from several runs of this script (bench.py runs it in short
+    pieces: see CHUNK_RUNS there): samples joined, then median and p95."""
+    out = {k: v for k, v in parts[0].items() if k != "variants"}
+    out["variants"] = {}
+    for part in parts:
+        for name, v in part["variants"].items():
+            m = out["variants"].setdefault(name, {"argv": v["argv"], "init_ms": [],
+                                                   "exit_ms": [], "kernel_s": []})
+            if "error" in v:
+                m.setdefault("error", v["error"])
+            for key in ("init_ms", "exit_ms", "kernel_s"):
+                m[key] += v[key]
     for v in out["variants"].values():
         for key in ("init_ms", "exit_ms", "kernel_s"):
             v[key + "_stats"] = bench.stats(v[key])
@@ -111,9 +128,10 @@ def main():
     p.add_argument("--bzimage", required=True)
     p.add_argument("--vmlinux", required=True)
     p.add_argument("--initramfs", required=True, help="its /init: bench/guest/init.c")
-    p.add_argument("--tiny-guest", help="tests/guest's tiny.elf: the snapshot measurements")
+    p.add_argument("--part", choices=["boot", "snapshot"], default="boot")
+    p.add_argument("--tiny-guest", help="tests/guest's tiny.elf (--part snapshot)")
     p.add_argument("--snapshot-sizes", default="128,1024,4096")
-    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--runs", type=int, default=10, help="timed rounds, after an untimed one")
     p.add_argument("--timeout", type=int, default=120, help="seconds for one boot")
     a = p.parse_args()
     where = os.environ.get("MICROVM_REAL_KVM")
@@ -121,16 +139,10 @@ def main():
         sys.exit("kvmbench: MICROVM_REAL_KVM is %r: run this through tests/kvm/run-kvm, "
                  "which gives it a real KVM" % where)
     result = {"kvm": where, "host_kernel": platform.release(), "runs": a.runs}
-    sections = {"boot": lambda: boot(a)}
-    if a.tiny_guest:
-        sections["snapshot"] = lambda: snapshot(a)
-    # A section that fails says why in the JSON; the others' figures are kept.
-    for name, fn in sections.items():
-        try:
-            result[name] = fn()
-        except (Exception, SystemExit) as e:   # snapbench ends with SystemExit
-            bench.log("kvm: %s: %r" % (name, e))
-            result[name] = {"error": "%s: %r" % (name, e)}
+    if a.part == "boot":
+        result["boot"] = boot(a)
+    else:
+        result["snapshot"] = snapshot(a)
     json.dump(result, sys.stdout)
     print()
 
