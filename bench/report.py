@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Turns bench.py's JSON into the results table (terminal text and Markdown) and a
-PNG chart. Usage: report.py RESULTS.json [--markdown OUT.md] [--png OUT.png]
+PNG chart. Usage: report.py RESULTS.json [MORE.json...] [--markdown OUT.md]
+[--png OUT.png] [--out JOINED.json]
 """
 import argparse
 import json
@@ -459,12 +460,25 @@ def kvm_chart(k, axes, ours_c, peer_c):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("json")
+    p.add_argument("json", nargs="+",
+                   help="bench.py's results; from several runs, each section is the last "
+                        "file's that has it, and every run's command is listed")
     p.add_argument("--markdown")
     p.add_argument("--png")
+    p.add_argument("--out", help="write the joined results here (JSON)")
     a = p.parse_args()
-    with open(a.json) as f:
-        r = json.load(f)
+    r = {}
+    commands = []
+    for path in a.json:
+        with open(path) as f:
+            part = json.load(f)
+        commands.append(part["command"])
+        r.update({k: v for k, v in part.items() if k != "machine" or "machine" not in r})
+    r["command"] = "; ".join(commands)
+    if a.out:
+        with open(a.out, "w") as f:
+            json.dump(r, f, indent=1)
+            f.write("\n")
     print(text_table(r))
     if a.markdown:
         with open(a.markdown, "w") as f:
