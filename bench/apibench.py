@@ -133,9 +133,11 @@ def socket_ready(bench, Run, stats, now_ms):
                 raise SystemExit("bench: api: %s: no answer on its socket: %s" %
                                  (k, r.err.decode(errors="replace")[-500:]))
             cpu = cpu_ms(r.proc.pid)
-            start()
-            started = now_ms() - r.t0
-            r.stop()
+            try:
+                start()
+                started = now_ms() - r.t0
+            finally:       # a failed step must not leave the VMM running
+                r.stop()
             if i:
                 samples[k]["ready_ms"].append(ready)
                 samples[k]["cpu_ms"].append(cpu)
@@ -156,15 +158,17 @@ def memory_with_api(bench, Run, stats, now_ms, devices=(), leftovers=()):
             if os.path.exists(f):
                 os.unlink(f)
         r = Run([a.microvm, "--api-sock", path, *devices])
-        if first_answer(path, b"GET / HTTP/1.1\r\n\r\n", HTTP_OK, r.t0, now_ms) is None:
-            raise SystemExit("bench: api: the API socket never answered: %s" %
-                             r.err.decode(errors="replace")[-500:])
-        start_through_api(path, a.guest_idle)
-        if not r.wait_for(b"bench-guest: idle", 30):
-            raise SystemExit("bench: api: the idle guest never reported")
-        time.sleep(0.2)
-        samples.append(bench.smaps(r.proc.pid, 128))
-        r.stop()
+        try:
+            if first_answer(path, b"GET / HTTP/1.1\r\n\r\n", HTTP_OK, r.t0, now_ms) is None:
+                raise SystemExit("bench: api: the API socket never answered: %s" %
+                                 r.err.decode(errors="replace")[-500:])
+            start_through_api(path, a.guest_idle)
+            if not r.wait_for(b"bench-guest: idle", 30):
+                raise SystemExit("bench: api: the idle guest never reported")
+            time.sleep(0.2)
+            samples.append(bench.smaps(r.proc.pid, 128))
+        finally:           # a failed step must not leave the VMM running
+            r.stop()
     return {"samples_kib": samples, "devices": list(devices),
             "overhead_rss_mib": stats([s["overhead_rss"] / 1024 for s in samples]),
             "overhead_private_mib": stats([s["overhead_private"] / 1024 for s in samples])}
