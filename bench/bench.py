@@ -524,6 +524,9 @@ class Bench:
                "--vmlinux", self.a.vmlinux, "--initramfs", self.a.kvm_initramfs,
                "--tiny-guest", self.a.tiny_guest, "--snapshot-sizes", self.a.snapshot_sizes,
                "--runs", str(self.a.kvm_runs)]
+        if self.a.kvm_guest_initramfs:
+            cmd += ["--guest-initramfs", self.a.kvm_guest_initramfs, "--iobench", self.a.iobench,
+                    "--xfer", self.a.xfer, "--io-runs", str(self.a.kvm_runs)]
         log("kvm: " + " ".join(cmd))
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         if p.returncode != 0:
@@ -585,6 +588,11 @@ def main():
     p.add_argument("--run-kvm", required=True, help="tests/kvm/run-kvm (the kvm section)")
     p.add_argument("--kvm-initramfs", required=True,
                    help="an initramfs whose /init is bench/guest/init.c (the kvm section)")
+    p.add_argument("--kvm-guest-initramfs",
+                   help="the kvm tests' busybox initramfs (scripts/build-initramfs): the kvm "
+                        "section's I/O measurements (kvmio.py), none without")
+    p.add_argument("--iobench", help="bench/guest/iobench.c, static (kvmio.py's guest tool)")
+    p.add_argument("--xfer", help="tests/kvm/xfer.c, static (kvmio.py's TCP ends on the host)")
     p.add_argument("--kvm-runs", type=int, default=10)
     p.add_argument("--kvm-mem", type=int, default=8192,
                    help="MiB of the nested host (its tmpfs holds the 4 GiB dd of the snapshots)")
@@ -596,6 +604,8 @@ def main():
     p.add_argument("--command", default="bench/run.sh")
     p.add_argument("--out", required=True)
     a = p.parse_args()
+    if a.kvm_guest_initramfs and not (a.iobench and a.xfer):
+        p.error("--kvm-guest-initramfs needs --iobench and --xfer")
     if a.runs < 20:
         log("note: fewer than 20 runs (--runs %d): medians and p95 are rough" % a.runs)
     results = Bench(a).run()

@@ -17,6 +17,8 @@ Both VMMs get the same command line, memory (128 MiB) and one vCPU; the variants
 are interleaved over the rounds, after one untimed round.
 Snapshot (with --tiny-guest): snapbench.py's measurements, restore against cold boot
 and QEMU's migration, under this KVM.
+I/O (with --guest-initramfs): kvmio.py's virtio-blk and virtio-net throughput from
+guest user space, against QEMU's virtio-mmio devices.
 Prints the JSON on stdout (bench.py keeps it as results["kvm"]); progress on stderr.
 """
 import argparse
@@ -27,6 +29,7 @@ import sys
 import tempfile
 
 import bench
+import kvmio
 import snapbench
 
 INIT_LINE = b"bench-init: user space"
@@ -102,17 +105,26 @@ def main():
     p.add_argument("--snapshot-sizes", default="128,1024,4096")
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--timeout", type=int, default=120, help="seconds for one boot")
+    p.add_argument("--skip-boot", action="store_true", help="no boot measurements")
+    kvmio.add_arguments(p)
     a = p.parse_args()
+    if a.guest_initramfs and not (a.iobench and a.xfer):
+        sys.exit("kvmbench: --guest-initramfs (the I/O measurements) needs --iobench and --xfer")
     where = os.environ.get("MICROVM_REAL_KVM")
     if where not in ("hardware", "nested"):
         sys.exit("kvmbench: MICROVM_REAL_KVM is %r: run this through tests/kvm/run-kvm, "
                  "which gives it a real KVM" % where)
-    result = {"kvm": where, "host_kernel": platform.release(), "runs": a.runs, "boot": boot(a)}
+    result = {"kvm": where, "host_kernel": platform.release(), "runs": a.runs}
+    if not a.skip_boot:
+        result["boot"] = boot(a)
     if a.tiny_guest:
         sizes = [int(x) for x in a.snapshot_sizes.split(",")]
         with tempfile.TemporaryDirectory() as base:
             result["snapshot"] = {"sizes_mib": sizes, "by_size": snapbench.snapshot(
                 a.microvm, a.tiny_guest, sizes, a.runs, base, bench.log, bench.stats, a.qemu)}
+    if a.guest_initramfs:
+        with tempfile.TemporaryDirectory() as base:
+            result["io"] = kvmio.io(a, base, CMDLINE, bench.log, bench.stats)
     json.dump(result, sys.stdout)
     print()
 

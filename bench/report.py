@@ -12,6 +12,7 @@ TARGET_LOADER_RATIO = 1.5     # loader within 1.5x of cat
 TARGET_API_READY_MS = 3.0     # process start to API socket ready
 TARGET_RESTORE_MS = 5.0       # snapshot load request to guest running, 128 MiB
 TARGET_KVM_BOOT_RATIO = 3.0   # Linux to /init under a real KVM at least 3x QEMU
+TARGET_KVM_IO_RATIO = 1.0     # virtio-blk and virtio-net throughput at least QEMU's
 # Firecracker's published figure for the same (its docs), not measured here.
 FIRECRACKER_API_READY = "Firecracker publishes 12 ms wall, 8 ms CPU"
 CELL_WIDTH = 44               # terminal table: wrap longer cells
@@ -207,8 +208,17 @@ def kvm_rows(r):
         return [("Under a real KVM (tests/kvm/run-kvm)", k["error"], "", "", "")]
     where = ("nested: kvm_amd on QEMU's TCG, so times are emulated; only the ratio counts"
              if k["kvm"] == "nested" else "hardware KVM")
-    boot = k["boot"]
-    v = boot["variants"]
+    rows = []
+    if "boot" in k:
+        rows += kvm_boot_rows(k, where)
+    rows += kvm_snapshot_rows(k)
+    if "io" in k:
+        rows += kvm_io_rows(k, where if not rows else k["kvm"])
+    return rows
+
+
+def kvm_boot_rows(k, where):
+    v = k["boot"]["variants"]
     rows = []
     # Each microvm way in against QEMU's nearest: bzImage with bzImage, the ELF ones with PVH.
     for ours, peer in (("microvm bzImage", "QEMU bzImage"), ("microvm vmlinux", "QEMU PVH"),
@@ -226,6 +236,11 @@ def kvm_rows(r):
                 "%.1fx faster" % ratio if ratio else "",
                 ">= %gx: %s" % (TARGET_KVM_BOOT_RATIO, verdict(ratio >= TARGET_KVM_BOOT_RATIO))
                 if ratio and key == "init_ms" else ""))
+    return rows
+
+
+def kvm_snapshot_rows(k):
+    rows = []
     if "snapshot" in k:
         sizes = k["snapshot"]["sizes_mib"]
         by = k["snapshot"]["by_size"]
@@ -245,6 +260,62 @@ def kvm_rows(r):
                 sizes[0]),
             "%d to %d MiB: %+.1f ms" % (sizes[0], sizes[-1], last["api_restore"]["stats"]["median"]
                                         - first["api_restore"]["stats"]["median"])))
+    return rows
+
+
+IO_MEASURES = (
+    ("seq-read", "virtio-blk sequential read (1 MiB O_DIRECT requests, queue depth 1)"),
+    ("seq-write", "virtio-blk sequential write (1 MiB O_DIRECT requests, queue depth 1, "
+                  "then a flush)"),
+    ("rand-read", "virtio-blk random read (4 KiB O_DIRECT requests, queue depth 1)"),
+    ("rand-write", "virtio-blk random write (4 KiB O_DIRECT requests, queue depth 1, "
+                   "then a flush)"),
+    ("tcp-send", "virtio-net TCP, guest to host"),
+    ("tcp-recv", "virtio-net TCP, host to guest"),
+)
+
+
+def throughput(x):
+    """A measure's MB/s (and IOPS) cell: median, p95 and min of the samples."""
+    if "mb_s_stats" not in x or not x["mb_s_stats"]:
+        return "n/a"
+    s = x["mb_s_stats"]
+    cell = "%.1f MB/s (p95 %.1f, min %.1f)" % (s["median"], s["p95"], s["min"])
+    if x.get("iops_stats"):
+        cell += ", %.0f IOPS" % x["iops_stats"]["median"]
+    return cell
+
+
+def kvm_io_rows(k, where):
+    io = k["io"]
+    vmms = io["vmms"]
+    ours = vmms["microvm"]
+    peers = [name for name in vmms if name != "microvm"]
+    rows = []
+    for key, what in IO_MEASURES:
+        o = ours.get(key, {})
+        n = o["mb_s_stats"]["n"] if o.get("mb_s_stats") else 0
+        ratio = io["ratios"].get("QEMU", {}).get(key)
+        others = ["%.2fx %s" % (io["ratios"][p][key], p) for p in peers[1:]
+                  if io["ratios"][p].get(key)]
+        rows.append((
+            "Real KVM (%s): %s, %d samples over %d boots" % (where if not rows else k["kvm"], what,
+                                                             n, io["method"]["boots"]),
+            throughput(o) if o.get("mb_s_stats") else ours.get("error", "n/a"),
+            "; ".join("%s: %s" % (p, throughput(vmms[p].get(key, {})) if vmms[p].get(key, {})
+                                  .get("mb_s_stats") else vmms[p].get("error", "n/a"))
+                      for p in peers),
+            "; ".join((["%.2fx QEMU" % ratio] if ratio else []) + others),
+            ">= %g: %s" % (TARGET_KVM_IO_RATIO, verdict(ratio >= TARGET_KVM_IO_RATIO))
+            if ratio else ""))
+
+    def features(v):
+        f = v.get("virtio_features", {})
+        return "; ".join("%s: %s" % (kind, " ".join(f[kind])) for kind in ("net", "blk")
+                         if kind in f)
+    rows.append(("Real KVM (%s): the virtio features the guest's drivers accepted" % k["kvm"],
+                 features(ours), "; ".join("%s: %s" % (p, features(vmms[p])) for p in peers),
+                 "", ""))
     return rows
 
 
@@ -302,8 +373,14 @@ def chart(r, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
+    io = r.get("kvm", {}).get("io")
+    fig, axes = plt.subplots(3 if io else 2, 2, figsize=(10, 9.75 if io else 6.5))
     ours_c, peer_c = "#1f77b4", "#999999"
+    if io:
+        io_chart(axes[2][0], io, r["kvm"]["kvm"])
+        # The legend in the row's empty panel, clear of the bars.
+        axes[2][1].axis("off")
+        axes[2][1].legend(*axes[2][0].get_legend_handles_labels(), loc="center left")
 
     ax = axes[0][0]
     if "latency" in r:
@@ -366,6 +443,23 @@ def chart(r, path):
         fontsize="medium")
     fig.tight_layout()
     fig.savefig(path, dpi=64)
+
+
+def io_chart(ax, io, where):
+    """microvm's throughput over each QEMU's, per measure: a bar past 1 is a win."""
+    peers = [p for p in io["ratios"]]
+    names = [key for key, _ in IO_MEASURES]
+    h = 0.8 / max(1, len(peers))
+    for i, p in enumerate(peers):
+        vals = [io["ratios"][p].get(key) or 0 for key in names]
+        bars = ax.barh([j + i * h for j in range(len(names))], vals, h,
+                       color="#1f77b4" if i == 0 else "#aec7e8", label="vs " + p)
+        ax.bar_label(bars, fmt="%.2f", fontsize="small")
+    ax.axvline(TARGET_KVM_IO_RATIO, color="red", linestyle="--", label="target")
+    ax.set_yticks([j + h * (len(peers) - 1) / 2 for j in range(len(names))], names)
+    ax.invert_yaxis()
+    ax.set_xlabel("microvm's MB/s over QEMU's (median)")
+    ax.set_title("I/O throughput under real KVM (%s)" % where)
 
 
 def main():
