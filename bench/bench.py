@@ -572,8 +572,9 @@ class Bench:
         that fails (after run-kvm's one retry) costs only its own rounds."""
         self.quiet("kvm")
         self.results["kvm"] = {}
+        parts = self.a.kvm_parts.split(",")
         boots = []
-        left = self.a.kvm_runs
+        left = self.a.kvm_runs if "boot" in parts else 0
         # A failed piece is run again, up to KVM_SPARE_PIECES times in all.
         spare = KVM_SPARE_PIECES
         while left > 0 and spare >= 0:
@@ -586,21 +587,37 @@ class Bench:
             else:
                 spare -= 1
         snaps = {}
-        for mib in self.a.snapshot_sizes.split(","):
+        for mib in self.a.snapshot_sizes.split(",") if "snapshot" in parts else []:
             got = self.run_kvm("snapshot %s MiB" % mib, [
                 "--part", "snapshot", "--snapshot-sizes", mib, "--runs", str(self.a.kvm_runs)])
             if got:
                 snaps.update(got["snapshot"]["by_size"])
                 where = got
-        if not boots and not snaps:
+        io = None
+        if "io" in parts and self.a.kvm_guest_initramfs:
+            # One piece of about 6 minutes: run again once if its nested host fails.
+            for _ in range(2):
+                io = self.run_kvm("io", [
+                    "--part", "io", "--guest-initramfs", self.a.kvm_guest_initramfs,
+                    "--iobench", self.a.iobench, "--xfer", self.a.xfer,
+                    "--io-runs", str(self.a.kvm_runs)])
+                if io:
+                    where = io
+                    self.results["kvm"]["io"] = io["io"]
+                    break
+        if not boots and not snaps and not io:
             self.results["kvm"]["error"] = "; ".join(self.results["kvm"]["failed_pieces"])
             return
         self.results["kvm"].update({"kvm": where["kvm"], "host_kernel": where["host_kernel"]})
-        self.results["kvm"]["boot"] = (kvmbench.merge_boot([b["boot"] for b in boots]) if boots
-                                       else {"error": "every piece failed"})
-        sizes = [int(m) for m in snaps]
-        self.results["kvm"]["snapshot"] = ({"sizes_mib": sizes, "by_size": snaps} if snaps
-                                           else {"error": "every piece failed"})
+        if "boot" in parts:
+            self.results["kvm"]["boot"] = (kvmbench.merge_boot([b["boot"] for b in boots])
+                                           if boots else {"error": "every piece failed"})
+        if "snapshot" in parts:
+            self.results["kvm"]["snapshot"] = (
+                {"sizes_mib": [int(m) for m in snaps], "by_size": snaps} if snaps
+                else {"error": "every piece failed"})
+        if "io" in parts and self.a.kvm_guest_initramfs and not io:
+            self.results["kvm"]["io"] = {"error": "every piece failed"}
 
     # --- all ---------------------------------------------------------------------
 
@@ -654,9 +671,16 @@ def main():
     p.add_argument("--run-kvm", required=True, help="tests/kvm/run-kvm (the kvm section)")
     p.add_argument("--kvm-initramfs", required=True,
                    help="an initramfs whose /init is bench/guest/init.c (the kvm section)")
+    p.add_argument("--kvm-guest-initramfs",
+                   help="the kvm tests' busybox initramfs (scripts/build-initramfs): the kvm "
+                        "section's I/O measurements (kvmio.py), none without")
+    p.add_argument("--iobench", help="bench/guest/iobench.c, static (kvmio.py's guest tool)")
+    p.add_argument("--xfer", help="tests/kvm/xfer.c, static (kvmio.py's TCP ends on the host)")
     p.add_argument("--kvm-runs", type=int, default=10)
+    p.add_argument("--kvm-parts", default="boot,snapshot,io",
+                   help="what the kvm section measures: boot, snapshot, io")
     p.add_argument("--kvm-mem", type=int, default=8192,
-                   help="MiB of the nested host (its tmpfs holds the 4 GiB dd of the snapshots)")
+                   help="MiB of the nested host (the snapshot part runs 4 GiB guests)")
     p.add_argument("--kvm-timeout", type=int, default=1200,
                    help="seconds for each piece of the kvm section (one nested host)")
     p.add_argument("--skip", action="append", default=[],
@@ -666,6 +690,8 @@ def main():
     p.add_argument("--command", default="bench/run.sh")
     p.add_argument("--out", required=True)
     a = p.parse_args()
+    if a.kvm_guest_initramfs and not (a.iobench and a.xfer):
+        p.error("--kvm-guest-initramfs needs --iobench and --xfer")
     if a.runs < 20:
         log("note: fewer than 20 runs (--runs %d): medians and p95 are rough" % a.runs)
     results = Bench(a).run()

@@ -17,6 +17,8 @@ Both VMMs get the same command line, memory (128 MiB) and one vCPU; the variants
 are interleaved over the rounds, after one untimed round.
 --part snapshot: snapbench.py's measurements, restore against cold boot and QEMU's
 migration, under this KVM, for --snapshot-sizes.
+--part io: kvmio.py's virtio-blk and virtio-net throughput from guest user space,
+against QEMU's virtio-mmio devices (needs --guest-initramfs, --iobench, --xfer).
 Prints the JSON on stdout, progress on stderr. bench.py runs it in pieces of a few
 rounds, each in a fresh nested host, and joins them (merge_boot).
 """
@@ -28,6 +30,7 @@ import sys
 import tempfile
 
 import bench
+import kvmio
 import snapbench
 
 INIT_LINE = b"bench-init: user space"
@@ -128,12 +131,15 @@ def main():
     p.add_argument("--bzimage", required=True)
     p.add_argument("--vmlinux", required=True)
     p.add_argument("--initramfs", required=True, help="its /init: bench/guest/init.c")
-    p.add_argument("--part", choices=["boot", "snapshot"], default="boot")
+    p.add_argument("--part", choices=["boot", "snapshot", "io"], default="boot")
     p.add_argument("--tiny-guest", help="tests/guest's tiny.elf (--part snapshot)")
     p.add_argument("--snapshot-sizes", default="128,1024,4096")
     p.add_argument("--runs", type=int, default=10, help="timed rounds, after an untimed one")
     p.add_argument("--timeout", type=int, default=120, help="seconds for one boot")
+    kvmio.add_arguments(p)
     a = p.parse_args()
+    if a.part == "io" and not (a.guest_initramfs and a.iobench and a.xfer):
+        sys.exit("kvmbench: --part io needs --guest-initramfs, --iobench and --xfer")
     where = os.environ.get("MICROVM_REAL_KVM")
     if where not in ("hardware", "nested"):
         sys.exit("kvmbench: MICROVM_REAL_KVM is %r: run this through tests/kvm/run-kvm, "
@@ -141,8 +147,11 @@ def main():
     result = {"kvm": where, "host_kernel": platform.release(), "runs": a.runs}
     if a.part == "boot":
         result["boot"] = boot(a)
-    else:
+    elif a.part == "snapshot":
         result["snapshot"] = snapshot(a)
+    else:
+        with tempfile.TemporaryDirectory() as base:
+            result["io"] = kvmio.io(a, base, CMDLINE, bench.log, bench.stats)
     json.dump(result, sys.stdout)
     print()
 

@@ -13,6 +13,7 @@ TARGET_LOADER_RATIO = 1.5     # loader within 1.5x of cat
 TARGET_API_READY_MS = 3.0     # process start to API socket ready
 TARGET_RESTORE_MS = 5.0       # snapshot load request to guest running, 128 MiB
 TARGET_KVM_BOOT_RATIO = 3.0   # Linux to /init under a real KVM at least 3x QEMU
+TARGET_KVM_IO_RATIO = 1.0     # virtio-blk and virtio-net throughput at least QEMU's
 # Firecracker's published figure for the same (its docs), not measured here.
 FIRECRACKER_API_READY = "Firecracker publishes 12 ms wall, 8 ms CPU"
 CELL_WIDTH = 44               # terminal table: wrap longer cells
@@ -251,6 +252,16 @@ def kvm_rows(r):
         return [("Under a real KVM (tests/kvm/run-kvm)", k["error"], "", "", "")]
     where = ("nested: kvm_amd on QEMU's TCG, so times are emulated; only the ratio counts"
              if k["kvm"] == "nested" else "hardware KVM")
+    rows = []
+    if "boot" in k:
+        rows += kvm_boot_rows(k, where)
+    rows += kvm_snapshot_rows(k)
+    if "io" in k:
+        rows += kvm_io_rows(k, where if not rows else k["kvm"])
+    return rows
+
+
+def kvm_boot_rows(k, where):
     if "error" in k["boot"]:
         return [("Real KVM (%s): Linux boot" % k["kvm"], k["boot"]["error"], "", "", "")]
     v = k["boot"]["variants"]
@@ -271,6 +282,11 @@ def kvm_rows(r):
                 "%.1fx faster" % ratio if ratio else "",
                 ">= %gx: %s" % (TARGET_KVM_BOOT_RATIO, verdict(ratio >= TARGET_KVM_BOOT_RATIO))
                 if ratio and key == "init_ms" else ""))
+    return rows
+
+
+def kvm_snapshot_rows(k):
+    rows = []
     if "error" in k.get("snapshot", {}):
         rows.append(("Real KVM (%s): snapshot restore" % k["kvm"], k["snapshot"]["error"],
                      "", "", ""))
@@ -298,6 +314,62 @@ def kvm_rows(r):
             if qemu else "",
             "%d to %d MiB: %+.1f ms" % (sizes[0], sizes[-1], last["api_restore"]["stats"]["median"]
                                         - first["api_restore"]["stats"]["median"])))
+    return rows
+
+
+IO_MEASURES = (
+    ("seq-read", "virtio-blk sequential read (1 MiB O_DIRECT requests, queue depth 1)"),
+    ("seq-write", "virtio-blk sequential write (1 MiB O_DIRECT requests, queue depth 1, "
+                  "then a flush)"),
+    ("rand-read", "virtio-blk random read (4 KiB O_DIRECT requests, queue depth 1)"),
+    ("rand-write", "virtio-blk random write (4 KiB O_DIRECT requests, queue depth 1, "
+                   "then a flush)"),
+    ("tcp-send", "virtio-net TCP, guest to host"),
+    ("tcp-recv", "virtio-net TCP, host to guest"),
+)
+
+
+def throughput(x):
+    """A measure's MB/s (and IOPS) cell: median, p95 and min of the samples."""
+    if "mb_s_stats" not in x or not x["mb_s_stats"]:
+        return "n/a"
+    s = x["mb_s_stats"]
+    cell = "%.1f MB/s (p95 %.1f, min %.1f)" % (s["median"], s["p95"], s["min"])
+    if x.get("iops_stats"):
+        cell += ", %.0f IOPS" % x["iops_stats"]["median"]
+    return cell
+
+
+def kvm_io_rows(k, where):
+    io = k["io"]
+    vmms = io["vmms"]
+    ours = vmms["microvm"]
+    peers = [name for name in vmms if name != "microvm"]
+    rows = []
+    for key, what in IO_MEASURES:
+        o = ours.get(key, {})
+        n = o["mb_s_stats"]["n"] if o.get("mb_s_stats") else 0
+        ratio = io["ratios"].get("QEMU", {}).get(key)
+        others = ["%.2fx %s" % (io["ratios"][p][key], p) for p in peers[1:]
+                  if io["ratios"][p].get(key)]
+        rows.append((
+            "Real KVM (%s): %s, %d samples over %d boots" % (where if not rows else k["kvm"], what,
+                                                             n, io["method"]["boots"]),
+            throughput(o) if o.get("mb_s_stats") else ours.get("error", "n/a"),
+            "; ".join("%s: %s" % (p, throughput(vmms[p].get(key, {})) if vmms[p].get(key, {})
+                                  .get("mb_s_stats") else vmms[p].get("error", "n/a"))
+                      for p in peers),
+            "; ".join((["%.2fx QEMU" % ratio] if ratio else []) + others),
+            ">= %g: %s" % (TARGET_KVM_IO_RATIO, verdict(ratio >= TARGET_KVM_IO_RATIO))
+            if ratio else ""))
+
+    def features(v):
+        f = v.get("virtio_features", {})
+        return "; ".join("%s: %s" % (kind, " ".join(f[kind])) for kind in ("net", "blk")
+                         if kind in f)
+    rows.append(("Real KVM (%s): the virtio features the guest's drivers accepted" % k["kvm"],
+                 features(ours), "; ".join("%s: %s" % (p, features(vmms[p])) for p in peers),
+                 "", ""))
     return rows
 
 
@@ -355,9 +427,17 @@ def chart(r, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    kvm = r.get("kvm") if "error" not in r.get("kvm", {"error": 1}) else None
-    fig, axes = plt.subplots(3 if kvm else 2, 2, figsize=(10, 9.75 if kvm else 6.5))
+    k = r.get("kvm", {})
+    kvm = k if "boot" in k or "snapshot" in k else None
+    io = k.get("io")
+    rows = 2 + bool(kvm) + bool(io)
+    fig, axes = plt.subplots(rows, 2, figsize=(10, 3.25 * rows))
     ours_c, peer_c = "#1f77b4", "#999999"
+    if io:
+        io_chart(axes[-1][0], io, k["kvm"])
+        # The legend in the row's empty panel, clear of the bars.
+        axes[-1][1].axis("off")
+        axes[-1][1].legend(*axes[-1][0].get_legend_handles_labels(), loc="center left")
 
     ax = axes[0][0]
     if "latency" in r:
@@ -431,7 +511,7 @@ def chart(r, path):
 def kvm_chart(k, axes, ours_c, peer_c):
     """The real-KVM row: Linux boot by way in, and restore against cold boot by size."""
     ax = axes[0]
-    v = k["boot"].get("variants", {})
+    v = k.get("boot", {}).get("variants", {})
     names = [n for n in v if v[n].get("init_ms_stats")]
     init = [v[n]["init_ms_stats"]["median"] / 1000 for n in names]
     done = [v[n]["exit_ms_stats"]["median"] / 1000 for n in names]
@@ -460,11 +540,28 @@ def kvm_chart(k, axes, ours_c, peer_c):
     ax.set_title("Snapshot restore, real KVM (%s)" % k["kvm"])
 
 
+def io_chart(ax, io, where):
+    """microvm's throughput over each QEMU's, per measure: a bar past 1 is a win."""
+    peers = [p for p in io["ratios"]]
+    names = [key for key, _ in IO_MEASURES]
+    h = 0.8 / max(1, len(peers))
+    for i, p in enumerate(peers):
+        vals = [io["ratios"][p].get(key) or 0 for key in names]
+        bars = ax.barh([j + i * h for j in range(len(names))], vals, h,
+                       color="#1f77b4" if i == 0 else "#aec7e8", label="vs " + p)
+        ax.bar_label(bars, fmt="%.2f", fontsize="small")
+    ax.axvline(TARGET_KVM_IO_RATIO, color="red", linestyle="--", label="target")
+    ax.set_yticks([j + h * (len(peers) - 1) / 2 for j in range(len(names))], names)
+    ax.invert_yaxis()
+    ax.set_xlabel("microvm's MB/s over QEMU's (median)")
+    ax.set_title("I/O throughput under real KVM (%s)" % where)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("json", nargs="+",
-                   help="bench.py's results; from several runs, each section is the last "
-                        "file's that has it, and every run's command is listed")
+                   help="bench.py's results; from several runs, each section's keys are the "
+                        "last file's that has them, and every run's command is listed")
     p.add_argument("--markdown")
     p.add_argument("--png")
     p.add_argument("--out", help="write the joined results here (JSON)")
@@ -475,7 +572,14 @@ def main():
         with open(path) as f:
             part = json.load(f)
         commands.append(part["command"])
-        r.update({k: v for k, v in part.items() if k != "machine" or "machine" not in r})
+        for k, v in part.items():
+            if k == "machine" and "machine" in r:
+                continue
+            # One level down too: a run of the kvm section's io part alone adds to it.
+            if isinstance(v, dict) and isinstance(r.get(k), dict) and "error" not in v:
+                r[k] = {**r[k], **v}
+            else:
+                r[k] = v
     r["command"] = "; ".join(commands)
     if a.out:
         with open(a.out, "w") as f:

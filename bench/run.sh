@@ -25,6 +25,8 @@ ninja -C "$build"
 linux=$("$repo/scripts/build-linux")
 bzimage=$(printf '%s\n' "$linux" | sed -n 's/^bzImage=//p')
 vmlinux=$(printf '%s\n' "$linux" | sed -n 's/^vmlinux=//p')
+# The kvm tests' busybox user space (cached): the kvm section's I/O guests.
+guest_initramfs=$("$repo/scripts/build-initramfs" | sed -n 's/^initramfs=//p')
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,6 +47,8 @@ mkdir -p "$results"
     --tiny-guest "$build/tests/guest/tiny.elf" \
     --bzimage "$bzimage" --vmlinux "$vmlinux" --initramfs "$tmp/initramfs.cpio" \
     --run-kvm "$repo/tests/kvm/run-kvm" --kvm-initramfs "$build/bench/bench-init.cpio" \
+    --kvm-guest-initramfs "$guest_initramfs" --iobench "$build/bench/iobench" \
+    --xfer "$build/bench/xfer" \
     --commit "$commit" --command "bench/run.sh${*:+ $*}" \
     --out "$results/latest.json" "$@"
 "$python" "$repo/bench/report.py" "$results/latest.json" \
