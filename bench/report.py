@@ -576,7 +576,8 @@ def main():
             if k == "machine" and "machine" in r:
                 continue
             # One level down too: a run of the kvm section's io part alone adds to it.
-            if isinstance(v, dict) and isinstance(r.get(k), dict) and "error" not in v:
+            if (isinstance(v, dict) and isinstance(r.get(k), dict) and "error" not in v
+                    and "error" not in r[k]):
                 r[k] = {**r[k], **v}
             else:
                 r[k] = v
