@@ -36,11 +36,12 @@ QEMU_CODE_RE = re.compile(rb"Code=[^<\n]*<([0-9a-f]{2})>((?: [0-9a-f]{2}){0,3})"
 PRINTK_TIME_RE = re.compile(rb"\[\s*(\d+\.\d+)\][^\n]*Run /init as init process")
 # microvm's own default command line (microvm --help); QEMU gets it too, plus
 # whatever microvm adds on a PVM host, so both guests see the same one.
-# Rounds of Linux boots per nested host in the kvm section (see Bench.kvm).
+MICROVM_DEFAULT_CMDLINE = ("console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1 "
+                           "i8042.noaux i8042.nomux i8042.dumbkbd")
+# Rounds of Linux boots per nested host in the kvm section (see Bench.kvm), and how
+# many failed pieces are run again.
 KVM_CHUNK_RUNS = 3
 KVM_SPARE_PIECES = 3
-MICROVM_DEFAULT_CMDLINE = ("console=ttyS0 reboot=k panic=1 nomodule i8042.noaux "
-                           "i8042.nomux i8042.dumbkbd")
 
 
 def log(msg):

@@ -34,18 +34,16 @@ import kvmio
 import snapbench
 
 INIT_LINE = b"bench-init: user space"
-# microvm's default command line (microvm --help), given to both VMMs.
-CMDLINE = ("console=ttyS0 reboot=k panic=1 nomodule 8250.nr_uarts=1 i8042.noaux "
-           "i8042.nomux i8042.dumbkbd")
 MEM_MIB = 128
 
 
 def variants(a):
     """(name, argv) of every way in: microvm's three, then QEMU's two."""
-    ours = [a.microvm, "--mem", str(MEM_MIB), "--initrd", a.initramfs, "--cmdline", CMDLINE]
+    cmdline = bench.MICROVM_DEFAULT_CMDLINE   # both VMMs get microvm's default
+    ours = [a.microvm, "--mem", str(MEM_MIB), "--initrd", a.initramfs, "--cmdline", cmdline]
     qemu = [a.qemu, "-M", bench.QEMU_MACHINE, "-accel", "kvm", "-cpu", "host", "-m", "%dM" % MEM_MIB,
             "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
-            "-serial", "stdio", "-no-reboot", "-initrd", a.initramfs, "-append", CMDLINE]
+            "-serial", "stdio", "-no-reboot", "-initrd", a.initramfs, "-append", cmdline]
     return [
         ("microvm bzImage", ours + ["--kernel", a.bzimage]),
         ("microvm vmlinux", ours + ["--kernel", a.vmlinux, "--entry64"]),
@@ -71,7 +69,7 @@ def boot_once(argv, timeout):
 
 
 def boot(a):
-    out = {"cmdline": CMDLINE, "mem_mib": MEM_MIB,
+    out = {"cmdline": bench.MICROVM_DEFAULT_CMDLINE, "mem_mib": MEM_MIB,
            "initramfs_bytes": os.path.getsize(a.initramfs), "variants": {}}
     ways = variants(a)
     for name, argv in ways:
@@ -151,7 +149,8 @@ def main():
         result["snapshot"] = snapshot(a)
     else:
         with tempfile.TemporaryDirectory() as base:
-            result["io"] = kvmio.io(a, base, CMDLINE, bench.log, bench.stats)
+            result["io"] = kvmio.io(a, base, bench.MICROVM_DEFAULT_CMDLINE, bench.log,
+                                    bench.stats)
     json.dump(result, sys.stdout)
     print()
 
