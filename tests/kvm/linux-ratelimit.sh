@@ -21,7 +21,9 @@ fi
 
 rate=524288        # bytes a second
 # One second of it, refilled every second: a stall of the nested host (TCG) shorter
-# than that loses no tokens (with a 100 ms bucket the network measured 88-96%).
+# than that loses no tokens. (The network once measured 81-96% of the limit with
+# either bucket: the guest could not send that fast while wait_for's polls took the
+# nested host's one CPU; see wait_for in lib.sh.)
 bucket=524288 refill_ms=1000
 xfer_size=3145728  # each transfer
 tap=mvrl$$
