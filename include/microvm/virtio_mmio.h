@@ -38,6 +38,11 @@ struct virtio_device_ops {
 	/* The driver reset the device: drop anything in flight. May be NULL. */
 	void (*reset)(void *ctx);
 	/*
+	 * The driver set DRIVER_OK, having accepted features: called before any queue is
+	 * served. May be NULL.
+	 */
+	void (*driver_ok)(void *ctx, uint64_t features);
+	/*
 	 * The driver wrote len bytes at off of the configuration space (within it); NULL:
 	 * the space is read-only and such writes are guest errors.
 	 */
@@ -110,10 +115,22 @@ bool virtio_mmio_queue_live(const struct virtio_mmio *t, unsigned int queue);
 const struct virtq_chain *virtio_mmio_pop(struct virtio_mmio *t, unsigned int queue);
 /* Hands a popped chain back with len bytes written to it. */
 void virtio_mmio_push(struct virtio_mmio *t, unsigned int queue, uint16_t head, uint32_t len);
+/* Hands n popped chains back together (virtq_push_many): heads[i] with lens[i] bytes. */
+void virtio_mmio_push_many(struct virtio_mmio *t, unsigned int queue, const uint16_t *heads,
+			   const uint32_t *lens, unsigned int n);
 /* After pushes: interrupts the driver unless it asked not to be. */
 void virtio_mmio_signal(struct virtio_mmio *t, unsigned int queue);
-/* Puts the chain just popped back in the queue, to be popped again later. */
+/*
+ * Puts the chain just popped back in the queue, to be popped again later. Called n
+ * times, puts back the last n chains popped, if no malformed chain was met between
+ * them (virtio_mmio_taken tells).
+ */
 void virtio_mmio_unpop(struct virtio_mmio *t, unsigned int queue);
+/*
+ * How many available entries the queue has consumed (modulo 2^16): one per chain
+ * popped, and one per malformed chain a pop handed back empty on the way.
+ */
+uint16_t virtio_mmio_taken(const struct virtio_mmio *t, unsigned int queue);
 /* Serves every chain available now (at most the queue size): fn returns the length written. */
 void virtio_mmio_drain(struct virtio_mmio *t, unsigned int queue,
 		       uint32_t (*fn)(void *ctx, const struct virtq_chain *c), void *ctx);

@@ -1,11 +1,15 @@
 /*
  * virtio-net over a tap device (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR), opened before
- * the sandbox. No offloads are offered, so every frame is plain and the 12-byte
- * virtio-net header is all zeros both ways (num_buffers 1 on receive). Transmit runs
- * in the notifying vCPU thread (a non-blocking write; the frame is dropped when the
- * tap is full). Receive runs in the I/O thread: when the tap has frames and when the
- * driver adds receive buffers (its notification reaches the thread by an eventfd). A
- * frame that finds no buffer waits, and the tap is not read again until one comes.
+ * the sandbox. Offers checksum and TCP segmentation offloads both ways and merged
+ * receive buffers: a frame the driver sends goes to the tap with its 12-byte header
+ * once the header asks only for offloads it accepted (else it is dropped as a guest
+ * error); the tap hands over frames with the offloads the driver accepted
+ * (TUNSETOFFLOAD, set at DRIVER_OK and cleared at reset), each spread over as many
+ * receive buffers as it needs with VIRTIO_NET_F_MRG_RXBUF. Transmit runs in the
+ * notifying vCPU thread (a non-blocking write; the frame is dropped when the tap is
+ * full). Receive runs in the I/O thread: when the tap has frames and when the driver
+ * adds receive buffers (its notification reaches the thread by an eventfd). A frame
+ * that finds too few buffers waits, and the tap is not read again until they come.
  * Rate limiters on either side hold frames back (in the ring for transmit, in rx_buf
  * for receive) until their timer fires in the I/O thread.
  */
@@ -26,7 +30,7 @@
 #include "microvm/virtio_mmio.h"
 
 #define VIRTIO_NET_HDR_LEN 12 /* struct virtio_net_hdr_v1 */
-/* A header and the largest frame a tap hands over. */
+/* A header and the largest frame a tap hands over or a driver sends (64 KiB with TSO). */
 #define VIRTIO_NET_BUF_SIZE (VIRTIO_NET_HDR_LEN + 65536)
 
 struct virtio_net {
@@ -35,6 +39,7 @@ struct virtio_net {
 	char tap_name[IFNAMSIZ];
 	struct virtio_net_config config;
 	bool has_mac;
+	bool tap;                        /* tap_fd is a tap: its offloads follow the driver's */
 	struct virtio_mmio *t;
 	struct io_handler tap_handler, kick_handler;
 	size_t rx_len;                   /* the frame waiting in rx_buf, header included; 0: none */

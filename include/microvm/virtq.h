@@ -75,6 +75,12 @@ MUST_CHECK enum virtq_pop_result virtq_pop(struct virtq *q, const struct gmem *m
 void virtq_undo_pop(struct virtq *q);
 /* Hands chain head back in the used ring with len bytes written; -EFAULT if the ring is gone. */
 MUST_CHECK int virtq_push(struct virtq *q, const struct gmem *mem, uint16_t head, uint32_t len);
+/*
+ * Hands n chains back at once (heads[i] with lens[i] bytes), published by one index
+ * update: a driver never sees some of them used and not the others.
+ */
+MUST_CHECK int virtq_push_many(struct virtq *q, const struct gmem *mem, const uint16_t *heads,
+			       const uint32_t *lens, unsigned int n);
 /* After pushes: false when the driver asked for no interrupt (VRING_AVAIL_F_NO_INTERRUPT). */
 bool virtq_wants_interrupt(const struct virtq *q, const struct gmem *mem);
 

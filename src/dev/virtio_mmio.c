@@ -138,14 +138,24 @@ const struct virtq_chain *virtio_mmio_pop(struct virtio_mmio *t, unsigned int qu
 	return NULL;
 }
 
-void virtio_mmio_push(struct virtio_mmio *t, unsigned int queue, uint16_t head, uint32_t len)
+void virtio_mmio_push_many(struct virtio_mmio *t, unsigned int queue, const uint16_t *heads,
+			   const uint32_t *lens, unsigned int n)
 {
-	if (virtq_push(&t->queues[queue], t->mem, head, len)) {
+	uint64_t bytes = 0;
+
+	if (virtq_push_many(&t->queues[queue], t->mem, heads, lens, n)) {
 		virtio_mmio_needs_reset(t, "used ring outside guest RAM");
 		return;
 	}
-	atomic_fetch_add_explicit(&t->stats.used, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&t->stats.used_bytes, len, memory_order_relaxed);
+	for (unsigned int i = 0; i < n; i++)
+		bytes += lens[i];
+	atomic_fetch_add_explicit(&t->stats.used, n, memory_order_relaxed);
+	atomic_fetch_add_explicit(&t->stats.used_bytes, bytes, memory_order_relaxed);
+}
+
+void virtio_mmio_push(struct virtio_mmio *t, unsigned int queue, uint16_t head, uint32_t len)
+{
+	virtio_mmio_push_many(t, queue, &head, &len, 1);
 }
 
 void virtio_mmio_signal(struct virtio_mmio *t, unsigned int queue)
@@ -157,6 +167,11 @@ void virtio_mmio_signal(struct virtio_mmio *t, unsigned int queue)
 void virtio_mmio_unpop(struct virtio_mmio *t, unsigned int queue)
 {
 	virtq_undo_pop(&t->queues[queue]);
+}
+
+uint16_t virtio_mmio_taken(const struct virtio_mmio *t, unsigned int queue)
+{
+	return t->queues[queue].next_avail;
 }
 
 void virtio_mmio_drain_admitted(struct virtio_mmio *t, unsigned int queue,
@@ -246,6 +261,8 @@ static void virtio_mmio_set_status(struct virtio_mmio *t, uint32_t val)
 	if (set & VIRTIO_CONFIG_S_DRIVER_OK) {
 		uint32_t early = t->early_notify;
 
+		if (t->dev.ops->driver_ok)
+			t->dev.ops->driver_ok(t->dev.ctx, t->driver_features);
 		t->early_notify = 0;
 		for (unsigned int q = 0; q < t->dev.ops->nr_queues; q++)
 			if ((early & (1u << q)) && virtio_mmio_queue_live(t, q))

@@ -178,23 +178,32 @@ void virtq_undo_pop(struct virtq *q)
 	q->next_avail--;
 }
 
-int virtq_push(struct virtq *q, const struct gmem *mem, uint16_t head, uint32_t len)
+int virtq_push_many(struct virtq *q, const struct gmem *mem, const uint16_t *heads,
+		    const uint32_t *lens, unsigned int n)
 {
-	struct vring_used_elem e = { .id = htole32(head), .len = htole32(len) };
 	uint16_t *idx;
 
 	if (!q->ready)
 		return -EFAULT;
-	if (gmem_write(mem, q->used + USED_RING_OFF + USED_ELEM_SIZE * (q->next_used & (q->size - 1)),
-		       &e, sizeof(e)))
-		return -EFAULT;
+	for (unsigned int i = 0; i < n; i++) {
+		struct vring_used_elem e = { .id = htole32(heads[i]), .len = htole32(lens[i]) };
+		uint16_t slot = (uint16_t)(q->next_used + i) & (q->size - 1);
+
+		if (gmem_write(mem, q->used + USED_RING_OFF + USED_ELEM_SIZE * slot, &e, sizeof(e)))
+			return -EFAULT;
+	}
 	idx = gmem_ptr(mem, q->used + USED_IDX_OFF, sizeof(*idx));
 	if (!idx)
 		return -EFAULT;
-	q->next_used++;
-	/* The element is visible before the index that publishes it. */
+	q->next_used = (uint16_t)(q->next_used + n);
+	/* The elements are visible before the index that publishes them, all at once. */
 	__atomic_store_n(idx, htole16(q->next_used), __ATOMIC_RELEASE);
 	return 0;
+}
+
+int virtq_push(struct virtq *q, const struct gmem *mem, uint16_t head, uint32_t len)
+{
+	return virtq_push_many(q, mem, &head, &len, 1);
 }
 
 bool virtq_wants_interrupt(const struct virtq *q, const struct gmem *mem)

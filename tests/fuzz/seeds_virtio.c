@@ -354,6 +354,32 @@ static void synthetic_net(void)
 	offer(&s, 1, chain(&s, 1, frame, 2), true);
 	notify(&s, 1);
 	emit(&s, "virtio_net", "manual-mac");
+
+	/* Offloads: a segment-offloaded frame out, and one in over merged buffers. */
+	script_init(&s, (1ULL << VIRTIO_NET_F_CSUM) | (1ULL << VIRTIO_NET_F_HOST_TSO4) |
+				(1ULL << VIRTIO_NET_F_GUEST_CSUM) | (1ULL << VIRTIO_NET_F_GUEST_TSO4) |
+				(1ULL << VIRTIO_NET_F_MRG_RXBUF),
+		    0, 0, 2);
+	{
+		const struct virtio_net_hdr_v1 tso = {
+			.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+			.hdr_len = 54, .gso_size = 1448, .csum_start = 34, .csum_offset = 16,
+		};
+		const struct seed_buf gso_frame[] = { { tx, 12, false }, { tx + 12, 1500, false } };
+		const struct seed_buf merged[] = { { rx0, 1536, true } };
+
+		put(&s, tx, &tso, sizeof(tso));
+		offer(&s, 1, chain(&s, 1, gso_frame, 2), true);
+		notify(&s, 1);
+		op(&s, VIRTIO_SCRIPT_HOST, 1, 0, 0);
+		for (unsigned int i = 0; i < 3; i++)
+			offer(&s, 0, chain(&s, 0, merged, 1), i == 2);
+		notify(&s, 0);
+		/* The TSO4 header of the harness's table, then a TSO6 one the driver did not accept. */
+		op(&s, VIRTIO_SCRIPT_HOST, 3 << 1, 4, 4000);
+		op(&s, VIRTIO_SCRIPT_HOST, 4 << 1, 5, 3000);
+	}
+	emit(&s, "virtio_net", "offloads");
 }
 
 static void vsock_packet(struct script *s, uint32_t off, uint16_t opcode, uint32_t src_port,

@@ -2,7 +2,8 @@
 # Under real KVM, virtio-net from guest user space: a tap on the host with a
 # link-local address, the guest's eth0 beside it; the guest pings the host,
 # then 10 MiB cross a TCP connection each way, the checksums equal on both
-# ends. As root (the tap).
+# ends, in frames larger than the link's MTU both ways: the guest and the host
+# hand each other TCP segmentation (TSO) through the device. As root (the tap).
 # Usage: linux-net.sh MICROVM XFER
 set -eu
 microvm=$1 xfer=$2
@@ -42,6 +43,12 @@ echo \"received_sha=\$(sha256sum /tmp/h.bin | cut -d' ' -f1)\"" "$xfer"
 # under nested emulation on a loaded host that stalled this guest's dd for minutes
 # (after its ping, with no output). A virtio-rng seeds it at boot.
 boot net "$microvm" --kernel "$MICROVM_TEST_BZIMAGE" --initrd "$tap_tmp/initrd" --mem 256 --net "tap=$tap" --rng
+# The tap's receive side is what the VMM wrote (the guest's frames), its transmit side
+# what the host handed the VMM: bytes a frame, on average.
+stat() { cat "/sys/class/net/$tap/statistics/$1"; }
+from_guest=$(( $(stat rx_bytes) / ($(stat rx_packets) + 1) ))
+to_guest=$(( $(stat tx_bytes) / ($(stat tx_packets) + 1) ))
+echo "# bytes a frame: guest to host $from_guest, host to guest $to_guest (MTU 1500)"
 kill "$recv_pid" "$send_pid" 2>/dev/null || true
 wait "$recv_pid" "$send_pid" 2>/dev/null || true
 sed 's/^/# host xfer: /' "$tap_tmp/recv.log" "$tap_tmp/send.log"
@@ -51,6 +58,8 @@ check "guest to host: 10 MiB arrived with the guest's checksum" \
     [ "$(guest_value net sent_sha)" = "$(sha256sum <"$tap_tmp/from-guest.bin" | cut -d' ' -f1)" ]
 check "host to guest: 10 MiB arrived with the host's checksum" \
     [ "$(guest_value net received_sha)" = "$(sha256sum <"$tap_tmp/to-guest.bin" | cut -d' ' -f1)" ]
+check "guest to host: segmentation offloaded (frames above the MTU)" [ "$from_guest" -gt 1514 ]
+check "host to guest: segmentation offloaded (frames above the MTU)" [ "$to_guest" -gt 1514 ]
 check_ran net
 check "no guest errors logged" sh -c "! grep -q 'guest error' '$tap_tmp/net.err'"
 grep -q '^microvm-guest: test exit status 0$' "$tap_tmp/net.out" && [ "$rc" -eq 0 ] || show net
