@@ -178,6 +178,15 @@ void kvm_irq_pulse(const struct kvm *k, unsigned int gsi)
 	pthread_mutex_unlock(&kvm_irq_lock);
 }
 
+int kvm_ioeventfd(const struct kvm *k, uint64_t addr, uint32_t value, int efd)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = value, .addr = addr, .len = 4, .fd = efd, .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	return ioctl(k->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
+}
+
 int kvm_host_cpuid(struct kvm_cpuid2 *t)
 {
 	struct kvm k = { .vm_fd = -1 };

@@ -160,6 +160,14 @@ static void vm_virtio_irq(void *ctx, unsigned int gsi)
 	kvm_irq_pulse(&vm->kvm, gsi);
 }
 
+/* A queue notification KVM signals on efd without an exit (registry_bind_notify). */
+static int vm_notify_eventfd(void *ctx, uint64_t addr, uint32_t queue, int efd)
+{
+	struct vm *vm = ctx;
+
+	return kvm_ioeventfd(&vm->kvm, addr, queue, efd);
+}
+
 static void vm_kbd_irq(void *ctx)
 {
 	struct vm *vm = ctx;
@@ -201,6 +209,8 @@ static int vm_setup_devices(struct vm *vm)
 	ret = legacy_init(&vm->legacy, &vm->pio, &com1, &power);
 	if (!ret)
 		ret = registry_attach(&vm->devices, &vm->mmio, &vm->mem, vm_virtio_irq, vm);
+	if (!ret)
+		ret = registry_bind_notify(&vm->devices, vm_notify_eventfd, vm);
 	if (ret)
 		return ret;
 	bus_seal(&vm->pio);

@@ -27,6 +27,12 @@ enum device_thread {
 
 struct device_ops {
 	unsigned int threads;          /* enum device_thread bits */
+	/*
+	 * Queues (by bit) whose notifications KVM hands the I/O thread by an eventfd
+	 * (KVM_IOEVENTFD) where it can, so the guest goes on without an exit to the VMM;
+	 * elsewhere they come by the vCPU's MMIO exit. Such a kind has both threads.
+	 */
+	unsigned int io_notify;
 	size_t size;                   /* the model's struct */
 	/* Opens the host side (files, tap, sockets) from the kind's config; NULL: none. */
 	int (*open)(void *dev, const void *config, struct diag *d);

@@ -31,6 +31,11 @@ MUST_CHECK int kvm_supported_cpuid(const struct kvm *k, struct kvm_cpuid2 *t);
 void kvm_irq_line(const struct kvm *k, unsigned int gsi, bool level);
 /* Any thread: an edge on gsi, as an irqfd would raise; pulses from several threads each rise. */
 void kvm_irq_pulse(const struct kvm *k, unsigned int gsi);
+/*
+ * KVM signals efd for a 4-byte guest write of value to MMIO address addr, which then
+ * completes without leaving the kernel (KVM_IOEVENTFD). 0 or -errno.
+ */
+MUST_CHECK int kvm_ioeventfd(const struct kvm *k, uint64_t addr, uint32_t value, int efd);
 void kvm_close(struct kvm *k);
 /* What KVM on this host can give a vCPU (CPUID_MAX_ENTRIES entries), without a VM. */
 MUST_CHECK int kvm_host_cpuid(struct kvm_cpuid2 *t);

@@ -32,6 +32,14 @@
 
 #define REGISTRY_MAX_DEVICES LAYOUT_VIRTIO_MAX_DEVICES
 
+/* One queue's notifications through KVM's eventfd, served in the I/O thread. */
+struct registry_kick {
+	struct io_handler handler;
+	struct registry_slot *slot;
+	unsigned int queue;
+	int efd;                   /* -1: none */
+};
+
 struct registry_slot {
 	const struct device_spec *spec;
 	const struct device_ops *ops;
@@ -41,6 +49,7 @@ struct registry_slot {
 	unsigned int irq;
 	struct virtio_mmio mmio;
 	bool attached;
+	struct registry_kick kicks[VIRTIO_MMIO_MAX_QUEUES];
 };
 
 struct registry {
@@ -64,6 +73,16 @@ MUST_CHECK int registry_cmdline(const struct registry *r, struct cmdline_buf *cl
 /* Puts every device on the MMIO bus behind its transport; pulse raises its line. */
 MUST_CHECK int registry_attach(struct registry *r, struct bus *mmio, const struct gmem *mem,
 			       void (*pulse)(void *ctx, unsigned int gsi), void *ctx);
+/*
+ * After registry_attach, for each queue a kind's device_ops.io_notify names: an eventfd
+ * that bind hands KVM for the driver's write of the queue's index to the device's
+ * QueueNotify (bind(ctx, address, queue, efd), 0 or -errno), served in the I/O thread.
+ * Where bind fails (no KVM_IOEVENTFD), that queue's notifications come by the MMIO
+ * exit as before: nothing is lost, so this does not fail for it.
+ */
+MUST_CHECK int registry_bind_notify(struct registry *r,
+				    int (*bind)(void *ctx, uint64_t addr, uint32_t queue, int efd),
+				    void *ctx);
 /* Starts the I/O thread when a device needs one; failed is called on it if it cannot run. */
 MUST_CHECK int registry_start(struct registry *r, const struct sandbox *sb,
 			      void (*failed)(void *ctx), void *ctx);

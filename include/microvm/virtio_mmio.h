@@ -138,6 +138,12 @@ void virtio_mmio_drain(struct virtio_mmio *t, unsigned int queue,
 void virtio_mmio_drain_admitted(struct virtio_mmio *t, unsigned int queue,
 				bool (*admit)(void *ctx, const struct virtq_chain *c),
 				uint32_t (*fn)(void *ctx, const struct virtq_chain *c), void *ctx);
+/*
+ * The driver notified queue (its write to QueueNotify, or KVM's eventfd for that write,
+ * src/dev/registry.c): served by the device if the queue is live, held until DRIVER_OK
+ * if it is only ready, a guest error otherwise.
+ */
+void virtio_mmio_queue_notify(struct virtio_mmio *t, uint32_t queue);
 /* A guest error: logged (rate-limited) with the device's name and window. */
 void virtio_mmio_guest_error(struct virtio_mmio *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* The driver broke the protocol: sets DEVICE_NEEDS_RESET and tells it. */

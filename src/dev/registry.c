@@ -1,11 +1,16 @@
 #include "microvm/registry.h"
 
 #include <errno.h>
+#include <linux/virtio_mmio.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "config/devices.h"
+#include "microvm/log.h"
 
 _Static_assert(SNAP_MAX_DEVICES == REGISTRY_MAX_DEVICES, "a snapshot holds every device");
 
@@ -43,6 +48,8 @@ static int registry_open_one(struct registry *r, const struct registry_kind *k,
 		.base = LAYOUT_VIRTIO_MMIO_START + r->nr * LAYOUT_VIRTIO_MMIO_SIZE,
 		.irq = LAYOUT_VIRTIO_IRQ_FIRST + r->nr,
 	};
+	for (unsigned int q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++)
+		s->kicks[q].efd = -1;
 	r->nr++;
 	return 0;
 }
@@ -130,6 +137,55 @@ int registry_attach(struct registry *r, struct bus *mmio, const struct gmem *mem
 			ret = registry_watch(r, s);
 		if (ret)
 			return ret;
+	}
+	return 0;
+}
+
+/* KVM saw the driver notify the queue: served as the MMIO write would have been. */
+static void registry_kicked(void *ctx, uint32_t events)
+{
+	struct registry_kick *k = ctx;
+	uint64_t count;
+
+	(void)events;
+	if (read(k->efd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		log_warn("%s at 0x%llx: queue %u notification eventfd: %s", k->slot->spec->name,
+			 (unsigned long long)k->slot->base, k->queue, strerror(errno));
+	virtio_mmio_lock(&k->slot->mmio);
+	virtio_mmio_queue_notify(&k->slot->mmio, k->queue);
+	virtio_mmio_unlock(&k->slot->mmio);
+}
+
+int registry_bind_notify(struct registry *r,
+			 int (*bind)(void *ctx, uint64_t addr, uint32_t queue, int efd), void *ctx)
+{
+	for (unsigned int i = 0; i < r->nr; i++) {
+		struct registry_slot *s = &r->slots[i];
+
+		for (unsigned int q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++) {
+			struct registry_kick *k = &s->kicks[q];
+			int ret;
+
+			if (!(s->ops->io_notify & (1u << q)) || !r->io_ready)
+				continue;
+			k->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			if (k->efd < 0)
+				return -errno;
+			ret = bind(ctx, s->base + VIRTIO_MMIO_QUEUE_NOTIFY, q, k->efd);
+			if (ret) {
+				log_debug("%s at 0x%llx: queue %u notified by MMIO exits (KVM_IOEVENTFD: %s)",
+					  s->spec->name, (unsigned long long)s->base, q, strerror(-ret));
+				close(k->efd);
+				k->efd = -1;
+				continue;
+			}
+			k->slot = s;
+			k->queue = q;
+			k->handler = (struct io_handler){ .ready = registry_kicked, .ctx = k };
+			ret = iothread_watch(&r->io, k->efd, EPOLLIN, &k->handler);
+			if (ret)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -230,6 +286,9 @@ void registry_close(struct registry *r)
 			virtio_mmio_destroy(&s->mmio);
 		if (s->ops->close)
 			s->ops->close(s->dev);
+		for (unsigned int q = 0; q < VIRTIO_MMIO_MAX_QUEUES; q++)
+			if (s->kicks[q].efd >= 0)
+				close(s->kicks[q].efd);
 		free(s->dev);
 	}
 	r->nr = 0;

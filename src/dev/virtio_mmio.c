@@ -291,8 +291,9 @@ static void virtio_mmio_set_ready(struct virtio_mmio *t, struct virtq *q, uint32
 		virtio_mmio_needs_reset(t, why);
 }
 
-static void virtio_mmio_notify(struct virtio_mmio *t, uint32_t queue)
+void virtio_mmio_queue_notify(struct virtio_mmio *t, uint32_t queue)
 {
+	atomic_fetch_add_explicit(&t->stats.notifications, 1, memory_order_relaxed);
 	/* Before DRIVER_OK, a ready queue's notification waits for it (Linux's balloon). */
 	if (queue < t->dev.ops->nr_queues && t->queues[queue].ready &&
 	    !(t->status & (VIRTIO_CONFIG_S_DRIVER_OK | VIRTIO_CONFIG_S_NEEDS_RESET))) {
@@ -416,8 +417,7 @@ static void virtio_mmio_write_reg(struct virtio_mmio *t, uint64_t offset, uint32
 			virtio_mmio_set_ready(t, q, val);
 		break;
 	case VIRTIO_MMIO_QUEUE_NOTIFY:
-		atomic_fetch_add_explicit(&t->stats.notifications, 1, memory_order_relaxed);
-		virtio_mmio_notify(t, val);
+		virtio_mmio_queue_notify(t, val);
 		break;
 	case VIRTIO_MMIO_INTERRUPT_ACK:
 		t->isr &= ~val;

@@ -1,6 +1,7 @@
 /*
  * The device table and the registry over it, without KVM: every kind's two halves
- * agree (the threads that serve it, the I/O thread's watch); devices are opened in
+ * agree (the threads that serve it, the I/O thread's watch, and a kind whose
+ * notifications may go to the I/O thread still served on a vCPU's exit); devices are opened in
  * the table's order whatever the order they were configured in, each with its own
  * window and interrupt line, announced on the command line and claimed on the bus;
  * a device that cannot open leaves nothing open.
@@ -26,7 +27,9 @@ static void check_kind(const struct device_spec *spec, const struct device_ops *
 {
 	if (!spec->name || !spec->option || spec->max == 0 || ops->size == 0 || !ops->attach ||
 	    !(ops->threads & (DEVICE_THREAD_VCPU | DEVICE_THREAD_IO)) ||
-	    !(ops->threads & DEVICE_THREAD_IO) != !ops->watch)
+	    !(ops->threads & DEVICE_THREAD_IO) != !ops->watch ||
+	    (ops->io_notify && (ops->threads & DEVICE_THREAD_VCPU) == 0) ||
+	    (ops->io_notify >> VIRTIO_MMIO_MAX_QUEUES) != 0)
 		fail_msg("device kind %s: its spec and ops disagree", spec->name);
 }
 
