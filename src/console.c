@@ -139,8 +139,16 @@ void console_close(struct console *c)
 void console_put(struct console *c, uint8_t byte)
 {
 	pthread_mutex_lock(&c->out_lock);
+	if (c->out_len == sizeof(c->out))
+		c->out_len = 0; /* a stopping VM's stdout took no more: drop the rest */
 	c->out[c->out_len++] = byte;
-	if (byte == '\n' || c->out_len == sizeof(c->out)) {
+	if (atomic_load(&c->stopping)) {
+		/*
+		 * The stop's kick may have come while this vCPU waited for the lock: a write
+		 * that blocked now would never end, so only what stdout takes at once goes.
+		 */
+		console_write_nowait_locked(c);
+	} else if (byte == '\n' || c->out_len == sizeof(c->out)) {
 		console_write(c, c->out, c->out_len);
 		c->out_len = 0;
 	} else {
