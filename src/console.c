@@ -1,8 +1,10 @@
 #include "microvm/console.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -57,6 +59,13 @@ int console_open(struct console *c, int in_fd, int out_fd)
 	c->in_eof = false;
 	atomic_init(&c->stopping, false);
 	atomic_init(&c->out_broken, false);
+	c->out_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	c->flush_armed = false;
+	c->out_len = 0;
+	/* Made now, before any filter: the vCPUs arm it with timerfd_settime only. */
+	c->flush_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (c->flush_fd < 0)
+		return -errno;
 	/* A background job reading its terminal would be stopped by SIGTTIN: no input then. */
 	if (isatty(in_fd) && tcgetpgrp(in_fd) != getpgrp()) {
 		c->in_eof = true;
@@ -65,10 +74,109 @@ int console_open(struct console *c, int in_fd, int out_fd)
 	return console_make_raw(in_fd);
 }
 
+static bool console_arm(struct console *c)
+{
+	struct itimerspec due = { .it_value = { .tv_nsec = CONSOLE_FLUSH_MS * 1000000L } };
+
+	if (timerfd_settime(c->flush_fd, 0, &due, NULL) == 0)
+		return true;
+	log_debug("console flush timer: %s", strerror(errno));
+	return false;
+}
+
+/* Arms flush_fd for an open line; out_lock held. */
+static void console_arm_locked(struct console *c)
+{
+	if (!c->flush_armed)
+		c->flush_armed = console_arm(c);
+}
+
+/*
+ * Writes the open line if stdout takes it without blocking (a pipe or terminal that
+ * polls writable; a file always does); otherwise keeps it. out_lock held.
+ */
+static void console_write_nowait_locked(struct console *c)
+{
+	struct pollfd p = { .fd = c->out_fd, .events = POLLOUT };
+	ssize_t n;
+
+	if (atomic_load(&c->out_broken)) {
+		c->out_len = 0;
+		return;
+	}
+	if (poll(&p, 1, 0) != 1 || !(p.revents & (POLLOUT | POLLERR | POLLHUP)))
+		return;
+	/* At most PIPE_BUF bytes: a pipe that polls writable takes them whole. */
+	n = write(c->out_fd, c->out, c->out_len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		if (!atomic_exchange(&c->out_broken, true))
+			log_warn("console output failed (%s); dropping further guest output",
+				 n < 0 ? strerror(errno) : "no progress");
+		c->out_len = 0;
+		return;
+	}
+	memmove(c->out, c->out + n, c->out_len - (size_t)n);
+	c->out_len -= (size_t)n;
+}
+
 void console_close(struct console *c)
 {
-	(void)c;
+	if (c->flush_fd >= 0) {
+		/* The vCPUs are gone: nothing else holds out_lock. */
+		pthread_mutex_lock(&c->out_lock);
+		if (c->out_len)
+			console_write_nowait_locked(c);
+		c->out_len = 0;
+		pthread_mutex_unlock(&c->out_lock);
+		close(c->flush_fd);
+		c->flush_fd = -1;
+	}
 	console_restore_terminal();
+}
+
+void console_put(struct console *c, uint8_t byte)
+{
+	pthread_mutex_lock(&c->out_lock);
+	if (c->out_len == sizeof(c->out))
+		c->out_len = 0; /* a stopping VM's stdout took no more: drop the rest */
+	c->out[c->out_len++] = byte;
+	if (atomic_load(&c->stopping)) {
+		/*
+		 * The stop's kick may have come while this vCPU waited for the lock: a write
+		 * that blocked now would never end, so only what stdout takes at once goes.
+		 */
+		console_write_nowait_locked(c);
+	} else if (byte == '\n' || c->out_len == sizeof(c->out)) {
+		console_write(c, c->out, c->out_len);
+		c->out_len = 0;
+	} else {
+		console_arm_locked(c);
+	}
+	pthread_mutex_unlock(&c->out_lock);
+}
+
+void console_flush_due(struct console *c)
+{
+	uint64_t expirations;
+
+	if (read(c->flush_fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_debug("console flush timer: %s", strerror(errno));
+	/*
+	 * A vCPU holding the lock is writing, maybe blocked on stdout: this thread must not
+	 * wait. flush_armed stays set, and is true again: the timer is armed anew.
+	 */
+	if (pthread_mutex_trylock(&c->out_lock)) {
+		(void)console_arm(c);
+		return;
+	}
+	c->flush_armed = false;
+	if (c->out_len)
+		console_write_nowait_locked(c);
+	if (c->out_len)
+		console_arm_locked(c);
+	pthread_mutex_unlock(&c->out_lock);
 }
 
 void console_write(struct console *c, const uint8_t *buf, size_t len)

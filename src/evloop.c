@@ -11,7 +11,8 @@
 #include "microvm/log.h"
 
 /* What epoll reports, by event tag. */
-enum { EVLOOP_SIGNAL, EVLOOP_EXIT, EVLOOP_ROOM, EVLOOP_STDIN, EVLOOP_DEADLINE, EVLOOP_WATCH };
+enum { EVLOOP_SIGNAL, EVLOOP_EXIT, EVLOOP_ROOM, EVLOOP_STDIN, EVLOOP_DEADLINE, EVLOOP_FLUSH,
+       EVLOOP_WATCH };
 
 #define EVLOOP_EVENTS 8
 #define EVLOOP_INPUT_CHUNK 16 /* bytes per read: what the UART's FIFO holds */
@@ -81,6 +82,8 @@ int evloop_open(struct evloop *l, struct console *console, const struct evloop_i
 		ret = evloop_add(l, l->room_efd, EPOLLIN, EVLOOP_ROOM);
 	if (!ret)
 		ret = evloop_add(l, l->deadline_fd, EPOLLIN, EVLOOP_DEADLINE);
+	if (!ret)
+		ret = evloop_add(l, console->flush_fd, EPOLLIN, EVLOOP_FLUSH);
 	for (unsigned int i = 0; !ret && i < l->nr_watches; i++)
 		ret = evloop_add(l, l->watches[i].fd, EPOLLIN, EVLOOP_WATCH + i);
 	return ret;
@@ -191,6 +194,9 @@ static int evloop_round(struct evloop *l)
 			break;
 		case EVLOOP_DEADLINE:
 			evloop_deadline(l);
+			break;
+		case EVLOOP_FLUSH:
+			console_flush_due(l->console);
 			break;
 		default:
 			if (events[i].data.u64 - EVLOOP_WATCH < l->nr_watches) {

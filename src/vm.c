@@ -135,7 +135,7 @@ static void vm_serial_tx(void *ctx, uint8_t byte)
 {
 	struct vm *vm = ctx;
 
-	console_write(&vm->console, &byte, 1);
+	console_put(&vm->console, byte);
 }
 
 static void vm_serial_irq(void *ctx, bool level)

@@ -1,8 +1,9 @@
 /*
  * The VMM thread's event loop: one epoll set over its signals (a signalfd), the end of
  * the VM (vm_exit's eventfd), console input while the guest's UART has room for it, the
- * deadline of a graceful stop (a timerfd), and the descriptors its owner watches: the
- * mailboxes other threads post calls to (the API thread; vm_command), the metrics timer.
+ * deadline of a graceful stop (a timerfd), the console's timer for a line left open, and
+ * the descriptors its owner watches: the mailboxes other threads post calls to (the API
+ * thread; vm_command), the metrics timer.
  */
 #ifndef MICROVM_EVLOOP_H
 #define MICROVM_EVLOOP_H
