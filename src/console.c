@@ -145,9 +145,9 @@ void console_put(struct console *c, uint8_t byte)
 	if (atomic_load(&c->stopping)) {
 		/*
 		 * The stop's kick may have come while this vCPU waited for the lock: a write
-		 * that blocked now would never end, so only what stdout takes at once goes.
+		 * that blocked now would never end. The bytes wait for console_close, which
+		 * writes what stdout takes at once (the vCPU's filter has no poll).
 		 */
-		console_write_nowait_locked(c);
 	} else if (byte == '\n' || c->out_len == sizeof(c->out)) {
 		console_write(c, c->out, c->out_len);
 		c->out_len = 0;

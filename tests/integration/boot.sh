@@ -57,6 +57,7 @@ fi
 python3 "$here/mkguest.py" "$tap_tmp/ud2.elf" ud2
 python3 "$here/mkguest.py" "$tap_tmp/xrstor.elf" xrstor
 python3 "$here/mkguest.py" "$tap_tmp/spin.elf" spin
+python3 "$here/mkguest.py" "$tap_tmp/chatter.elf" chatter
 
 run "$microvm" --kernel "$tap_tmp/ud2.elf"
 check "triple fault: exit 1 with one line naming it and the RIP" sh -c "[ $rc -eq 1 ] &&
@@ -84,6 +85,24 @@ wait $pid
 rc=$?
 set -e
 check "SIGTERM stops the VM cleanly with status 0" sh -c "[ $rc -eq 0 ] && ! kill -0 $pid 2>/dev/null"
+
+# SIGTERM while the guest prints without pause: the vCPU that meets the stop in the
+# middle of a line writes it only if stdout takes it at once (poll, in its filter).
+stops=0 codes=""
+for i in 1 2 3; do
+    "$microvm" --kernel "$tap_tmp/chatter.elf" >"$tap_tmp/out" 2>"$tap_tmp/err" </dev/null &
+    pid=$!
+    sleep 0.5
+    kill -TERM $pid
+    set +e
+    wait $pid
+    rc=$?
+    set -e
+    [ $rc -eq 0 ] && stops=$((stops + 1))
+    codes="$codes $rc"
+done
+check "SIGTERM while the guest prints: 3 of 3 stops with status 0 (statuses:$codes)" sh -c "[ $stops -eq 3 ]"
+[ $rc -eq 0 ] || diag_output
 
 # The VMM's kick signal sent to the process (anyone of its uid may): it lands on whichever
 # thread the kernel picks, here each in turn (kill(2) on a thread id prefers that thread,

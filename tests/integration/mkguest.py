@@ -4,6 +4,7 @@
   mkguest.py OUT spin      jmp . forever (a guest that never ends)
   mkguest.py OUT ud2       #UD with no IDT: a triple fault
   mkguest.py OUT xrstor    an instruction this host's emulator lacks
+  mkguest.py OUT chatter   "x\n" to COM1 forever (a guest printing when it is stopped)
 """
 import struct
 import sys
@@ -13,6 +14,8 @@ CODE = {
     "ud2": bytes([0x0f, 0x0b]),
     # xrstor (%rdi) with rdi pointing at the zero page; then spin.
     "xrstor": bytes([0x48, 0x0f, 0xae, 0x2f, 0xeb, 0xfe]),
+    # mov $0x3f8, %dx; 1: mov $'x', %al; out %al, %dx; mov $'\n', %al; out %al, %dx; jmp 1b
+    "chatter": bytes([0x66, 0xba, 0xf8, 0x03, 0xb0, 0x78, 0xee, 0xb0, 0x0a, 0xee, 0xeb, 0xf8]),
 }
 
 def main():
