@@ -61,6 +61,7 @@ int console_open(struct console *c, int in_fd, int out_fd)
 	atomic_init(&c->out_broken, false);
 	c->out_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	c->flush_armed = false;
+	c->line_open = false;
 	c->out_len = 0;
 	/* Made now, before any filter: the vCPUs arm it with timerfd_settime only. */
 	c->flush_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -148,9 +149,11 @@ void console_put(struct console *c, uint8_t byte)
 		 * that blocked now would never end. The bytes wait for console_close, which
 		 * writes what stdout takes at once (the vCPU's filter has no poll).
 		 */
-	} else if (byte == '\n' || c->out_len == sizeof(c->out)) {
+	} else if (byte == '\n' || c->out_len == sizeof(c->out) || !c->line_open) {
+		/* A line's first byte too: the guest's first output, or a key's echo, is not held. */
 		console_write(c, c->out, c->out_len);
 		c->out_len = 0;
+		c->line_open = byte != '\n';
 	} else {
 		console_arm_locked(c);
 	}
