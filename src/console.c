@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/timerfd.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "microvm/log.h"
@@ -61,7 +62,7 @@ int console_open(struct console *c, int in_fd, int out_fd)
 	atomic_init(&c->out_broken, false);
 	c->out_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	c->flush_armed = false;
-	c->line_open = false;
+	c->last_out_ns = 0;
 	c->out_len = 0;
 	/* Made now, before any filter: the vCPUs arm it with timerfd_settime only. */
 	c->flush_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -137,6 +138,23 @@ void console_close(struct console *c)
 	console_restore_terminal();
 }
 
+static uint64_t console_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Nothing went out for CONSOLE_FLUSH_MS (the guest's first output, a key's echo): the
+ * byte just held goes at once. In a stream of lines each waits for its end.
+ */
+static bool console_quiet(const struct console *c)
+{
+	return c->out_len == 1 && console_now_ns() - c->last_out_ns >= CONSOLE_FLUSH_MS * 1000000ull;
+}
+
 void console_put(struct console *c, uint8_t byte)
 {
 	pthread_mutex_lock(&c->out_lock);
@@ -149,11 +167,10 @@ void console_put(struct console *c, uint8_t byte)
 		 * that blocked now would never end. The bytes wait for console_close, which
 		 * writes what stdout takes at once (the vCPU's filter has no poll).
 		 */
-	} else if (byte == '\n' || c->out_len == sizeof(c->out) || !c->line_open) {
-		/* A line's first byte too: the guest's first output, or a key's echo, is not held. */
+	} else if (byte == '\n' || c->out_len == sizeof(c->out) || console_quiet(c)) {
 		console_write(c, c->out, c->out_len);
 		c->out_len = 0;
-		c->line_open = byte != '\n';
+		c->last_out_ns = console_now_ns();
 	} else {
 		console_arm_locked(c);
 	}

@@ -5,10 +5,10 @@
  *
  * Output is collected a line at a time: one write per byte cost a system call and a
  * wake-up of stdout's reader per character, which made the guest's boot messages
- * most of its kernel's boot time under a nested KVM. A line's first byte goes out at
- * once (the guest's first output is seen when it comes), the rest at the line's end;
- * a line still open goes out CONSOLE_FLUSH_MS after its first byte (the event loop's
- * timer), and at console_close.
+ * most of its kernel's boot time under a nested KVM. A line goes out at its end, and
+ * a byte after CONSOLE_FLUSH_MS of quiet at once (the guest's first output, a key's
+ * echo, are seen when they come); a line still open goes out CONSOLE_FLUSH_MS after
+ * its first byte (the event loop's timer), and at console_close.
  */
 #ifndef MICROVM_CONSOLE_H
 #define MICROVM_CONSOLE_H
@@ -33,7 +33,7 @@ struct console {
 	atomic_bool out_broken; /* stdout failed once: drop output and stay quiet */
 	pthread_mutex_t out_lock; /* the vCPUs' bytes, in order, and the flush_fd's state */
 	bool flush_armed;
-	bool line_open;         /* the line's first byte is out: the rest waits for its end */
+	uint64_t last_out_ns;   /* CLOCK_MONOTONIC of the vCPUs' last write */
 	size_t out_len;
 	uint8_t out[CONSOLE_OUT_SIZE];
 };
@@ -48,9 +48,9 @@ void console_close(struct console *c);
 /* Writes all of buf, retrying partial writes and EINTR until stopping. */
 void console_write(struct console *c, const uint8_t *buf, size_t len);
 /*
- * A byte the guest sent (a vCPU thread): a line's first byte is written at once, the
- * others held until the line ends or the buffer is full, then written as console_write
- * does; a held byte arms flush_fd.
+ * A byte the guest sent (a vCPU thread): held until its line ends or the buffer is
+ * full (at once after a quiet spell), then written as console_write does; a held byte
+ * arms flush_fd.
  */
 void console_put(struct console *c, uint8_t byte);
 /*

@@ -78,13 +78,16 @@ static void test_line_goes_out_at_its_end(void **state)
 {
 	struct fixture *f = *state;
 
-	/* A line's first byte goes at once: the guest's first output is seen when it comes. */
+	/* After a quiet spell a byte goes at once: the guest's first output is seen when it comes. */
 	put(f, "Linux version");
 	assert_string_equal(drain(f), "L");
 	put(f, " 6.1\r\n");
 	assert_string_equal(drain(f), "inux version 6.1\r\n");
-	put(f, "x");
-	assert_string_equal(drain(f), "x");
+	/* In a stream of lines, each waits for its end. */
+	put(f, "Command line:");
+	assert_string_equal(drain(f), "");
+	put(f, " console=ttyS0\n");
+	assert_string_equal(drain(f), "Command line: console=ttyS0\n");
 }
 
 static void test_open_line_goes_out_on_the_timer(void **state)
