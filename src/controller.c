@@ -16,6 +16,7 @@
 #include "config/snapconfig.h"
 #include "config/vmconfig.h"
 #include "microvm/boottimer.h"
+#include "microvm/kvm.h"
 #include "microvm/log.h"
 #include "microvm/mailbox.h"
 #include "microvm/virtio_balloon.h"
@@ -32,6 +33,7 @@ struct controller {
 	struct metrics_latencies lat;
 	struct api_stats api_stats;
 	struct api_server *api;
+	struct kvm kvm;   /* kvm_create's VM, until vm_boot takes it over */
 	struct vm *vm;
 	enum controller_state state;
 	int log_fd;
@@ -84,6 +86,7 @@ int controller_init(struct controller **out, const struct controller_params *p, 
 		return diag_fail_errno(d, -ENOMEM, "out of memory");
 	c->p = *p;
 	c->log_fd = c->metrics.fd = c->metrics.timer_fd = -1;
+	c->kvm = (struct kvm){ .kvm_fd = -1, .vm_fd = -1 };
 	ret = mailbox_init(&c->mailbox);
 	if (!ret)
 		ret = metrics_init(&c->metrics);
@@ -126,6 +129,12 @@ static void controller_serve(void *ctx)
 	mailbox_serve(&c->mailbox);
 }
 
+/* The VM's KVM side (kvm_create's), made once for the next build: a restore's check reads its table. */
+static int controller_kvm(struct controller *c, struct diag *d)
+{
+	return c->kvm.vm_fd >= 0 ? 0 : kvm_create(&c->kvm, d);
+}
+
 /* Builds the VM from the resources (or a snapshot), ready to run. */
 static int controller_build(struct controller *c, const struct vm_restore *restore, struct diag *d)
 {
@@ -144,11 +153,16 @@ static int controller_build(struct controller *c, const struct vm_restore *resto
 			d);
 	if (ret)
 		return ret;
-	ret = vm_boot(c->vm);
+	ret = controller_kvm(c, d);
+	if (!ret) {
+		ret = vm_boot(c->vm, &c->kvm);
+		if (ret)
+			ret = diag_fail_errno(d, ret, "cannot build the VM: %s (the log says more)", strerror(-ret));
+	}
 	if (ret) {
 		vm_destroy(c->vm);
 		c->vm = NULL;
-		return diag_fail_errno(d, ret, "cannot build the VM: %s (the log says more)", strerror(-ret));
+		return ret;
 	}
 	c->lat.instance_start_us = controller_since_start_us() - t0;
 	c->state = restore && restore->paused ? CTL_PAUSED : CTL_RUNNING;
@@ -357,7 +371,9 @@ static int controller_restore(struct controller *c, const struct snapconfig_load
 	ret = snapshot_read(req->snapshot_path, &s, d);
 	if (ret)
 		return ret;
-	ret = vm_snapshot_check_host(s, d);
+	ret = controller_kvm(c, d);
+	if (!ret)
+		ret = vm_snapshot_check_host(s, &c->kvm, d);
 	if (!ret)
 		ret = controller_snapshot_config(c, s, req, d);
 	mem_fd = ret ? -1 : open(req->mem_path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -589,6 +605,7 @@ void controller_destroy(struct controller *c)
 	if (c->vm)
 		vm_destroy(c->vm);
 	c->vm = NULL;
+	kvm_close(&c->kvm);
 	metrics_destroy(&c->metrics);
 	if (c->log_fd >= 0) {
 		log_set_output(STDERR_FILENO, false, false);

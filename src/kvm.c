@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -23,7 +24,8 @@ static int kvm_fail_errno(const char *what)
 	return -err;
 }
 
-static int kvm_check(const struct kvm *k, unsigned int vcpus)
+/* What every VM here needs of KVM, whatever its configuration; KVM's vCPU limit into k. */
+static int kvm_check(struct kvm *k, struct diag *d)
 {
 	static const struct {
 		int cap;
@@ -40,26 +42,62 @@ static int kvm_check(const struct kvm *k, unsigned int vcpus)
 		{ KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS" },
 	};
 	int api = ioctl(k->kvm_fd, KVM_GET_API_VERSION, 0);
-	int max_vcpus;
 
-	if (api != KVM_EXPECTED_API) {
-		log_error("%s: KVM API version %d, expected %d", KVM_DEVICE, api, KVM_EXPECTED_API);
-		return -ENOTSUP;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(caps); i++) {
-		if (ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0) {
-			log_error("%s: missing %s", KVM_DEVICE, caps[i].name);
-			return -ENOTSUP;
-		}
-	}
-	max_vcpus = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
-	if (max_vcpus <= 0)
-		max_vcpus = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
-	if (max_vcpus > 0 && vcpus > (unsigned int)max_vcpus) {
-		log_error("%u vCPUs requested, KVM supports at most %d", vcpus, max_vcpus);
-		return -EINVAL;
-	}
+	if (api != KVM_EXPECTED_API)
+		return diag_fail_errno(d, -ENOTSUP, "%s: KVM API version %d, expected %d", KVM_DEVICE, api,
+				       KVM_EXPECTED_API);
+	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
+		if (ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, caps[i].cap) <= 0)
+			return diag_fail_errno(d, -ENOTSUP, "%s: missing %s", KVM_DEVICE, caps[i].name);
+	k->max_vcpus = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (k->max_vcpus <= 0)
+		k->max_vcpus = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
 	return 0;
+}
+
+/* The VM without memory or devices, what each vCPU's kvm_run maps, what KVM supports. */
+static int kvm_create_vm(struct kvm *k, struct diag *d)
+{
+	uint64_t identity_map = LAYOUT_KVM_IDENTITY_MAP_ADDR;
+	int mmap_size;
+
+	do
+		k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM, 0);
+	while (k->vm_fd < 0 && errno == EINTR);
+	if (k->vm_fd < 0)
+		return diag_fail_errno(d, -errno, "KVM_CREATE_VM: %s", strerror(errno));
+	/* Both must precede vCPU creation; they only matter on Intel without unrestricted guests. */
+	if (ioctl(k->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS_ADDR) < 0)
+		return diag_fail_errno(d, -errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+	if (ioctl(k->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
+		return diag_fail_errno(d, -errno, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+	mmap_size = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < (int)sizeof(struct kvm_run))
+		return diag_fail(d, "KVM_GET_VCPU_MMAP_SIZE: %d", mmap_size);
+	k->run_size = (size_t)mmap_size;
+	k->supported = cpuid_alloc();
+	if (!k->supported)
+		return diag_fail_errno(d, -ENOMEM, "out of memory");
+	k->supported->nent = CPUID_MAX_ENTRIES;
+	if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, k->supported) < 0)
+		return diag_fail_errno(d, -errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+	return 0;
+}
+
+int kvm_create(struct kvm *k, struct diag *d)
+{
+	int ret;
+
+	*k = (struct kvm){ .kvm_fd = -1, .vm_fd = -1 };
+	k->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
+	if (k->kvm_fd < 0)
+		return diag_fail_errno(d, -errno, "cannot open %s: %s", KVM_DEVICE, strerror(errno));
+	ret = kvm_check(k, d);
+	if (!ret)
+		ret = kvm_create_vm(k, d);
+	if (ret)
+		kvm_close(k);
+	return ret;
 }
 
 /* Every region of guest memory as a memory slot. */
@@ -86,22 +124,15 @@ static int kvm_set_memory(struct kvm *k, const struct gmem *mem)
 	return 0;
 }
 
-static int kvm_create_vm(struct kvm *k, const struct gmem *mem)
+int kvm_setup(struct kvm *k, unsigned int vcpus, const struct gmem *mem)
 {
-	uint64_t identity_map = LAYOUT_KVM_IDENTITY_MAP_ADDR;
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
-	int mmap_size, ret;
+	int ret;
 
-	do
-		k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM, 0);
-	while (k->vm_fd < 0 && errno == EINTR);
-	if (k->vm_fd < 0)
-		return kvm_fail_errno("KVM_CREATE_VM");
-	/* Both must precede vCPU creation; they only matter on Intel without unrestricted guests. */
-	if (ioctl(k->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)LAYOUT_KVM_TSS_ADDR) < 0)
-		return kvm_fail_errno("KVM_SET_TSS_ADDR");
-	if (ioctl(k->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &identity_map) < 0)
-		return kvm_fail_errno("KVM_SET_IDENTITY_MAP_ADDR");
+	if (k->max_vcpus > 0 && vcpus > (unsigned int)k->max_vcpus) {
+		log_error("%u vCPUs requested, KVM supports at most %d", vcpus, k->max_vcpus);
+		return -EINVAL;
+	}
 	/*
 	 * The memory slots before the interrupt controllers, as Firecracker orders them: on
 	 * this project's hosts the first KVM_SET_USER_MEMORY_REGION after KVM_CREATE_IRQCHIP
@@ -115,34 +146,6 @@ static int kvm_create_vm(struct kvm *k, const struct gmem *mem)
 		return kvm_fail_errno("KVM_CREATE_IRQCHIP");
 	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return kvm_fail_errno("KVM_CREATE_PIT2");
-	mmap_size = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (mmap_size < (int)sizeof(struct kvm_run)) {
-		log_error("KVM_GET_VCPU_MMAP_SIZE: %d", mmap_size);
-		return -EINVAL;
-	}
-	k->run_size = (size_t)mmap_size;
-	return 0;
-}
-
-int kvm_open(struct kvm *k, unsigned int vcpus, const struct gmem *mem)
-{
-	int ret;
-
-	k->vm_fd = -1;
-	k->kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
-	if (k->kvm_fd < 0)
-		return kvm_fail_errno("cannot open " KVM_DEVICE);
-	ret = kvm_check(k, vcpus);
-	if (!ret)
-		ret = kvm_create_vm(k, mem);
-	return ret;
-}
-
-int kvm_supported_cpuid(const struct kvm *k, struct kvm_cpuid2 *t)
-{
-	t->nent = CPUID_MAX_ENTRIES;
-	if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, t) < 0)
-		return kvm_fail_errno("KVM_GET_SUPPORTED_CPUID");
 	return 0;
 }
 
@@ -187,19 +190,6 @@ int kvm_ioeventfd(const struct kvm *k, uint64_t addr, uint32_t value, int efd)
 	return ioctl(k->vm_fd, KVM_IOEVENTFD, &io) < 0 ? -errno : 0;
 }
 
-int kvm_host_cpuid(struct kvm_cpuid2 *t)
-{
-	struct kvm k = { .vm_fd = -1 };
-	int ret;
-
-	k.kvm_fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
-	if (k.kvm_fd < 0)
-		return kvm_fail_errno("cannot open " KVM_DEVICE);
-	ret = kvm_supported_cpuid(&k, t);
-	kvm_close(&k);
-	return ret;
-}
-
 void kvm_close(struct kvm *k)
 {
 	if (k->vm_fd >= 0)
@@ -207,4 +197,6 @@ void kvm_close(struct kvm *k)
 	if (k->kvm_fd >= 0)
 		close(k->kvm_fd);
 	k->vm_fd = k->kvm_fd = -1;
+	free(k->supported);
+	k->supported = NULL;
 }

@@ -218,35 +218,17 @@ static int vm_setup_devices(struct vm *vm)
 	return 0;
 }
 
-/* The CPUID vCPU index gets, as cpu_setup_vcpu makes it: kept for a snapshot. */
-static int vm_vcpu_cpuid(struct vm *vm, const struct kvm_cpuid2 *supported, unsigned int index,
-			 unsigned int count)
-{
-	struct kvm_cpuid2 *t = cpuid_for_vcpu(supported, index, count);
-
-	if (!t)
-		return -EINVAL;
-	vcpu_state_cpuid(t, &vm->cpuid[index]);
-	free(t);
-	return 0;
-}
-
 static int vm_create_vcpus(struct vm *vm)
 {
 	unsigned int count = vm->params.res->machine.vcpus;
-	struct kvm_cpuid2 *supported = cpuid_alloc();
 	int ret = 0;
 
 	vm->cpuid = calloc(count, sizeof(*vm->cpuid));
-	if (!supported || !vm->cpuid) {
-		free(supported);
+	if (!vm->cpuid)
 		return vm_fail("cannot create the vCPUs", -ENOMEM);
-	}
-	/* Only a boot builds CPUID from what KVM supports (0.3-0.4 ms on a PVM host); a restore has the snapshot's. */
-	if (!vm->restore)
-		ret = kvm_supported_cpuid(&vm->kvm, supported);
 	for (unsigned int i = 0; !ret && i < count; i++) {
 		struct vcpu *v = &vm->vcpus[i];
+		struct kvm_cpuid2 *cpuid;
 
 		ret = vcpu_create(v, vm->kvm.vm_fd, vm->kvm.run_size, i, &vm->env);
 		if (ret) {
@@ -259,9 +241,15 @@ static int vm_create_vcpus(struct vm *vm)
 			vm->cpuid[i] = vm->restore->snap->cpuid[i];
 			continue;
 		}
-		ret = vm_vcpu_cpuid(vm, supported, i, count);
-		if (!ret)
-			ret = cpu_setup_vcpu(v->fd, supported, i, count);
+		/* What KVM supports, fixed up for this vCPU: given to it, and kept for a snapshot. */
+		cpuid = cpuid_for_vcpu(vm->kvm.supported, i, count);
+		if (!cpuid) {
+			ret = -EINVAL;
+		} else {
+			vcpu_state_cpuid(cpuid, &vm->cpuid[i]);
+			ret = cpu_setup_vcpu(v->fd, cpuid, i);
+			free(cpuid);
+		}
 		if (!ret && i == 0)
 			ret = vm->boot.entry == BOOT_ENTRY_PVH
 				      ? cpu_setup_pvh_regs(v->fd, vm->boot.kernel.pvh_entry)
@@ -269,7 +257,6 @@ static int vm_create_vcpus(struct vm *vm)
 		if (ret)
 			log_error("cannot set up vCPU %u: %s", i, strerror(-ret));
 	}
-	free(supported);
 	return ret;
 }
 
@@ -313,18 +300,21 @@ static int vm_loop_init(struct vm *vm)
 	return ret;
 }
 
-int vm_boot(struct vm *vm)
+int vm_boot(struct vm *vm, struct kvm *kvm)
 {
 	const struct vm_resources *res = vm->params.res;
 	int ret;
 
+	/* Taken over before anything can fail: vm_destroy closes it. */
+	vm->kvm = *kvm;
+	*kvm = (struct kvm){ .kvm_fd = -1, .vm_fd = -1 };
 	if (res->machine.vcpus == 0 || res->machine.vcpus > VM_MAX_VCPUS)
 		return vm_fail("vCPU count out of range", -EINVAL);
 	ret = vm_loop_init(vm);
 	if (ret)
 		return vm_fail("eventfd", ret);
 	vm_vcpu_env(vm);
-	ret = kvm_open(&vm->kvm, res->machine.vcpus, &vm->mem);
+	ret = kvm_setup(&vm->kvm, res->machine.vcpus, &vm->mem);
 	if (ret)
 		return ret;
 	ret = vm_setup_devices(vm);

@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arch/x86/cpuid.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/vcpu_state.h"
 #include "microvm/log.h"
@@ -110,20 +109,9 @@ int vm_restore_state(struct vm *vm)
 	return ret;
 }
 
-int vm_snapshot_check_host(const struct snapshot *s, struct diag *d)
+int vm_snapshot_check_host(const struct snapshot *s, const struct kvm *kvm, struct diag *d)
 {
-	struct kvm_cpuid2 *supported = cpuid_alloc();
-	int ret;
-
-	if (!supported)
-		return diag_fail_errno(d, -ENOMEM, "out of memory");
-	ret = kvm_host_cpuid(supported);
-	if (ret)
-		ret = diag_fail_errno(d, ret, "cannot ask KVM what this host supports: %s", strerror(-ret));
-	else
-		ret = snapstate_check_cpu(&s->cpuid[0], supported, d);
-	free(supported);
-	return ret;
+	return snapstate_check_cpu(&s->cpuid[0], kvm->supported, d);
 }
 
 /* ---- snapshot ---- */

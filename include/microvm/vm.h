@@ -3,9 +3,9 @@
  *   vm_create   from its resources: the devices' host side opened, guest memory made,
  *               the boot source loaded, the platform tables written. No KVM yet, so
  *               --check stops here.
- *   vm_boot     KVM: the VM and its memory slots, the legacy and virtio devices on
- *               their buses, the vCPUs set up for the boot. From here other threads
- *               may post commands (vm_command).
+ *   vm_boot     KVM: on the VM kvm_create made, its memory slots and interrupt
+ *               controllers, the legacy and virtio devices on their buses, the vCPUs set
+ *               up for the boot. From here other threads may post commands (vm_command).
  *   vm_run      on the calling thread, the VMM thread: the vCPU and I/O threads, this
  *               thread's filter, then its event loop until the VM ends.
  *   vm_destroy  closes and frees everything.
@@ -39,6 +39,7 @@
 #include "snapshot/state.h"
 
 
+struct kvm;
 struct vm;
 
 /* A device's transport counters (struct virtio_mmio_stats), for the metrics. */
@@ -58,8 +59,11 @@ struct vm_stats {
 MUST_CHECK int vm_create(struct vm **out, const struct vm_params *p, struct diag *d);
 /* Where the boot source went: --check prints it. */
 const struct boot_info *vm_boot_info(const struct vm *vm);
-/* Logs an error line and returns -errno when the VM cannot be built. */
-MUST_CHECK int vm_boot(struct vm *vm);
+/*
+ * Builds the VM on kvm (kvm_create's, taken over: left closed, whatever the outcome).
+ * Logs an error line and returns -errno when the VM cannot be built.
+ */
+MUST_CHECK int vm_boot(struct vm *vm, struct kvm *kvm);
 /*
  * Runs until the guest resets or powers off (returns 0), SIGTERM/SIGINT/SIGHUP or the
  * shutdown timeout stop it (returns 0), or a triple fault, KVM internal error or fatal VMM error ends it (one
@@ -96,9 +100,10 @@ void *vm_device(struct vm *vm, const struct device_spec *spec);
 MUST_CHECK int vm_snapshot(struct vm *vm, const struct vm_snapshot_params *p, struct diag *d);
 /*
  * Before a restore builds anything: the snapshot's vCPUs need no CPU feature this
- * host's KVM lacks (one line naming the leaf and bits otherwise).
+ * host's KVM (kvm, from kvm_create) lacks (one line naming the leaf and bits otherwise).
  */
-MUST_CHECK int vm_snapshot_check_host(const struct snapshot *s, struct diag *d);
+MUST_CHECK int vm_snapshot_check_host(const struct snapshot *s, const struct kvm *kvm,
+				      struct diag *d);
 unsigned int vm_vcpu_count(const struct vm *vm);
 /* Any thread, after vm_boot: the counters as they stand (each read atomically, not all at once). */
 void vm_stats(struct vm *vm, struct vm_stats *out);

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "config/resources.h"
+#include "microvm/kvm.h"
 #include "microvm/sandbox.h"
 #include "microvm/vm.h"
 #include "microvm/vm_exit.h"
@@ -134,6 +135,7 @@ static void pause_reads_stable_registers(void **state)
 	static struct control c;
 	struct vm_resources res;
 	struct sandbox sb;
+	struct kvm kvm;
 	pthread_t thread;
 	int in[2], con[2], status;
 	struct diag d;
@@ -154,7 +156,9 @@ static void pause_reads_stable_registers(void **state)
 						  .console_out = con[1] },
 		      &d))
 		fail_msg("vm_create: %s", d.msg);
-	assert_int_equal(vm_boot(c.vm), 0);
+	if (kvm_create(&kvm, &d))
+		fail_msg("kvm_create: %s", d.msg);
+	assert_int_equal(vm_boot(c.vm, &kvm), 0);
 	assert_int_equal(vm_vcpu_count(c.vm), 2);
 	c.con_fd = con[0];
 	c.in_fd = in[1];

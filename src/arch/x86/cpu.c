@@ -60,20 +60,6 @@ struct kvm_segment cpu_segment_from_gdt(uint64_t entry, uint16_t selector)
 	};
 }
 
-static int cpu_set_cpuid(int fd, const struct kvm_cpuid2 *supported, unsigned int index,
-			 unsigned int count)
-{
-	struct kvm_cpuid2 *t = cpuid_for_vcpu(supported, index, count);
-	int ret = 0;
-
-	if (!t)
-		return -EINVAL;
-	if (ioctl(fd, KVM_SET_CPUID2, t) < 0)
-		ret = -errno;
-	free(t);
-	return ret;
-}
-
 static int cpu_set_msrs(int fd)
 {
 	static const struct kvm_msr_entry defaults[] = {
@@ -136,10 +122,9 @@ static int cpu_set_lapic(int fd)
 	return ioctl(fd, KVM_SET_LAPIC, &lapic) < 0 ? -errno : 0;
 }
 
-int cpu_setup_vcpu(int fd, const struct kvm_cpuid2 *supported, unsigned int index,
-		   unsigned int count)
+int cpu_setup_vcpu(int fd, const struct kvm_cpuid2 *cpuid, unsigned int index)
 {
-	int ret = cpu_set_cpuid(fd, supported, index, count);
+	int ret = ioctl(fd, KVM_SET_CPUID2, cpuid) < 0 ? -errno : 0;
 
 	if (!ret)
 		ret = cpu_set_msrs(fd);

@@ -9,18 +9,16 @@
 #include <asm/kvm.h>
 #include <stdint.h>
 
-#include "arch/x86/cpuid.h"
 #include "microvm/compiler.h"
 
 /* The KVM view of the descriptor at selector. */
 struct kvm_segment cpu_segment_from_gdt(uint64_t entry, uint16_t selector);
 
 /*
- * Per-vCPU state for vCPU index of count: CPUID (from supported, fixed up), MSR
- * defaults, FPU, LAPIC LINT0/LINT1. Secondary vCPUs are left waiting for INIT/SIPI.
+ * Per-vCPU state for vCPU index: cpuid (cpuid_for_vcpu's table for it), MSR defaults,
+ * FPU, LAPIC LINT0/LINT1. Secondary vCPUs are left waiting for INIT/SIPI.
  */
-MUST_CHECK int cpu_setup_vcpu(int vcpu_fd, const struct kvm_cpuid2 *supported,
-			      unsigned int index, unsigned int count);
+MUST_CHECK int cpu_setup_vcpu(int vcpu_fd, const struct kvm_cpuid2 *cpuid, unsigned int index);
 /* The BSP's registers for the 64-bit entry at rip, RSI pointing at the zero page. */
 MUST_CHECK int cpu_setup_boot_regs(int vcpu_fd, uint64_t rip);
 /* The BSP's registers for the PVH entry: 32-bit protected mode at entry, EBX = start info. */
