@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sys/timerfd.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "microvm/clock.h"
 #include "microvm/log.h"
 
 /* Process-wide because atexit handlers take no argument: one terminal per process. */
@@ -138,21 +138,13 @@ void console_close(struct console *c)
 	console_restore_terminal();
 }
 
-static uint64_t console_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Nothing went out for CONSOLE_FLUSH_MS (the guest's first output, a key's echo): the
  * byte just held goes at once. In a stream of lines each waits for its end.
  */
 static bool console_quiet(const struct console *c)
 {
-	return c->out_len == 1 && console_now_ns() - c->last_out_ns >= CONSOLE_FLUSH_MS * 1000000ull;
+	return c->out_len == 1 && clock_monotonic_ns() - c->last_out_ns >= CONSOLE_FLUSH_MS * 1000000ull;
 }
 
 void console_put(struct console *c, uint8_t byte)
@@ -170,7 +162,7 @@ void console_put(struct console *c, uint8_t byte)
 	} else if (byte == '\n' || c->out_len == sizeof(c->out) || console_quiet(c)) {
 		console_write(c, c->out, c->out_len);
 		c->out_len = 0;
-		c->last_out_ns = console_now_ns();
+		c->last_out_ns = clock_monotonic_ns();
 	} else {
 		console_arm_locked(c);
 	}

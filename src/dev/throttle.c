@@ -4,23 +4,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "microvm/clock.h"
 #include "microvm/log.h"
-
-static uint64_t throttle_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* Out of range: the limiter limits nothing (the config's parsers refuse such times). */
 static void throttle_limiter(struct throttle *th, const struct rate_limiter_config *c)
 {
-	if (!rate_limiter_init(&th->rl, c, throttle_now()))
+	if (!rate_limiter_init(&th->rl, c, clock_monotonic_ns()))
 		log_warn("rate limiter: refill time above %llu ms ignored",
 			 (unsigned long long)RATELIMIT_REFILL_MS_MAX);
 }
@@ -82,7 +74,7 @@ bool throttle_admit(struct throttle *th, struct virtio_mmio *t, uint64_t ops, ui
 
 	if (!rate_limiter_active(&th->rl))
 		return true;
-	if (rate_limiter_consume(&th->rl, ops, bytes, throttle_now(), &wait))
+	if (rate_limiter_consume(&th->rl, ops, bytes, clock_monotonic_ns(), &wait))
 		return true;
 	atomic_fetch_add_explicit(&t->stats.throttled, 1, memory_order_relaxed);
 	if (!atomic_load(&th->armed))

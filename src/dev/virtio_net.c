@@ -258,6 +258,7 @@ struct virtio_net_spread {
 	uint16_t heads[VIRTQ_MAX_SIZE];
 	uint32_t lens[VIRTQ_MAX_SIZE];
 	unsigned int nr;
+	size_t bytes;              /* of the frame, in them */
 	struct iovec count_at[2];  /* the first buffer's num_buffers field */
 	int count_pieces;
 };
@@ -269,6 +270,7 @@ static void virtio_net_spread_return(struct virtio_net *n, struct virtio_net_spr
 	virtio_mmio_push_many(n->t, VIRTIO_NET_RXQ, sp->heads, sp->lens, sp->nr);
 	virtio_mmio_signal(n->t, VIRTIO_NET_RXQ);
 	sp->nr = 0;
+	sp->bytes = 0;
 }
 
 static void virtio_net_spread_undo(struct virtio_net *n, struct virtio_net_spread *sp)
@@ -288,9 +290,8 @@ static enum virtio_net_rx_result virtio_net_rx_spread(struct virtio_net *n)
 {
 	struct virtio_net_spread sp = { .nr = 0 };
 	uint16_t ring = n->t->queues[VIRTIO_NET_RXQ].size;
-	size_t off = 0;
 
-	while (off < n->rx_len) {
+	while (sp.bytes < n->rx_len) {
 		uint16_t before = virtio_mmio_taken(n->t, VIRTIO_NET_RXQ);
 		const struct virtq_chain *c;
 		size_t piece;
@@ -307,20 +308,17 @@ static enum virtio_net_rx_result virtio_net_rx_spread(struct virtio_net *n)
 			return VIRTIO_NET_RX_WAIT;
 		}
 		/* Malformed chains met on the way were handed back: those gathered cannot go back in the ring. */
-		if ((uint16_t)(virtio_mmio_taken(n->t, VIRTIO_NET_RXQ) - before) != 1) {
+		if ((uint16_t)(virtio_mmio_taken(n->t, VIRTIO_NET_RXQ) - before) != 1)
 			virtio_net_spread_return(n, &sp);
-			off = 0;
-		}
 		if (c->write_len < VIRTIO_NET_HDR_LEN) {
 			virtio_mmio_guest_error(n->t, "merged receive buffer of %llu bytes, smaller than the header",
 						(unsigned long long)c->write_len);
 			sp.heads[sp.nr++] = c->head;
 			virtio_net_spread_return(n, &sp);
-			off = 0;
 			continue;
 		}
-		piece = c->write_len < n->rx_len - off ? (size_t)c->write_len : n->rx_len - off;
-		if (virtq_chain_write(c, n->t->mem, 0, n->rx_buf + off, piece))
+		piece = c->write_len < n->rx_len - sp.bytes ? (size_t)c->write_len : n->rx_len - sp.bytes;
+		if (virtq_chain_write(c, n->t->mem, 0, n->rx_buf + sp.bytes, piece))
 			piece = 0;
 		if (sp.nr == 0)
 			sp.count_pieces = virtq_chain_map(c, n->t->mem, VIRTQ_WRITE,
@@ -328,7 +326,7 @@ static enum virtio_net_rx_result virtio_net_rx_spread(struct virtio_net *n)
 							  sizeof(uint16_t), sp.count_at, 2);
 		sp.heads[sp.nr] = c->head;
 		sp.lens[sp.nr++] = (uint32_t)piece;
-		off += piece;
+		sp.bytes += piece;
 	}
 	if (!throttle_admit(&n->rx_throttle, n->t, 1, n->rx_len - VIRTIO_NET_HDR_LEN)) {
 		virtio_net_spread_undo(n, &sp);
