@@ -9,6 +9,8 @@ import socket
 import subprocess
 import time
 
+import density
+
 QMP_GREETING = b'{"QMP"'
 HTTP_OK = b"HTTP/1.1 200"
 # How often the harness tries to connect: often enough for sub-millisecond figures,
@@ -166,7 +168,7 @@ def memory_with_api(bench, Run, stats, now_ms, devices=(), leftovers=()):
             if not r.wait_for(b"bench-guest: idle", 30):
                 raise SystemExit("bench: api: the idle guest never reported")
             time.sleep(0.2)
-            samples.append(bench.smaps(r.proc.pid, 128))
+            samples.append(density.smaps(r.proc.pid, 128))
         finally:           # a failed step must not leave the VMM running
             r.stop()
     return {"samples_kib": samples, "devices": list(devices),

@@ -18,6 +18,7 @@ import tempfile
 import time
 
 import apibench
+import density
 import kvmbench
 import snapbench
 
@@ -155,10 +156,11 @@ class Bench:
     def microvm(self, kernel, mem=128, extra=()):
         return [self.a.microvm, "--kernel", kernel, "--mem", str(mem), *extra]
 
-    def jailed(self, kernel):
+    def jailed(self, kernel, base=None):
         self.jail_seq += 1
         return [self.a.jailer, "--id", "bench-%d-%d" % (os.getpid(), self.jail_seq),
-                "--chroot-base-dir", self.jail_base, "--", self.a.microvm, "--kernel", kernel]
+                "--chroot-base-dir", base or self.jail_base, "--", self.a.microvm,
+                "--kernel", kernel]
 
     def qemu(self, kernel, mem=128, extra=()):
         return [self.a.qemu, "-M", QEMU_MACHINE, "-enable-kvm", "-cpu", QEMU_CPU,
@@ -374,63 +376,6 @@ class Bench:
 
     # --- memory ------------------------------------------------------------------
 
-    @staticmethod
-    def smaps(pid, mem_mib):
-        """Total RSS/PSS/private and the guest RAM mapping's RSS, in KiB."""
-        total = {"rss": 0, "pss": 0, "private": 0}
-        guest = None
-        size = rss = 0
-        anon = False
-        with open("/proc/%d/smaps" % pid) as f:
-            for line in f:
-                fields = line.split()
-                if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
-                    anon = len(fields) == 5   # no path: an anonymous mapping
-                    continue
-                key = fields[0]
-                if key == "Size:":
-                    size = int(fields[1])
-                elif key == "Rss:":
-                    rss = int(fields[1])
-                    total["rss"] += rss
-                    # Guest RAM: the anonymous mapping of exactly the guest's size.
-                    if anon and size == mem_mib * 1024:
-                        guest = rss if guest is None else max(guest, rss)
-                elif key == "Pss:":
-                    total["pss"] += int(fields[1])
-                elif key in ("Private_Clean:", "Private_Dirty:"):
-                    total["private"] += int(fields[1])
-        if guest is None:
-            raise SystemExit("bench: pid %d: no %d MiB anonymous mapping" % (pid, mem_mib))
-        return {**total, "guest_rss": guest, "overhead_rss": total["rss"] - guest,
-                "overhead_private": total["private"] - guest}
-
-    def start_idle(self, vmm, mem):
-        if vmm == "microvm_jailed":
-            return Run(self.jailed(self.a.guest_idle))
-        cmd = (self.microvm if vmm == "microvm" else self.qemu)(self.a.guest_idle, mem)
-        return Run(cmd)
-
-    @staticmethod
-    def rollup_kib(pid):
-        """A process's whole Rss and Pss (smaps_rollup), in KiB."""
-        out = {}
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                fields = line.split()
-                if fields[0] in ("Rss:", "Pss:"):
-                    out[fields[0][:-1].lower()] = int(fields[1])
-        return out
-
-    @staticmethod
-    def jailed_vmm(pid):
-        """The VMM under a jailer: the jailer stays as its monitor, the VMM its one child."""
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            children = f.read().split()
-        if len(children) != 1:
-            raise SystemExit("bench: jailer %d has children %s, not one VMM" % (pid, children))
-        return int(children[0])
-
     def memory(self):
         self.quiet("memory")
         out = {}
@@ -438,12 +383,13 @@ class Bench:
             for vmm in ("microvm", "qemu"):
                 samples = []
                 for _ in range(self.a.mem_runs):
-                    r = self.start_idle(vmm, mem)
+                    r = Run((self.microvm if vmm == "microvm" else self.qemu)(
+                        self.a.guest_idle, mem))
                     if not r.wait_for(GUEST_READY, 30):
                         raise SystemExit("bench: %s --mem %d: the idle guest never reported: %s"
                                          % (vmm, mem, last_line(r.err)))
                     time.sleep(0.2)   # let the VMM settle after the guest's last exit
-                    samples.append(self.smaps(r.proc.pid, mem))
+                    samples.append(density.smaps(r.proc.pid, mem))
                     r.stop()
                 out["%s_%d" % (vmm, mem)] = {
                     "samples_kib": samples,
@@ -483,67 +429,20 @@ class Bench:
 
     # --- density -----------------------------------------------------------------
 
-    @staticmethod
-    def mem_available_kib():
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1])
-        raise SystemExit("bench: no MemAvailable in /proc/meminfo")
-
-    def density_one(self, vmm):
-        n = self.a.density
-        before = self.mem_available_kib()
-        t0 = now_ms()
-        runs = [self.start_idle(vmm, 128) for _ in range(n)]
-        spawned = now_ms() - t0
-        pending = {r.proc.stdout.fileno(): r for r in runs}
-        deadline = time.monotonic() + 120
-        while pending and time.monotonic() < deadline:
-            ready, _, _ = select.select(list(pending), [], [], deadline - time.monotonic())
-            for fd in ready:
-                r = pending[fd]
-                data = os.read(fd, 65536)
-                if not data:
-                    raise SystemExit("bench: density: a %s VM ended before reporting: %s" %
-                                     (vmm, last_line(r.err)))
-                r.out += data
-                if GUEST_READY in r.out:
-                    del pending[fd]
-        all_ready = now_ms() - t0
-        if pending:
-            raise SystemExit("bench: density: %d of %d %s VMs did not report in 120 s" %
-                             (len(pending), n, vmm))
-        time.sleep(0.5)
-        after = self.mem_available_kib()
-        jailed = vmm == "microvm_jailed"
-        per = [self.smaps(self.jailed_vmm(r.proc.pid) if jailed else r.proc.pid, 128)
-               for r in runs]
-        jailers = [self.rollup_kib(r.proc.pid) for r in runs] if jailed else []
-        for r in runs:
-            r.proc.send_signal(signal.SIGTERM)
-        for r in runs:
-            r.stop()
-        out = {
-            "vms": n,
-            "spawn_ms": round(spawned, 1),
-            "all_reported_ms": round(all_ready, 1),
-            "sum_rss_mib": sum(p["rss"] for p in per) / 1024,
-            "sum_pss_mib": sum(p["pss"] for p in per) / 1024,
-            "sum_overhead_rss_mib": sum(p["overhead_rss"] for p in per) / 1024,
-            "mem_available_drop_mib": (before - after) / 1024,
-        }
-        if jailed:
-            # The jailers wait as the VMMs' monitors: their memory is the jail's price.
-            out["jailers_sum_pss_mib"] = sum(j["pss"] for j in jailers) / 1024
-            out["jailers_sum_rss_mib"] = sum(j["rss"] for j in jailers) / 1024
-        return out
-
     def density(self):
         out = {}
         for vmm in ("microvm", "microvm_jailed", "qemu"):
             self.quiet("density-" + vmm)
-            out[vmm] = self.density_one(vmm)
+            jails = None
+            if vmm == "microvm_jailed":
+                # Their own directory: the jails' files are counted.
+                jails = os.path.join(self.jail_base, "density")
+                os.mkdir(jails, 0o755)
+                cmds = [self.jailed(self.a.guest_idle, jails) for _ in range(self.a.density)]
+            else:
+                make = self.microvm if vmm == "microvm" else self.qemu
+                cmds = [make(self.a.guest_idle, 128) for _ in range(self.a.density)]
+            out[vmm] = density.measure(cmds, GUEST_READY, 128, 120, vmm, jail_base=jails)
             log("density %s: %d VMs reported in %.0f ms" % (vmm, out[vmm]["vms"],
                                                             out[vmm]["all_reported_ms"]))
         self.results["density"] = out
@@ -606,7 +505,25 @@ class Bench:
                     where = io
                     self.results["kvm"]["io"] = io["io"]
                     break
-        if not boots and not snaps and not io:
+        dens = {}
+        # A piece for each VMM's guests, each run again once if it fails: a nested host
+        # froze in 8 of 9 tries with 20 Linux guests of both VMMs in one (--kvm-density).
+        for vmm in ("microvm", "qemu") if "density" in parts else ():
+            for _ in range(2):
+                got = self.run_kvm("density %d %s" % (self.a.kvm_density, vmm), [
+                    "--part", "density", "--density", str(self.a.kvm_density),
+                    "--density-vmm", vmm, "--jailer", self.a.jailer,
+                    "--idle-initramfs", self.a.kvm_idle_initramfs])
+                if got:
+                    where = got
+                    dens.update(got["density"])
+                    break
+        if "density" in parts:
+            self.results["kvm"]["density"] = (
+                dens if "microvm_jailed" in dens and "qemu" in dens
+                else {"error": "a piece failed in each try: %s" % ", ".join(
+                    k for k in ("microvm_jailed", "qemu") if k not in dens) + " missing"})
+        if not boots and not snaps and not io and not dens:
             self.results["kvm"]["error"] = "; ".join(self.results["kvm"]["failed_pieces"])
             return
         self.results["kvm"].update({"kvm": where["kvm"], "host_kernel": where["host_kernel"]})
@@ -628,7 +545,7 @@ class Bench:
         self.results["params"] = {"runs": self.a.runs, "linux_runs": self.a.linux_runs,
                                   "density": self.a.density, "mem_runs": self.a.mem_runs,
                                   "loader_iterations": self.a.loader_iterations,
-                                  "kvm_runs": self.a.kvm_runs}
+                                  "kvm_runs": self.a.kvm_runs, "kvm_density": self.a.kvm_density}
         sections = [s for s in ("latency", "api", "snapshot", "memory", "loader", "density",
                                 "linux", "kvm")
                     if s not in self.a.skip]
@@ -678,8 +595,13 @@ def main():
     p.add_argument("--iobench", help="bench/guest/iobench.c, static (kvmio.py's guest tool)")
     p.add_argument("--xfer", help="tests/kvm/xfer.c, static (kvmio.py's TCP ends on the host)")
     p.add_argument("--kvm-runs", type=int, default=10)
-    p.add_argument("--kvm-parts", default="boot,snapshot,io",
-                   help="what the kvm section measures: boot, snapshot, io")
+    p.add_argument("--kvm-idle-initramfs", required=True,
+                   help="an initramfs whose /init is bench/guest/init.c built with BENCH_IDLE "
+                        "(the kvm section's density)")
+    p.add_argument("--kvm-density", type=int, default=8,
+                   help="Linux guests of each VMM started at once in the kvm section")
+    p.add_argument("--kvm-parts", default="boot,snapshot,io,density",
+                   help="what the kvm section measures: boot, snapshot, io, density")
     p.add_argument("--kvm-mem", type=int, default=8192,
                    help="MiB of the nested host (the snapshot part runs 4 GiB guests)")
     p.add_argument("--kvm-timeout", type=int, default=1200,

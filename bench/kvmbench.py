@@ -19,6 +19,10 @@ are interleaved over the rounds, after one untimed round.
 migration, under this KVM, for --snapshot-sizes.
 --part io: kvmio.py's virtio-blk and virtio-net throughput from guest user space,
 against QEMU's virtio-mmio devices (needs --guest-initramfs, --iobench, --xfer).
+--part density: --density Linux guests (bzImage, the /init built with BENCH_IDLE,
+which stays up after its line) started at once, microvm each in its own jail or
+QEMU (--density-vmm): the time until every /init reported, and the host memory they
+hold (density.py; needs --jailer, --idle-initramfs).
 Prints the JSON on stdout, progress on stderr. bench.py runs it in pieces of a few
 rounds, each in a fresh nested host, and joins them (merge_boot).
 """
@@ -30,6 +34,7 @@ import sys
 import tempfile
 
 import bench
+import density
 import kvmio
 import snapbench
 
@@ -37,13 +42,23 @@ INIT_LINE = b"bench-init: user space"
 MEM_MIB = 128
 
 
+def microvm_argv(a, initramfs):
+    # Both VMMs get microvm's default command line.
+    return [a.microvm, "--mem", str(MEM_MIB), "--initrd", initramfs,
+            "--cmdline", bench.MICROVM_DEFAULT_CMDLINE]
+
+
+def qemu_argv(a, initramfs):
+    return [a.qemu, "-M", bench.QEMU_MACHINE, "-accel", "kvm", "-cpu", "host",
+            "-m", "%dM" % MEM_MIB, "-smp", "1", "-nodefaults", "-no-user-config",
+            "-display", "none", "-serial", "stdio", "-no-reboot", "-initrd", initramfs,
+            "-append", bench.MICROVM_DEFAULT_CMDLINE]
+
+
 def variants(a):
     """(name, argv) of every way in: microvm's three, then QEMU's two."""
-    cmdline = bench.MICROVM_DEFAULT_CMDLINE   # both VMMs get microvm's default
-    ours = [a.microvm, "--mem", str(MEM_MIB), "--initrd", a.initramfs, "--cmdline", cmdline]
-    qemu = [a.qemu, "-M", bench.QEMU_MACHINE, "-accel", "kvm", "-cpu", "host", "-m", "%dM" % MEM_MIB,
-            "-smp", "1", "-nodefaults", "-no-user-config", "-display", "none",
-            "-serial", "stdio", "-no-reboot", "-initrd", a.initramfs, "-append", cmdline]
+    ours = microvm_argv(a, a.initramfs)
+    qemu = qemu_argv(a, a.initramfs)
     return [
         ("microvm bzImage", ours + ["--kernel", a.bzimage]),
         ("microvm vmlinux", ours + ["--kernel", a.vmlinux, "--entry64"]),
@@ -122,6 +137,27 @@ def snapshot(a):
             dd=False)}
 
 
+def density_part(a):
+    """Linux guests started at once, microvm jailed or QEMU (density.measure)."""
+    out = {"vms": a.density, "mem_mib": MEM_MIB, "kernel": os.path.basename(a.bzimage)}
+    if a.density_vmm == "microvm":
+        with tempfile.TemporaryDirectory() as jails:
+            os.chmod(jails, 0o755)
+            cmds = [[a.jailer, "--id", "kvm-density-%d" % i, "--chroot-base-dir", jails, "--",
+                     *microvm_argv(a, a.idle_initramfs), "--kernel", a.bzimage]
+                    for i in range(a.density)]
+            got = density.measure(cmds, INIT_LINE, MEM_MIB, a.density_timeout, "microvm",
+                                  jail_base=jails)
+        out["microvm_jailed"] = got
+    else:
+        cmds = [qemu_argv(a, a.idle_initramfs) + ["-kernel", a.bzimage]
+                for _ in range(a.density)]
+        got = out["qemu"] = density.measure(cmds, INIT_LINE, MEM_MIB, a.density_timeout, "QEMU")
+    bench.log("kvm: density: %d %s reported in %.0f ms"
+              % (a.density, a.density_vmm, got["all_reported_ms"]))
+    return out
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--microvm", required=True)
@@ -129,7 +165,14 @@ def main():
     p.add_argument("--bzimage", required=True)
     p.add_argument("--vmlinux", required=True)
     p.add_argument("--initramfs", required=True, help="its /init: bench/guest/init.c")
-    p.add_argument("--part", choices=["boot", "snapshot", "io"], default="boot")
+    p.add_argument("--part", choices=["boot", "snapshot", "io", "density"], default="boot")
+    p.add_argument("--jailer", help="the jailer (--part density)")
+    p.add_argument("--idle-initramfs", help="bench-init-idle.cpio (--part density)")
+    p.add_argument("--density", type=int, default=8, help="Linux guests at once")
+    p.add_argument("--density-vmm", choices=["microvm", "qemu"], default="microvm",
+                   help="whose guests (--part density): each VMM in its own nested host")
+    p.add_argument("--density-timeout", type=int, default=600,
+                   help="seconds until every guest of one VMM must have reported")
     p.add_argument("--tiny-guest", help="tests/guest's tiny.elf (--part snapshot)")
     p.add_argument("--snapshot-sizes", default="128,1024,4096")
     p.add_argument("--runs", type=int, default=10, help="timed rounds, after an untimed one")
@@ -138,6 +181,8 @@ def main():
     a = p.parse_args()
     if a.part == "io" and not (a.guest_initramfs and a.iobench and a.xfer):
         sys.exit("kvmbench: --part io needs --guest-initramfs, --iobench and --xfer")
+    if a.part == "density" and not (a.jailer and a.idle_initramfs):
+        sys.exit("kvmbench: --part density needs --jailer and --idle-initramfs")
     where = os.environ.get("MICROVM_REAL_KVM")
     if where not in ("hardware", "nested"):
         sys.exit("kvmbench: MICROVM_REAL_KVM is %r: run this through tests/kvm/run-kvm, "
@@ -147,6 +192,8 @@ def main():
         result["boot"] = boot(a)
     elif a.part == "snapshot":
         result["snapshot"] = snapshot(a)
+    elif a.part == "density":
+        result["density"] = density_part(a)
     else:
         with tempfile.TemporaryDirectory() as base:
             result["io"] = kvmio.io(a, base, bench.MICROVM_DEFAULT_CMDLINE, bench.log,

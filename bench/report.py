@@ -156,14 +156,16 @@ def loader_rows(r):
     return rows
 
 
+def mem(x):
+    """A density measurement's host memory, summed over its VMMs."""
+    return "%.0f MiB RSS, %.0f MiB PSS (MemAvailable -%.0f MiB)" % (
+        x["sum_rss_mib"], x["sum_pss_mib"], x["mem_available_drop_mib"])
+
+
 def density_rows(r):
     d = r["density"]
     ours, qemu = d["microvm"], d["qemu"]
     n = ours["vms"]
-
-    def mem(x):
-        return "%.0f MiB RSS, %.0f MiB PSS (MemAvailable -%.0f MiB)" % (
-            x["sum_rss_mib"], x["sum_pss_mib"], x["mem_available_drop_mib"])
     rows = [
         ("Density: %d VMs (128 MiB) started at once, until all reported" % n,
          "%.0f ms" % ours["all_reported_ms"], "%.0f ms" % qemu["all_reported_ms"],
@@ -258,7 +260,33 @@ def kvm_rows(r):
     rows += kvm_snapshot_rows(k)
     if "io" in k:
         rows += kvm_io_rows(k, where if not rows else k["kvm"])
+    if "density" in k:
+        rows += kvm_density_rows(k, where if not rows else k["kvm"])
     return rows
+
+
+def kvm_density_rows(k, where):
+    d = k["density"]
+    if "error" in d:
+        return [("Real KVM (%s): Linux density" % k["kvm"], d["error"], "", "", "")]
+    ours, qemu = d["microvm_jailed"], d["qemu"]
+    n = d["vms"]
+    whole = ours["sum_pss_mib"] + ours["jailers_sum_pss_mib"]
+    return [
+        ("Real KVM (%s): %d Linux VMs (%s, %d MiB, idle /init) started at once, until all "
+         "reported; microvm each in its own jail" % (where, n, d["kernel"], d["mem_mib"]),
+         "%.1f s" % (ours["all_reported_ms"] / 1000), "%.1f s (unjailed)" % (
+             qemu["all_reported_ms"] / 1000),
+         "%.2fx faster" % (qemu["all_reported_ms"] / ours["all_reported_ms"]), ""),
+        ("Real KVM (%s): %d Linux VMs, host memory (VMMs; jailers; the jails' files)"
+         % (k["kvm"], n),
+         "%s; jailers %.1f MiB PSS; jail files %.0f MiB" % (
+             mem(ours), ours["jailers_sum_pss_mib"], ours["jail_files_mib"]),
+         mem(qemu),
+         "%.2fx less PSS, jailers included; VMM overhead %.2f vs %.1f MiB RSS a VM" % (
+             qemu["sum_pss_mib"] / whole, ours["sum_overhead_rss_mib"] / n,
+             qemu["sum_overhead_rss_mib"] / n), ""),
+    ]
 
 
 def kvm_boot_rows(k, where):
@@ -429,12 +457,20 @@ def chart(r, path):
 
     k = r.get("kvm", {})
     kvm = k if "boot" in k or "snapshot" in k else None
-    io = k.get("io")
-    rows = 2 + bool(kvm) + bool(io)
+    io = k.get("io") if "ratios" in k.get("io", {}) else None
+    dens = "vms" in k.get("density", {})
+    rows = 2 + bool(kvm) + bool(io or dens)
     fig, axes = plt.subplots(rows, 2, figsize=(10, 3.25 * rows))
     ours_c, peer_c = "#1f77b4", "#999999"
     if io:
         io_chart(axes[-1][0], io, k["kvm"])
+    else:
+        axes[-1][0].axis("off")
+    if dens:
+        if io:
+            axes[-1][0].legend(loc="best", fontsize="small")
+        kvm_density_chart(axes[-1][1], k, ours_c, peer_c)
+    elif io:
         # The legend in the row's empty panel, clear of the bars.
         axes[-1][1].axis("off")
         axes[-1][1].legend(*axes[-1][0].get_legend_handles_labels(), loc="center left")
@@ -538,6 +574,18 @@ def kvm_chart(k, axes, ours_c, peer_c):
         ax.set_ylabel("ms to the guest running (median)")
         ax.legend(loc="upper left", fontsize="small")
     ax.set_title("Snapshot restore, real KVM (%s)" % k["kvm"])
+
+
+def kvm_density_chart(ax, k, ours_c, peer_c):
+    """Linux guests at once under the real KVM: time until all reported, PSS on the bars."""
+    d = k["density"]
+    kinds = [("microvm_jailed", "microvm\njailed", ours_c), ("qemu", "QEMU microvm", peer_c)]
+    t = [d[key]["all_reported_ms"] / 1000 for key, _, _ in kinds]
+    pss = [d[key]["sum_pss_mib"] + d[key].get("jailers_sum_pss_mib", 0) for key, _, _ in kinds]
+    bars = ax.bar([name for _, name, _ in kinds], t, color=[c for _, _, c in kinds])
+    ax.bar_label(bars, ["%.1f s\n%.0f MiB PSS" % (t[i], pss[i]) for i in range(len(kinds))])
+    ax.set_ylabel("s until all reported")
+    ax.set_title("%d Linux VMs at once, real KVM (%s)" % (d["vms"], k["kvm"]))
 
 
 def io_chart(ax, io, where):

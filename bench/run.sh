@@ -47,6 +47,7 @@ mkdir -p "$results"
     --tiny-guest "$build/tests/guest/tiny.elf" \
     --bzimage "$bzimage" --vmlinux "$vmlinux" --initramfs "$tmp/initramfs.cpio" \
     --run-kvm "$repo/tests/kvm/run-kvm" --kvm-initramfs "$build/bench/bench-init.cpio" \
+    --kvm-idle-initramfs "$build/bench/bench-init-idle.cpio" \
     --kvm-guest-initramfs "$guest_initramfs" --iobench "$build/bench/iobench" \
     --xfer "$build/bench/xfer" \
     --commit "$commit" --command "bench/run.sh${*:+ $*}" \
