@@ -518,11 +518,10 @@ class Bench:
                     where = got
                     dens.update(got["density"])
                     break
+        missing = [k for k in ("microvm_jailed", "qemu") if k not in dens]
         if "density" in parts:
-            self.results["kvm"]["density"] = (
-                dens if "microvm_jailed" in dens and "qemu" in dens
-                else {"error": "a piece failed in each try: %s" % ", ".join(
-                    k for k in ("microvm_jailed", "qemu") if k not in dens) + " missing"})
+            self.results["kvm"]["density"] = dens if not missing else {
+                "error": "no %s figures: each try's nested host failed" % " or ".join(missing)}
         if not boots and not snaps and not io and not dens:
             self.results["kvm"]["error"] = "; ".join(self.results["kvm"]["failed_pieces"])
             return

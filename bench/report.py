@@ -458,18 +458,21 @@ def chart(r, path):
     k = r.get("kvm", {})
     kvm = k if "boot" in k or "snapshot" in k else None
     io = k.get("io") if "ratios" in k.get("io", {}) else None
-    dens = "vms" in k.get("density", {})
+    dens = k.get("density") if "vms" in k.get("density", {}) else None
     rows = 2 + bool(kvm) + bool(io or dens)
     fig, axes = plt.subplots(rows, 2, figsize=(10, 3.25 * rows))
     ours_c, peer_c = "#1f77b4", "#999999"
+    # The last row, when there is one of its own: I/O on the left, Linux density right.
     if io:
         io_chart(axes[-1][0], io, k["kvm"])
-    else:
+    elif dens:
         axes[-1][0].axis("off")
     if dens:
         if io:
             axes[-1][0].legend(loc="best", fontsize="small")
-        kvm_density_chart(axes[-1][1], k, ours_c, peer_c)
+        density_chart(axes[-1][1], dens, "%.1f s",
+                      "%d Linux VMs at once, real KVM (%s)" % (dens["vms"], k["kvm"]),
+                      ours_c, peer_c)
     elif io:
         # The legend in the row's empty panel, clear of the bars.
         axes[-1][1].axis("off")
@@ -519,18 +522,10 @@ def chart(r, path):
         ax.legend(loc="upper left", fontsize="small")
     ax.set_title("Loader throughput")
 
-    ax = axes[1][1]
     if "density" in r:
-        d = r["density"]
-        kinds = [k for k in ("microvm", "microvm_jailed", "qemu") if k in d]
-        names = {"microvm": "microvm", "microvm_jailed": "microvm\njailed", "qemu": "QEMU microvm"}
-        t = [d[k]["all_reported_ms"] / 1000 for k in kinds]
-        pss = [d[k]["sum_pss_mib"] + d[k].get("jailers_sum_pss_mib", 0) for k in kinds]
-        bars = ax.bar([names[k] for k in kinds], t,
-                      color=[peer_c if k == "qemu" else ours_c for k in kinds])
-        ax.bar_label(bars, ["%.2f s\n%.0f MiB PSS" % (t[i], pss[i]) for i in range(len(kinds))])
-        ax.set_ylabel("s until all reported")
-        ax.set_title("Density: %d VMs started at once" % d["microvm"]["vms"])
+        density_chart(axes[1][1], r["density"], "%.2f s",
+                      "Density: %d VMs started at once" % r["density"]["microvm"]["vms"],
+                      ours_c, peer_c)
 
     if kvm:
         kvm_chart(kvm, axes[2], ours_c, peer_c)
@@ -576,16 +571,18 @@ def kvm_chart(k, axes, ours_c, peer_c):
     ax.set_title("Snapshot restore, real KVM (%s)" % k["kvm"])
 
 
-def kvm_density_chart(ax, k, ours_c, peer_c):
-    """Linux guests at once under the real KVM: time until all reported, PSS on the bars."""
-    d = k["density"]
-    kinds = [("microvm_jailed", "microvm\njailed", ours_c), ("qemu", "QEMU microvm", peer_c)]
-    t = [d[key]["all_reported_ms"] / 1000 for key, _, _ in kinds]
-    pss = [d[key]["sum_pss_mib"] + d[key].get("jailers_sum_pss_mib", 0) for key, _, _ in kinds]
-    bars = ax.bar([name for _, name, _ in kinds], t, color=[c for _, _, c in kinds])
-    ax.bar_label(bars, ["%.1f s\n%.0f MiB PSS" % (t[i], pss[i]) for i in range(len(kinds))])
+def density_chart(ax, d, seconds, title, ours_c, peer_c):
+    """VMs started at once (the density section's or the kvm section's): time until all
+    reported, each VMM's PSS (jailers included) on its bar."""
+    names = {"microvm": "microvm", "microvm_jailed": "microvm\njailed", "qemu": "QEMU microvm"}
+    kinds = [k for k in names if k in d]
+    t = [d[k]["all_reported_ms"] / 1000 for k in kinds]
+    pss = [d[k]["sum_pss_mib"] + d[k].get("jailers_sum_pss_mib", 0) for k in kinds]
+    bars = ax.bar([names[k] for k in kinds], t,
+                  color=[peer_c if k == "qemu" else ours_c for k in kinds])
+    ax.bar_label(bars, [(seconds + "\n%.0f MiB PSS") % (t[i], pss[i]) for i in range(len(kinds))])
     ax.set_ylabel("s until all reported")
-    ax.set_title("%d Linux VMs at once, real KVM (%s)" % (d["vms"], k["kvm"]))
+    ax.set_title(title)
 
 
 def io_chart(ax, io, where):
