@@ -75,16 +75,16 @@ while :; do
     sleep 0.1
 done"
 
-counts() { grep '^count ' "$1" | tr -d '\r' | sed 's/^count //'; }
+# counts [FILE]: the numbers of the "count N" lines (of standard input without FILE).
+counts() { grep '^count ' "$@" | tr -d '\r' | sed 's/^count //'; }
 last_count() { counts "$1" | tail -n 1; }
-# The last number A printed whole: the pause may fall inside a line, whose first bytes
-# are then A's and the rest the restored VM's.
+# The pause may fall inside a line, whose first bytes are then A's and the rest the
+# restored VM's: A's whole lines are those ending in a newline.
 complete_lines() { if [ -n "$(tail -c 1 "$1")" ]; then sed '$d' "$1"; else cat "$1"; fi; }
 # continues A_OUT OUT: A's output followed by the restored VM's is one count, 1, 2, ...
 # with no number missing or repeated (a restart, a lost or a doubled line all break it).
 continues() {
-    cat "$1" "$2" >"$2.joined"
-    counts "$2.joined" | awk '$0 != NR { print "# count " $0 " where " NR " was due"; bad = 1; exit } END { exit bad }'
+    cat "$1" "$2" | counts | awk '$0 != NR { print "# count " $0 " where " NR " was due"; bad = 1; exit } END { exit bad }'
 }
 # wait_count FILE N SECONDS: until the guest printed count N or beyond.
 wait_count() {
@@ -158,13 +158,13 @@ for vcpus in 1 2; do
     api PATCH /vm '{"state": "Paused"}'
     expect "$what: paused" 204
     sleep 1
-    complete_lines "$a/out" >"$a/out.whole"
-    paused_at=$(last_count "$a/out.whole")
+    paused_at=$(complete_lines "$a/out" | counts | tail -n 1)
+    paused_bytes=$(stat -c %s "$a/out")
     api PUT /snapshot/create '{"snapshot_path": "vm.snap", "mem_file_path": "vm.mem", "snapshot_type": "Full"}'
     expect "$what: snapshot created" 204
     kill -KILL $apid
     wait $apid 2>/dev/null || true
-    check "$what: A counted no further once paused" [ "$(last_count "$a/out")" -eq "$paused_at" ]
+    check "$what: A printed nothing more once paused" [ "$(stat -c %s "$a/out")" -eq "$paused_bytes" ]
     rm -f "$a/v.sock" "$a/api.sock"
     echo "# $what: paused at $paused_at; vmstate $(stat -c %s "$a/vm.snap") bytes, memory file $(du -k "$a/vm.mem" | cut -f1) KiB on disk"
 
